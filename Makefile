@@ -1,0 +1,46 @@
+# Every target sets itself up: a fresh machine needs only python3 (3.11+) and Node.js.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: setup demo test lint typecheck unit synth bench chaos clean
+
+$(BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(BIN)/.installed node_modules/.installed
+
+demo: setup
+	$(BIN)/python -m local.demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+synth: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --no-notices --quiet
+
+bench: setup
+	$(BIN)/python -m bench
+
+chaos: setup
+	$(BIN)/python -m tests.chaos.campaign --scenarios 1000
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

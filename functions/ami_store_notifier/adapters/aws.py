@@ -1,0 +1,93 @@
+"""What every adapter shares: client settings, the API call counter, and which errors are transient."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from ami_store_notifier.ports import TransientAwsError
+
+# Standard mode retries throttling (RequestLimitExceeded, ThrottlingException, ...) and 5xx with
+# exponential backoff and jitter; set explicitly so the behaviour does not depend on the SDK default.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=15,
+    user_agent_extra="ami-store-notifier",
+)
+
+_THROTTLING_CODES = frozenset(
+    {
+        "RequestLimitExceeded",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "Unavailable",
+        "KMSThrottlingException",
+    }
+)
+
+
+def is_transient(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return code in _THROTTLING_CODES or status >= 500
+
+
+@contextmanager
+def transient_errors(operation: str) -> Iterator[None]:
+    """Turns errors that outlasted the SDK's retries into TransientAwsError; others propagate."""
+    try:
+        yield
+    except ClientError as error:
+        if is_transient(error):
+            raise TransientAwsError(f"{operation}: {error}") from error
+        raise
+    except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError) as error:
+        raise TransientAwsError(f"{operation}: {error}") from error
+
+
+class ApiCallCounter:
+    """Counts API calls by service and operation on the clients it is attached to."""
+
+    SERVICE_NAMES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("before-call.*.*", self._count)
+        return client
+
+    def _count(self, model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        self.calls[(self.SERVICE_NAMES.get(service, service), model.name)] += 1
+
+    def by_service(self) -> Counter[str]:
+        totals: Counter[str] = Counter()
+        for (service, _), count in self.calls.items():
+            totals[service] += count
+        return totals
+
+    def reset(self) -> None:
+        self.calls.clear()

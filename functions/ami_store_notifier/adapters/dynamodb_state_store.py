@@ -1,0 +1,302 @@
+"""The DynamoDB side: one cursor item per region, and one item per task with its announcements.
+
+Every write that matters is conditional. A claim and the cursor move together in one transaction,
+guarded by the cursor's version, so two overlapping runs cannot both claim a transition, and a crash
+between two transactions leaves a cursor that matches what was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ami_store_notifier.adapters.aws import transient_errors
+from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.model import (
+    Cursor,
+    PendingDelivery,
+    RecordedTask,
+    TaskState,
+    format_timestamp,
+    parse_timestamp,
+)
+from ami_store_notifier.domain.session import Claim, CommitStep, CursorUpdate
+from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
+
+MAX_BATCH_GET_KEYS = 100
+# Expressions are limited to 4 KB; each map path costs about 20 characters of it.
+MAX_PATHS_PER_EXPRESSION = 140
+_UNPROCESSED_RETRIES = 6
+_THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _timestamp_or_none(value: datetime | None) -> str | None:
+    return format_timestamp(value) if value is not None else None
+
+
+def _parse_or_none(value: Any) -> datetime | None:
+    return parse_timestamp(value) if isinstance(value, str) else None
+
+
+class DynamoDbStateStore:
+    def __init__(
+        self,
+        dynamodb_client: Any,
+        *,
+        table_name: str,
+        region: str,
+        ttl_days: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._dynamodb = dynamodb_client
+        self._table = table_name
+        self._region = region
+        self._ttl = timedelta(days=ttl_days)
+        self._clock = clock
+
+    @property
+    def _cursor_key(self) -> dict[str, Any]:
+        return {"pk": {"S": f"CURSOR#{self._region}"}}
+
+    def _task_key(self, key: str) -> dict[str, Any]:
+        return {"pk": {"S": f"TASK#{self._region}#{key}"}}
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def load_cursor(self) -> Cursor:
+        with transient_errors("dynamodb:GetItem"):
+            response = self._dynamodb.get_item(
+                TableName=self._table, Key=self._cursor_key, ConsistentRead=True
+            )
+        if "Item" not in response:
+            return Cursor()
+        data = _from_item(response["Item"])
+        return Cursor(
+            version=int(data["version"]),
+            baselined=bool(data.get("baselined", False)),
+            high_water_mark=_parse_or_none(data.get("highWaterMark")),
+            known={key: TaskState(state) for key, state in data.get("known", {}).items()},
+            pending=tuple(
+                PendingDelivery.from_entry(entry, int(lease))
+                for entry, lease in data.get("pending", {}).items()
+            ),
+            last_full_scan_at=_parse_or_none(data.get("lastFullScanAt")),
+            full_scan_horizon=_parse_or_none(data.get("fullScanHorizon")),
+        )
+
+    def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
+        records = {}
+        for item in self._batch_get(keys, projection="pk, #state", names={"#state": "state"}):
+            key = item["pk"].split("#", 2)[2]
+            records[key] = RecordedTask(key, TaskState(item["state"]))
+        return records
+
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+        keys = sorted({delivery.key for delivery in deliveries})
+        stored = {
+            item["pk"].split("#", 2)[2]: item.get("announcements", {})
+            for item in self._batch_get(keys, projection="pk, announcements", names={})
+        }
+        found = {}
+        for delivery in deliveries:
+            detail = stored.get(delivery.key, {}).get(delivery.state.value)
+            if detail is not None:
+                found[delivery.entry_id] = Announcement.from_detail_json(detail)
+        return found
+
+    def _batch_get(
+        self, keys: Sequence[str], *, projection: str, names: Mapping[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                "Keys": [self._task_key(key) for key in keys[start : start + MAX_BATCH_GET_KEYS]],
+                "ProjectionExpression": projection,
+                "ConsistentRead": True,
+            }
+            if names:
+                request["ExpressionAttributeNames"] = dict(names)
+            for attempt in range(_UNPROCESSED_RETRIES):
+                with transient_errors("dynamodb:BatchGetItem"):
+                    response = self._dynamodb.batch_get_item(RequestItems={self._table: request})
+                for item in response.get("Responses", {}).get(self._table, []):
+                    yield _from_item(item)
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+                if not unprocessed:
+                    break
+                request = unprocessed
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise TransientAwsError("dynamodb:BatchGetItem kept returning unprocessed keys")
+
+    # -- claiming --------------------------------------------------------------------------------
+
+    def commit(self, expected_version: int, step: CommitStep) -> CommitResult:
+        operations = [self._claim_operation(claim) for claim in step.claims]
+        operations.append(self._cursor_operation(expected_version, step.cursor))
+        token_source = f"{self._region}|{expected_version}|" + "|".join(
+            claim.task.key for claim in step.claims
+        )
+        try:
+            with transient_errors("dynamodb:TransactWriteItems"):
+                self._dynamodb.transact_write_items(
+                    TransactItems=operations,
+                    ClientRequestToken=hashlib.sha256(token_source.encode()).hexdigest()[:36],
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            return self._cancelled(error, step)
+        return CommitResult(CommitOutcome.COMMITTED)
+
+    @staticmethod
+    def _cancelled(error: ClientError, step: CommitStep) -> CommitResult:
+        codes = [reason.get("Code") or "None" for reason in error.response.get("CancellationReasons", [])]
+        if len(codes) != len(step.claims) + 1:
+            raise error
+        if codes[-1] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
+            return CommitResult(CommitOutcome.CONFLICT)
+        if _THROTTLED_REASONS.intersection(codes):
+            raise TransientAwsError(f"dynamodb:TransactWriteItems throttled: {codes}") from error
+        rejected = tuple(
+            claim.task.key
+            for claim, code in zip(step.claims, codes, strict=False)
+            if code == "ConditionalCheckFailed"
+        )
+        if not rejected:
+            raise error
+        return CommitResult(CommitOutcome.REJECTED, rejected)
+
+    def _claim_operation(self, claim: Claim) -> dict[str, Any]:
+        task = claim.task
+        now = format_timestamp(self._clock())
+        if claim.previous_state is None:
+            announcements = (
+                {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {}
+            )
+            item = {
+                "pk": f"TASK#{self._region}#{task.key}",
+                "region": self._region,
+                "amiId": task.ami_id,
+                "bucket": task.bucket,
+                "s3ObjectKey": task.s3_object_key,
+                "taskStartTime": format_timestamp(task.task_start_time),
+                "state": claim.state.value,
+                "recordedAt": now,
+                "expiresAt": int((task.task_start_time + self._ttl).timestamp()),
+                "announcements": announcements,
+            }
+            return {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        expression = "SET #state = :state, recordedAt = :now"
+        values: dict[str, Any] = {
+            ":state": claim.state.value,
+            ":now": now,
+            ":previous": claim.previous_state.value,
+        }
+        names = {"#state": "state"}
+        if claim.announcement is not None:
+            expression += ", announcements.#announced = :detail"
+            names["#announced"] = claim.state.value
+            values[":detail"] = claim.announcement.detail_json()
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._task_key(task.key),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#state = :previous",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": _to_item(values),
+            }
+        }
+
+    def _cursor_operation(self, expected_version: int, cursor: CursorUpdate) -> dict[str, Any]:
+        fields = {
+            "version": expected_version + 1,
+            "baselined": cursor.baselined,
+            "highWaterMark": _timestamp_or_none(cursor.high_water_mark),
+            "known": {key: state.value for key, state in cursor.known.items()},
+            "lastFullScanAt": _timestamp_or_none(cursor.last_full_scan_at),
+            "fullScanHorizon": _timestamp_or_none(cursor.full_scan_horizon),
+        }
+        if len(cursor.leases) > MAX_PATHS_PER_EXPRESSION:
+            raise ValueError(f"at most {MAX_PATHS_PER_EXPRESSION} leases per step, got {len(cursor.leases)}")
+        if expected_version == 0:
+            item = {
+                "pk": f"CURSOR#{self._region}",
+                **fields,
+                "pending": {lease.entry_id: lease.lease_expires_at for lease in cursor.leases},
+            }
+            return {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        assignments = [f"{name} = :{name}" for name in fields]
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {f":{name}": value for name, value in fields.items()}
+        for index, lease in enumerate(cursor.leases):
+            assignments.append(f"pending.#p{index} = :p{index}")
+            names[f"#p{index}"] = lease.entry_id
+            values[f":p{index}"] = lease.lease_expires_at
+        values[":expected"] = expected_version
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._cursor_key,
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeValues": _to_item(values),
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
+
+    # -- settling --------------------------------------------------------------------------------
+
+    def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
+        changes = [(lease, True) for lease in delivered] + [(lease, False) for lease in failed]
+        for start in range(0, len(changes), MAX_PATHS_PER_EXPRESSION):
+            removals: list[str] = []
+            releases: list[str] = []
+            names: dict[str, str] = {}
+            for index, (lease, done) in enumerate(changes[start : start + MAX_PATHS_PER_EXPRESSION]):
+                names[f"#p{index}"] = lease.entry_id
+                (removals if done else releases).append(f"#p{index}")
+            clauses = []
+            if releases:
+                clauses.append("SET " + ", ".join(f"pending.{name} = :released" for name in releases))
+            if removals:
+                clauses.append("REMOVE " + ", ".join(f"pending.{name}" for name in removals))
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": self._cursor_key,
+                "UpdateExpression": " ".join(clauses),
+                "ExpressionAttributeNames": names,
+            }
+            if releases:
+                request["ExpressionAttributeValues"] = {":released": {"N": "0"}}
+            with transient_errors("dynamodb:UpdateItem"):
+                self._dynamodb.update_item(**request)

@@ -1,0 +1,126 @@
+"""The EC2 side: DescribeStoreImageTasks pages, parsed into typed tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ami_store_notifier.adapters.aws import transient_errors
+from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
+from ami_store_notifier.ports import MAX_IMAGE_IDS_PER_CALL, ListingPage
+
+_MAX_LOGGED_ENTRY_CHARS = 500
+
+
+class Ec2TaskSource:
+    def __init__(self, ec2_client: Any) -> None:
+        self._ec2 = ec2_client
+
+    def pages(self, page_size: int) -> Iterator[ListingPage]:
+        token: str | None = None
+        while True:
+            request: dict[str, Any] = {"MaxResults": page_size}
+            if token:
+                request["NextToken"] = token
+            with transient_errors("ec2:DescribeStoreImageTasks"):
+                response = self._ec2.describe_store_image_tasks(**request)
+            token = response.get("NextToken") or None
+            yield parse_page(response.get("StoreImageTaskResults", []), has_more=token is not None)
+            if token is None:
+                return
+
+    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+        if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:
+            raise ValueError(f"at most {MAX_IMAGE_IDS_PER_CALL} AMI ids per call, got {len(ami_ids)}")
+        results: list[Mapping[str, Any]] = []
+        request: dict[str, Any] = {"ImageIds": list(ami_ids)}
+        while True:
+            with transient_errors("ec2:DescribeStoreImageTasks"):
+                response = self._ec2.describe_store_image_tasks(**request)
+            results += response.get("StoreImageTaskResults", [])
+            token = response.get("NextToken")
+            if not token:
+                return parse_page(results, has_more=False)
+            request["NextToken"] = token
+
+
+def parse_page(entries: Sequence[Mapping[str, Any]], *, has_more: bool) -> ListingPage:
+    tasks: list[StoreTask] = []
+    anomalies: list[ListingAnomaly] = []
+    for entry in entries:
+        task, problems, skipped = parse_task(entry)
+        shown = repr(dict(entry))[:_MAX_LOGGED_ENTRY_CHARS]
+        anomalies += [ListingAnomaly(problem, shown, skipped) for problem in problems]
+        if task is not None:
+            tasks.append(task)
+    return ListingPage(tuple(tasks), tuple(anomalies), has_more)
+
+
+def parse_task(entry: Mapping[str, Any]) -> tuple[StoreTask | None, list[str], bool]:
+    """A task and what had to be repaired in it; no task when the entry cannot identify one."""
+    problems: list[str] = []
+    ami_id = entry.get("AmiId")
+    state_name = entry.get("StoreTaskState")
+    start = _start_time(entry.get("TaskStartTime"), problems)
+    if not isinstance(ami_id, str) or not ami_id:
+        problems.append("no AmiId")
+    if not isinstance(state_name, str) or not state_name:
+        problems.append("no StoreTaskState")
+    if (
+        start is None
+        or not isinstance(ami_id, str)
+        or not ami_id
+        or not isinstance(state_name, str)
+        or not state_name
+    ):
+        return None, problems or ["unusable entry"], True
+
+    bucket = entry.get("Bucket")
+    if not isinstance(bucket, str):
+        problems.append("no Bucket")
+        bucket = ""
+    object_key = entry.get("S3objectKey")
+    if not isinstance(object_key, str) or not object_key:
+        problems.append("no S3objectKey; assumed <amiId>.bin")
+        object_key = f"{ami_id}.bin"
+    reason = entry.get("StoreTaskFailureReason")
+    task = StoreTask(
+        ami_id=ami_id,
+        bucket=bucket,
+        s3_object_key=object_key,
+        task_start_time=start,
+        state_name=state_name,
+        progress_percentage=_progress(entry.get("ProgressPercentage"), problems),
+        failure_reason=reason if isinstance(reason, str) else None,
+    )
+    return task, problems, False
+
+
+def _start_time(value: Any, problems: list[str]) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"TaskStartTime {value!r} is not a timestamp")
+            return None
+    if not isinstance(value, datetime):
+        problems.append("no TaskStartTime")
+        return None
+    if value.tzinfo is None:
+        problems.append("TaskStartTime has no time zone; read as UTC, as EC2 reports all times")
+        value = value.replace(tzinfo=UTC)
+    moment: datetime = value.astimezone(UTC)
+    return moment
+
+
+def _progress(value: Any, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(f"ProgressPercentage {value!r} is not a whole number")
+        return None
+    if not 0 <= value <= 100:
+        problems.append(f"ProgressPercentage {value} is outside 0..100; clamped")
+        return min(max(value, 0), 100)
+    return value

@@ -1,0 +1,163 @@
+"""The event contract: what subscribers of the topic and rules on the bus receive.
+
+Users write EventBridge rules and SNS filter policies against these fields, so the keys, their
+meaning and the stable event id are a public interface: change them only with a new DetailType.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp, parse_timestamp
+
+DETAIL_TYPE = "EC2 AMI Store Task State Change"
+MAX_FAILURE_REASON_CHARS = 2000
+MAX_SUBJECT_CHARS = 100
+_TRUNCATION_MARK = " [truncated]"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One task's move into one state, exactly as it is delivered (and redelivered)."""
+
+    event_id: str
+    ami_id: str
+    bucket: str
+    s3_object_key: str
+    s3_uri: str
+    task_start_time: str
+    state: str
+    previous_state: str | None
+    progress_percentage: int | None
+    failure_reason: str | None
+    region: str
+    account: str
+    observed_at: str
+
+    def detail(self) -> dict[str, Any]:
+        """The detail as subscribers see it, with the contract's camelCase keys."""
+        return {_camel(name): value for name, value in asdict(self).items()}
+
+    def detail_json(self) -> str:
+        return json.dumps(self.detail(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_detail_json(cls, text: str) -> Announcement:
+        return cls(**{_snake(name): value for name, value in json.loads(text).items()})
+
+    @property
+    def resource_arn(self) -> str:
+        return f"arn:aws:ec2:{self.region}::image/{self.ami_id}"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[0].upper() + part[1:] for part in rest)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
+
+
+def event_id(region: str, ami_id: str, task_start_time: datetime, state: TaskState) -> str:
+    """The same for every delivery of one transition, so subscribers can drop redeliveries."""
+    identity = f"{region}|{ami_id}|{format_timestamp(task_start_time)}|{state.value}"
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def announce(
+    task: StoreTask,
+    state: TaskState,
+    previous_state: TaskState | None,
+    *,
+    region: str,
+    account: str,
+    observed_at: datetime,
+) -> Announcement:
+    failure_reason = task.failure_reason if state is TaskState.FAILED else None
+    return Announcement(
+        event_id=event_id(region, task.ami_id, task.task_start_time, state),
+        ami_id=task.ami_id,
+        bucket=task.bucket,
+        s3_object_key=task.s3_object_key,
+        s3_uri=f"s3://{task.bucket}/{task.s3_object_key}",
+        task_start_time=format_timestamp(task.task_start_time),
+        state=state.value,
+        previous_state=previous_state.value if previous_state else None,
+        progress_percentage=task.progress_percentage,
+        failure_reason=_bounded(failure_reason or "unknown") if state is TaskState.FAILED else None,
+        region=region,
+        account=account,
+        observed_at=format_timestamp(observed_at),
+    )
+
+
+def _bounded(reason: str) -> str:
+    """EC2 publishes no list of failure reasons: treat them as free text of any size."""
+    if len(reason) <= MAX_FAILURE_REASON_CHARS:
+        return reason
+    return reason[: MAX_FAILURE_REASON_CHARS - len(_TRUNCATION_MARK)] + _TRUNCATION_MARK
+
+
+def subject(announcement: Announcement) -> str:
+    """An SNS subject: ASCII, no control characters, at most 100 characters."""
+    text = f"AMI store {announcement.state}: {announcement.ami_id} to {announcement.bucket}"
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    if len(text) > MAX_SUBJECT_CHARS:
+        text = text[: MAX_SUBJECT_CHARS - 3] + "..."
+    return text
+
+
+def email_text(announcement: Announcement) -> str:
+    """What a person reads at a glance in a mail client or a chat notification."""
+    region = announcement.region
+    headline = {
+        TaskState.COMPLETED.value: "finished storing",
+        TaskState.FAILED.value: "FAILED to store",
+        TaskState.IN_PROGRESS.value: "started storing",
+    }.get(announcement.state, f"moved to {announcement.state} while storing")
+    lines = [
+        f"AMI {announcement.ami_id} {headline} to {announcement.s3_uri}.",
+        "",
+        f"State:       {announcement.state} (was {announcement.previous_state or 'not seen before'})",
+        f"AMI:         {announcement.ami_id}",
+        f"S3 object:   {announcement.s3_uri}",
+        f"Started:     {announcement.task_start_time}",
+        f"Observed:    {announcement.observed_at} ({_elapsed(announcement)} after the start)",
+        f"Account:     {announcement.account} in {region}",
+    ]
+    if announcement.progress_percentage is not None and announcement.state == TaskState.IN_PROGRESS.value:
+        lines.append(f"Progress:    {announcement.progress_percentage}%")
+    if announcement.failure_reason is not None:
+        lines += ["", "Failure reason:", announcement.failure_reason]
+    lines += [
+        "",
+        f"AMI in the console: https://{region}.console.aws.amazon.com/ec2/home?region={region}"
+        f"#ImageDetails:imageId={announcement.ami_id}",
+        f"Bucket in the console: https://s3.console.aws.amazon.com/s3/buckets/{announcement.bucket}"
+        f"?region={region}",
+        "",
+        f"Event id (the same on a redelivery): {announcement.event_id}",
+    ]
+    return "\n".join(lines)
+
+
+def _elapsed(announcement: Announcement) -> str:
+    seconds = int(
+        (
+            parse_timestamp(announcement.observed_at) - parse_timestamp(announcement.task_start_time)
+        ).total_seconds()
+    )
+    seconds = max(seconds, 0)
+    hours, remainder = divmod(seconds, 3600)
+    minutes = remainder // 60
+    if hours:
+        return f"about {hours} h {minutes} min"
+    if minutes:
+        return f"about {minutes} min"
+    return "under a minute"

@@ -1,0 +1,133 @@
+"""The typed values the notifier reasons about. Nothing here knows about AWS SDKs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class TaskState(StrEnum):
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+    @classmethod
+    def known(cls) -> tuple[TaskState, ...]:
+        return tuple(cls)
+
+    @classmethod
+    def parse(cls, name: str) -> TaskState | None:
+        """The state for an EC2 state name, or None for a name EC2 may add in the future."""
+        try:
+            return cls(name)
+        except ValueError:
+            return None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not TaskState.IN_PROGRESS
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, the form EC2 itself uses."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_timestamp(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def task_key(ami_id: str, task_start_time: datetime) -> str:
+    """A task's identity within a region: a later store of the same AMI is another task."""
+    return f"{ami_id}#{format_timestamp(task_start_time)}"
+
+
+def split_task_key(key: str) -> tuple[str, datetime]:
+    ami_id, _, start = key.partition("#")
+    return ami_id, parse_timestamp(start)
+
+
+@dataclass(frozen=True)
+class StoreTask:
+    """One entry of the DescribeStoreImageTasks listing."""
+
+    ami_id: str
+    bucket: str
+    s3_object_key: str
+    task_start_time: datetime
+    state_name: str
+    progress_percentage: int | None = None
+    failure_reason: str | None = None
+
+    @property
+    def state(self) -> TaskState | None:
+        return TaskState.parse(self.state_name)
+
+    @property
+    def key(self) -> str:
+        return task_key(self.ami_id, self.task_start_time)
+
+
+@dataclass(frozen=True)
+class ListingAnomaly:
+    """A listing entry that was malformed: repaired and kept, or skipped when it cannot be understood."""
+
+    reason: str
+    entry: str
+    skipped: bool
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """One announcement still owed to one channel, held under a lease by the run that claimed it."""
+
+    channel: str
+    state: TaskState
+    key: str
+    lease_expires_at: int
+
+    @property
+    def entry_id(self) -> str:
+        return f"{self.channel}|{self.state.value}|{self.key}"
+
+    @classmethod
+    def from_entry(cls, entry_id: str, lease_expires_at: int) -> PendingDelivery:
+        channel, state, key = entry_id.split("|", 2)
+        return cls(channel, TaskState(state), key, lease_expires_at)
+
+    def leased_until(self, lease_expires_at: int) -> PendingDelivery:
+        return PendingDelivery(self.channel, self.state, self.key, lease_expires_at)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """What the notifier has recorded about one region's listing, read at the start of each run.
+
+    `known` maps task keys to recorded states for every task that started inside the overlap window
+    below the high-water mark, and for every task still in progress whatever its age. A task older
+    than the window and absent from `known` was recorded by an earlier run (or by the first-run
+    baseline) and is left alone.
+    """
+
+    version: int = 0
+    baselined: bool = False
+    high_water_mark: datetime | None = None
+    known: Mapping[str, TaskState] = field(default_factory=dict)
+    pending: tuple[PendingDelivery, ...] = ()
+    last_full_scan_at: datetime | None = None
+    full_scan_horizon: datetime | None = None
+
+    @property
+    def in_progress_keys(self) -> list[str]:
+        return [key for key, state in self.known.items() if state is TaskState.IN_PROGRESS]
+
+
+@dataclass(frozen=True)
+class RecordedTask:
+    """A task's own item in the state table."""
+
+    key: str
+    state: TaskState

@@ -1,0 +1,164 @@
+"""Lambda entry point: wires settings, clients and adapters to the poller, then reports metrics."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, ApiCallCounter
+from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
+from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
+from ami_store_notifier.config import Settings, load_settings
+from ami_store_notifier.domain.session import Policy
+from ami_store_notifier.poller import Poller, RunReport
+from ami_store_notifier.ports import Publisher
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+copy_config_to_registered_loggers(source_logger=logger, include={"ami_store_notifier"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    settings: Settings
+    policy: Policy
+    api_calls: ApiCallCounter
+    ec2_clients: dict[str, Any]
+    dynamodb: Any
+    sns: Any
+    events: Any
+
+
+@functools.cache
+def wiring() -> Wiring:
+    """Parsed and built once per cold start; a bad setting fails here, naming the variable."""
+    settings = load_settings()
+    api_calls = ApiCallCounter()
+    session = boto3.session.Session()
+
+    def client(service: str, region: str | None = None) -> Any:
+        return api_calls.attach(session.client(service, region_name=region, config=CLIENT_CONFIG))
+
+    return Wiring(
+        settings=settings,
+        policy=Policy(
+            announce_states=settings.announce_states,
+            announce_existing_on_first_run=settings.announce_existing_on_first_run,
+            overlap=timedelta(seconds=settings.listing_overlap_seconds),
+            full_scan_interval=timedelta(seconds=settings.full_scan_interval_seconds),
+            claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+        ),
+        api_calls=api_calls,
+        ec2_clients={region: client("ec2", region) for region in settings.regions},
+        dynamodb=client("dynamodb"),
+        sns=client("sns"),
+        events=client("events"),
+    )
+
+
+def pollers(wired: Wiring, *, account: str, seconds_left: Any) -> list[Poller]:
+    settings = wired.settings
+    publishers: list[Publisher] = [
+        SnsPublisher(wired.sns, settings.topic_arn),
+        EventBridgePublisher(wired.events, settings.event_bus_name, settings.event_source),
+    ]
+    return [
+        Poller(
+            region=region,
+            account=account,
+            policy=wired.policy,
+            page_size=settings.page_size,
+            source=Ec2TaskSource(wired.ec2_clients[region]),
+            store=DynamoDbStateStore(
+                wired.dynamodb,
+                table_name=settings.table_name,
+                region=region,
+                ttl_days=settings.state_ttl_days,
+                clock=utc_now,
+            ),
+            publishers=publishers,
+            clock=utc_now,
+            seconds_left=seconds_left,
+            delivery_reserve_seconds=settings.delivery_reserve_seconds,
+        )
+        for region in settings.regions
+    ]
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(str(uuid.uuid4()))
+    wired = wiring()
+    wired.api_calls.reset()
+    account = context.invoked_function_arn.split(":")[4]
+    reports = []
+    for poller in pollers(
+        wired, account=account, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
+    ):
+        with tracer.provider.in_subsegment(f"poll {poller.region}"):
+            report = poller.run()
+        record_metrics(report)
+        logger.info("Poll finished", extra={"report": summary(report)})
+        reports.append(summary(report))
+    for service, count in wired.api_calls.by_service().items():
+        metrics.add_metric(name=f"ApiCalls{service}", unit=MetricUnit.Count, value=count)
+    return {"regions": reports}
+
+
+def record_metrics(report: RunReport) -> None:
+    counts = {
+        "TasksSeen": report.tasks_seen,
+        "TasksInProgress": report.tasks_in_progress,
+        "PublishFailures": report.publish_failures,
+        "Redelivered": report.redelivered,
+        "TasksVanished": report.vanished,
+        "TasksSuperseded": report.superseded,
+        "UnparseableTasks": report.unparseable_tasks,
+        "MalformedTasks": report.malformed_tasks,
+        "UnknownTaskStates": report.unknown_states,
+        "SuccessfulPolls": 0 if report.stopped_because == "aws-unavailable" else 1,
+        "RunsCutShort": 1 if report.stopped_because else 0,
+    }
+    for state in ("Completed", "Failed", "InProgress"):
+        counts[f"Announced{state}"] = report.announced[state]
+    for name, value in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name="PollDuration", unit=MetricUnit.Milliseconds, value=report.duration_ms)
+
+
+def summary(report: RunReport) -> dict[str, Any]:
+    return {
+        "region": report.region,
+        "mode": report.mode,
+        "tasksSeen": report.tasks_seen,
+        "listingComplete": report.listing_complete,
+        "stoppedBecause": report.stopped_because,
+        "claimsCommitted": report.claims_committed,
+        "announced": dict(report.announced),
+        "redelivered": report.redelivered,
+        "publishFailures": report.publish_failures,
+        "tasksInProgress": report.tasks_in_progress,
+        "vanished": report.vanished,
+        "superseded": report.superseded,
+        "unparseableTasks": report.unparseable_tasks,
+        "malformedTasks": report.malformed_tasks,
+        "unknownStates": report.unknown_states,
+        "durationMs": round(report.duration_ms, 1),
+    }

@@ -1,0 +1,82 @@
+"""What the poller needs from the outside world. Adapters implement these over AWS; tests use fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.model import Cursor, ListingAnomaly, PendingDelivery, RecordedTask, StoreTask
+from ami_store_notifier.domain.session import CommitStep
+
+MAX_IMAGE_IDS_PER_CALL = 20
+
+
+class TransientAwsError(Exception):
+    """AWS stayed throttled or unavailable after the SDK's retries: the next run will catch up."""
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    tasks: tuple[StoreTask, ...]
+    anomalies: tuple[ListingAnomaly, ...] = ()
+    has_more: bool = False
+
+
+class TaskSource(Protocol):
+    def pages(self, page_size: int) -> Iterator[ListingPage]:
+        """The listing, newest first; each page is fetched only when the iterator is advanced."""
+        ...
+
+    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+        """The newest store task of each AMI (at most MAX_IMAGE_IDS_PER_CALL ids)."""
+        ...
+
+
+class CommitOutcome(Enum):
+    COMMITTED = "committed"
+    REJECTED = "rejected"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    outcome: CommitOutcome
+    rejected_keys: tuple[str, ...] = ()
+
+
+class StateStore(Protocol):
+    def load_cursor(self) -> Cursor: ...
+
+    def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]: ...
+
+    def commit(self, expected_version: int, step: CommitStep) -> CommitResult:
+        """Writes the step's claims and cursor atomically, or nothing.
+
+        CONFLICT: another run moved the cursor first. REJECTED: the cursor was current but some
+        claims' conditions failed (their keys are returned) and nothing was written."""
+        ...
+
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+        """The stored announcements of these deliveries, by PendingDelivery.entry_id."""
+        ...
+
+    def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
+        """Forgets delivered entries; ends the lease of failed ones so the next run retries them."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    delivered: frozenset[str] = frozenset()
+    failures: Mapping[str, str] = field(default_factory=dict)
+
+
+class Publisher(Protocol):
+    channel: str
+
+    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
+        """Publishes in as few calls as the channel allows; per-entry failures come back, not raised."""
+        ...

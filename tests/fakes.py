@@ -1,0 +1,142 @@
+"""In-memory stand-ins for the poller's ports, with the same conditional semantics as the adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
+from ami_store_notifier.domain.session import CommitStep
+from ami_store_notifier.ports import (
+    MAX_IMAGE_IDS_PER_CALL,
+    CommitOutcome,
+    CommitResult,
+    ListingPage,
+    PublishResult,
+    TransientAwsError,
+)
+
+
+@dataclass
+class FakeTaskSource:
+    """A listing held in memory, newest first, paged like EC2 pages it."""
+
+    tasks: list[StoreTask] = field(default_factory=list)
+    calls: int = 0
+    fail_on_call: set[int] = field(default_factory=set)
+
+    def put(self, task: StoreTask) -> None:
+        self.tasks = [existing for existing in self.tasks if existing.ami_id != task.ami_id]
+        self.tasks.append(task)
+        self.tasks.sort(key=lambda item: item.task_start_time, reverse=True)
+
+    def _call(self) -> None:
+        self.calls += 1
+        if self.calls in self.fail_on_call:
+            raise TransientAwsError("ec2:DescribeStoreImageTasks: RequestLimitExceeded")
+
+    def pages(self, page_size: int) -> Iterator[ListingPage]:
+        offset = 0
+        while True:
+            self._call()
+            page = self.tasks[offset : offset + page_size]
+            offset += page_size
+            has_more = offset < len(self.tasks)
+            yield ListingPage(tuple(page), (), has_more)
+            if not has_more:
+                return
+
+    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+        assert len(ami_ids) <= MAX_IMAGE_IDS_PER_CALL
+        self._call()
+        return ListingPage(tuple(task for task in self.tasks if task.ami_id in ami_ids))
+
+
+@dataclass
+class FakeStateStore:
+    cursor: Cursor = field(default_factory=Cursor)
+    records: dict[str, RecordedTask] = field(default_factory=dict)
+    announcements: dict[tuple[str, str], Announcement] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+    commits: int = 0
+
+    def load_cursor(self) -> Cursor:
+        return replace(
+            self.cursor,
+            pending=tuple(PendingDelivery.from_entry(entry, lease) for entry, lease in self.pending.items()),
+        )
+
+    def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
+        return {key: self.records[key] for key in keys if key in self.records}
+
+    def commit(self, expected_version: int, step: CommitStep) -> CommitResult:
+        if expected_version != self.cursor.version:
+            return CommitResult(CommitOutcome.CONFLICT)
+        rejected = tuple(
+            claim.task.key
+            for claim in step.claims
+            if (self.records[claim.task.key].state if claim.task.key in self.records else None)
+            is not claim.previous_state
+        )
+        if rejected:
+            return CommitResult(CommitOutcome.REJECTED, rejected)
+        self.commits += 1
+        for claim in step.claims:
+            self.records[claim.task.key] = RecordedTask(claim.task.key, claim.state)
+            if claim.announcement is not None:
+                self.announcements[(claim.task.key, claim.state.value)] = claim.announcement
+        update = step.cursor
+        self.cursor = Cursor(
+            version=expected_version + 1,
+            baselined=update.baselined,
+            high_water_mark=update.high_water_mark,
+            known=dict(update.known),
+            last_full_scan_at=update.last_full_scan_at,
+            full_scan_horizon=update.full_scan_horizon,
+        )
+        self.pending.update((lease.entry_id, lease.lease_expires_at) for lease in update.leases)
+        return CommitResult(CommitOutcome.COMMITTED)
+
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+        return {
+            delivery.entry_id: self.announcements[(delivery.key, delivery.state.value)]
+            for delivery in deliveries
+            if (delivery.key, delivery.state.value) in self.announcements
+        }
+
+    def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
+        for lease in delivered:
+            self.pending.pop(lease.entry_id, None)
+        for lease in failed:
+            self.pending[lease.entry_id] = 0
+
+    def recorded_state(self, key: str) -> TaskState | None:
+        record = self.records.get(key)
+        return record.state if record else None
+
+
+@dataclass
+class FakePublisher:
+    channel: str
+    sent: list[Announcement] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
+        self.calls += 1
+        delivered = [item for item in announcements if item.event_id not in self.refuse]
+        self.sent += delivered
+        return PublishResult(
+            frozenset(item.event_id for item in delivered),
+            {item.event_id: "refused" for item in announcements if item.event_id in self.refuse},
+        )
+
+
+@dataclass
+class ManualClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
