@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from ami_store_notifier import handler
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from ami_store_notifier.domain.session import Policy
 from ami_store_notifier.poller import Poller
+from local.deployment import LocalDeployment, deploy
+from local.ec2_store_tasks import CLOCK, StoreTaskBackend, install, reset, store_tasks_backend
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
+from tests.faults import AwsFaults
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -108,3 +116,102 @@ def make_task(clock: ManualClock) -> Callable[..., StoreTask]:
         )
 
     return build
+
+
+# -- integration: the real handler against moto and the EC2 store-task emulator ----------------------
+
+
+@dataclass
+class LambdaContextStub:
+    """What Lambda passes to the handler; the remaining time is a callable so tests can run it down."""
+
+    seconds_left: Callable[[], float] = lambda: 120.0
+    function_name: str = "ami-store-notifier-poller"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ami-store-notifier-poller"
+    aws_request_id: str = "c0ffee00-0000-4000-8000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds_left() * 1000)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
+def mocked_aws(aws_credentials: None) -> Iterator[None]:
+    """moto in-process, with the store-task emulator installed and its state and clock fresh."""
+    install()
+    reset()
+    with mock_aws():
+        yield
+    reset()
+
+
+@pytest.fixture
+def store_tasks(mocked_aws: None) -> StoreTaskBackend:
+    return store_tasks_backend(ACCOUNT, REGION)
+
+
+@pytest.fixture
+def ec2(mocked_aws: None) -> Any:
+    return boto3.client("ec2", region_name=REGION)
+
+
+@pytest.fixture
+def bucket(mocked_aws: None) -> str:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="ami-archive")
+    return "ami-archive"
+
+
+@pytest.fixture
+def new_ami(ec2: Any) -> Callable[[], str]:
+    names = iter(range(1, 1_000_000))
+    return lambda: str(ec2.register_image(Name=f"golden-{next(names)}")["ImageId"])
+
+
+@pytest.fixture
+def deployment(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> LocalDeployment:
+    """The notifier's resources in moto, and the handler configured for them as Lambda would be."""
+    deployed = deploy(boto3.session.Session(), region=REGION)
+    for name, value in deployed.handler_environment().items():
+        monkeypatch.setenv(name, value)
+    return deployed
+
+
+@pytest.fixture
+def run_handler(
+    deployment: LocalDeployment, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Invokes the real handler the way Lambda does, on a cold start, at the emulator's time."""
+    monkeypatch.setattr(handler, "utc_now", CLOCK.now)
+    handler.wiring.cache_clear()
+
+    def invoke(*, seconds_left: Callable[[], float] = lambda: 120.0) -> dict[str, Any]:
+        result: dict[str, Any] = handler.lambda_handler({}, LambdaContextStub(seconds_left))
+        return result
+
+    yield invoke
+    handler.wiring.cache_clear()
+
+
+@pytest.fixture
+def faults(run_handler: Callable[..., dict[str, Any]]) -> AwsFaults:
+    """Faults aimed at the clients of the handler's warm container."""
+    injected = AwsFaults()
+    wired = handler.wiring()
+    for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
+        injected.attach(client)
+    return injected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,9 +24,13 @@ from ami_store_notifier.domain.session import Policy
 from ami_store_notifier.poller import Poller, RunReport
 from ami_store_notifier.ports import Publisher
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# The environment names them in a deployment; the defaults keep local runs and tests consistent.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ami-store-notifier")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(
+    service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AmiStoreNotifier")
+)
 copy_config_to_registered_loggers(source_logger=logger, include={"ami_store_notifier"})
 
 

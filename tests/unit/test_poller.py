@@ -27,7 +27,8 @@ def test_first_run_records_history_without_announcing_and_tracks_tasks_in_progre
     report = make_poller().run()
 
     assert report.mode == "baseline"
-    assert sns.sent == [] and events.sent == []
+    assert sns.sent == []
+    assert events.sent == []
     assert store.cursor.baselined
     assert store.cursor.known == {running.key: IN_PROGRESS}
     assert store.recorded_state(running.key) is IN_PROGRESS
@@ -125,7 +126,9 @@ def test_with_little_time_left_the_run_stops_reading_and_the_next_run_finishes(
     assert len(sns.sent) == len({item.event_id for item in sns.sent}) == 5
 
 
-def test_a_tracked_task_that_leaves_the_listing_is_not_announced(make_poller, make_task, source, store, sns, clock):
+def test_a_tracked_task_that_leaves_the_listing_is_not_announced(
+    make_poller, make_task, source, store, sns, clock
+):
     running = make_task(IN_PROGRESS, started_minutes_ago=30)
     source.put(running)
     make_poller().run()

@@ -1,0 +1,133 @@
+"""The notifier's resources created in moto, with subscribers that show what users would receive.
+
+Used by the demo, the integration tests, the fault campaign and the benchmark, so that all of them
+exercise the same shape of deployment as the CDK stack: the state table (key `pk`, TTL `expiresAt`),
+the topic, the bus, an SQS queue subscribed to the topic, one subscribed with a filter policy on
+`state`, and one fed by a rule on the bus that matches `detail.state`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ami_store_notifier.domain.announcements import DETAIL_TYPE
+
+EVENT_SOURCE = "ami-store-notifier"
+TOPIC_QUEUE = "topic-all"
+TOPIC_FAILED_QUEUE = "topic-failed-only"
+RULE_QUEUE = "rule-completed-or-failed"
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as a subscriber got it: the event detail, plus what SNS added around it."""
+
+    queue: str
+    detail: dict[str, Any]
+    subject: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    email: str | None = None
+
+
+@dataclass
+class LocalDeployment:
+    region: str
+    table_name: str
+    topic_arn: str
+    bus_name: str
+    queue_urls: dict[str, str]
+    sqs: Any
+
+    def handler_environment(self, **overrides: str) -> dict[str, str]:
+        environment = {
+            "TABLE_NAME": self.table_name,
+            "TOPIC_ARN": self.topic_arn,
+            "EVENT_BUS_NAME": self.bus_name,
+            "REGIONS": self.region,
+            "EVENT_SOURCE": EVENT_SOURCE,
+            "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
+            "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+        environment.update(overrides)
+        return environment
+
+    def receive(self, queue: str) -> list[Received]:
+        """Drains a subscriber queue, decoding SNS envelopes and EventBridge events alike."""
+        received = []
+        while True:
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_urls[queue], MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                received.append(decode(queue, message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_urls[queue], ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+def decode(queue: str, body: str) -> Received:
+    envelope = json.loads(body)
+    if envelope.get("Type") == "Notification":
+        attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
+        return Received(queue, json.loads(envelope["Message"]), envelope.get("Subject"), attributes)
+    return Received(queue, envelope["detail"])
+
+
+def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> LocalDeployment:
+    dynamodb = session.client("dynamodb", region_name=region)
+    sns = session.client("sns", region_name=region)
+    events = session.client("events", region_name=region)
+    sqs = session.client("sqs", region_name=region)
+
+    table_name = f"{name}-state"
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+    )
+    topic_arn = sns.create_topic(Name=f"{name}-events")["TopicArn"]
+    bus_name = f"{name}-bus"
+    events.create_event_bus(Name=bus_name)
+
+    queue_urls = {}
+    for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
+        queue_urls[queue] = sqs.create_queue(QueueName=f"{name}-{queue}")["QueueUrl"]
+
+    def queue_arn(queue: str) -> str:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_urls[queue], AttributeNames=["QueueArn"])
+        return str(attributes["Attributes"]["QueueArn"])
+
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn(TOPIC_QUEUE))
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn(TOPIC_FAILED_QUEUE),
+        Attributes={"FilterPolicy": json.dumps({"state": ["Failed"]})},
+    )
+    events.put_rule(
+        Name=f"{name}-store-finished",
+        EventBusName=bus_name,
+        EventPattern=json.dumps(
+            {
+                "source": [EVENT_SOURCE],
+                "detail-type": [DETAIL_TYPE],
+                "detail": {"state": ["Completed", "Failed"]},
+            }
+        ),
+    )
+    events.put_targets(
+        Rule=f"{name}-store-finished",
+        EventBusName=bus_name,
+        Targets=[{"Id": "subscriber", "Arn": queue_arn(RULE_QUEUE)}],
+    )
+    return LocalDeployment(region, table_name, topic_arn, bus_name, queue_urls, sqs)

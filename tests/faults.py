@@ -1,0 +1,152 @@
+"""Fault injection on real boto3 clients, at the SDK's own hooks.
+
+A fault is aimed at the n-th call of one operation from now. Kinds:
+- `throttle`, `server-error`, `timeout`: the call fails as if AWS stayed throttled, answered 500, or
+  never answered, after the SDK's retries (the request never reaches moto);
+- `partial`: the call goes through but the chosen batch entry is refused by the service;
+- `crash-before`, `crash-after`: the function dies just before the call is sent, or just after the
+  service acted on it but before the code saw the answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+
+KINDS = ("throttle", "server-error", "timeout", "partial", "crash-before", "crash-after")
+BATCH_OPERATIONS = {("sns", "PublishBatch"), ("events", "PutEvents")}
+
+_THROTTLE_CODES = {
+    "ec2": "RequestLimitExceeded",
+    "dynamodb": "ThrottlingException",
+    "sns": "Throttling",
+    "events": "ThrottlingException",
+}
+
+
+class SimulatedCrash(BaseException):
+    """The Lambda runtime killing the function: nothing in the code under test may catch it."""
+
+
+@dataclass
+class Fault:
+    service: str
+    operation: str
+    kind: str
+    call: int = 1
+    entry: int = 0
+
+
+@dataclass
+class _Refusal:
+    call: int
+    entry: dict[str, Any]
+    position: int
+    sent_alone: bool
+
+
+@dataclass
+class AwsFaults:
+    faults: list[Fault] = field(default_factory=list)
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
+    _refusal: _Refusal | None = None
+
+    def inject(self, service: str, operation: str, kind: str, *, call: int = 1, entry: int = 0) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        if kind == "partial" and (service, operation) not in BATCH_OPERATIONS:
+            raise ValueError(f"{service}:{operation} has no batch entries to refuse")
+        seen = self.calls[(service, operation)]
+        self.faults.append(Fault(service, operation, kind, seen + call, entry))
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register_first("provide-client-params.*.*", self._choose_refused_entry)
+        client.meta.events.register_first("before-call.*.*", self._before_call)
+        client.meta.events.register("after-call.*.*", self._after_call)
+        return client
+
+    def pending(self) -> int:
+        return len(self.faults)
+
+    def _take(self, service: str, operation: str, number: int, kinds: tuple[str, ...]) -> Fault | None:
+        for fault in self.faults:
+            if (fault.service, fault.operation, fault.call) == (
+                service,
+                operation,
+                number,
+            ) and fault.kind in kinds:
+                self.faults.remove(fault)
+                self.injected[fault.kind] += 1
+                return fault
+        return None
+
+    def _choose_refused_entry(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service, operation = model.service_model.service_name, model.name
+        number = self.calls[(service, operation)] + 1
+        fault = self._take(service, operation, number, ("partial",))
+        entries = params.get("PublishBatchRequestEntries") or params.get("Entries") or []
+        if fault is None or not entries:
+            return
+        position = min(fault.entry, len(entries) - 1)
+        # The refused entry never reaches the service; the others go through as usual.
+        self._refusal = _Refusal(number, entries[position], position, sent_alone=len(entries) == 1)
+        if len(entries) > 1:
+            entries.pop(position)
+
+    def _before_call(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        service, operation = model.service_model.service_name, model.name
+        self.calls[(service, operation)] += 1
+        number = self.calls[(service, operation)]
+        refusal = self._refusal
+        if refusal is not None and refusal.call == number and refusal.sent_alone:
+            self._refusal = None
+            parsed: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200}}
+            self._refuse(parsed, refusal)
+            return AWSResponse(f"https://{service}.amazonaws.com/", 200, {}, None), parsed
+        fault = self._take(
+            service, operation, number, ("throttle", "server-error", "timeout", "crash-before")
+        )
+        if fault is None:
+            return None
+        if fault.kind == "crash-before":
+            raise SimulatedCrash(f"crash before {service}:{operation}")
+        if fault.kind == "timeout":
+            raise ReadTimeoutError(endpoint_url=f"https://{service}.amazonaws.com/")
+        status, code = (400, _THROTTLE_CODES[service]) if fault.kind == "throttle" else (500, "InternalError")
+        error = {
+            "Error": {"Code": code, "Message": f"injected {fault.kind}"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return AWSResponse(f"https://{service}.amazonaws.com/", status, {}, None), error
+
+    def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        service, operation = model.service_model.service_name, model.name
+        number = self.calls[(service, operation)]
+        refusal = self._refusal
+        if refusal is not None and refusal.call == number:
+            self._refusal = None
+            self._refuse(parsed, refusal)
+        if self._take(service, operation, number, ("crash-after",)) is not None:
+            raise SimulatedCrash(f"crash after {service}:{operation}")
+
+    @staticmethod
+    def _refuse(parsed: dict[str, Any], refusal: _Refusal) -> None:
+        if "Id" in refusal.entry:
+            parsed.setdefault("Successful", [])
+            parsed.setdefault("Failed", []).append(
+                {
+                    "Id": refusal.entry["Id"],
+                    "Code": "InternalError",
+                    "SenderFault": False,
+                    "Message": "injected",
+                }
+            )
+        else:
+            entries = parsed.setdefault("Entries", [])
+            entries.insert(refusal.position, {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"})
+            parsed["FailedEntryCount"] = parsed.get("FailedEntryCount", 0) + 1

@@ -1,0 +1,196 @@
+"""The real handler against moto and the EC2 store-task emulator, read from real subscribers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ami_store_notifier import handler
+from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
+from local.ec2_store_tasks import CLOCK
+from tests.faults import SimulatedCrash
+
+DETAIL_KEYS = {
+    "eventId",
+    "amiId",
+    "bucket",
+    "s3ObjectKey",
+    "s3Uri",
+    "taskStartTime",
+    "state",
+    "previousState",
+    "progressPercentage",
+    "failureReason",
+    "region",
+    "account",
+    "observedAt",
+}
+
+
+@pytest.fixture
+def two_stores(ec2, store_tasks, new_ami, bucket, run_handler):
+    """After a baseline run: one store that will complete in 10 minutes, one that will fail in 5."""
+    run_handler()
+    completing, failing = new_ami(), new_ami()
+    store_tasks.plan(completing, duration_seconds=600)
+    store_tasks.plan(failing, duration_seconds=300, fail_reason="AMI snapshot is not in a usable state")
+    for ami in (completing, failing):
+        ec2.create_store_image_task(ImageId=ami, Bucket=bucket)
+    return completing, failing
+
+
+def test_completed_and_failed_stores_reach_topic_and_rule_subscribers_once(
+    two_stores, run_handler, deployment
+):
+    completing, failing = two_stores
+    for _ in range(12):
+        CLOCK.advance(60)
+        run_handler()
+
+    topic = deployment.receive(TOPIC_QUEUE)
+    failed_only = deployment.receive(TOPIC_FAILED_QUEUE)
+    rule = deployment.receive(RULE_QUEUE)
+
+    assert sorted((item.detail["amiId"], item.detail["state"]) for item in topic) == sorted(
+        [(completing, "Completed"), (failing, "Failed")]
+    )
+    assert [(item.detail["amiId"], item.detail["state"]) for item in failed_only] == [(failing, "Failed")]
+    assert sorted(item.detail["eventId"] for item in rule) == sorted(item.detail["eventId"] for item in topic)
+    for item in topic + rule:
+        assert set(item.detail) == DETAIL_KEYS
+        assert item.detail["previousState"] == "InProgress"
+        assert item.detail["s3Uri"] == f"s3://ami-archive/{item.detail['amiId']}.bin"
+    failure = next(item for item in topic if item.detail["state"] == "Failed")
+    assert failure.detail["failureReason"] == "AMI snapshot is not in a usable state"
+    assert failure.subject == f"AMI store Failed: {failing} to ami-archive"
+    assert failure.attributes == {
+        "state": "Failed",
+        "amiId": failing,
+        "bucket": "ami-archive",
+        "region": "us-east-1",
+        "account": "123456789012",
+    }
+
+
+def test_eventbridge_entries_carry_the_contracts_source_detail_type_and_resources(
+    two_stores, run_handler, deployment
+):
+    completing, _ = two_stores
+    sent = []
+    client = handler.wiring().events
+    client.meta.events.register(
+        "provide-client-params.events.PutEvents", lambda params, **_: sent.extend(params["Entries"])
+    )
+    CLOCK.advance(11 * 60)
+    run_handler()
+
+    completed = next(entry for entry in sent if completing in entry["Detail"])
+    assert completed["Source"] == "ami-store-notifier"
+    assert completed["DetailType"] == DETAIL_TYPE == "EC2 AMI Store Task State Change"
+    assert completed["Resources"] == [f"arn:aws:ec2:us-east-1::image/{completing}"]
+    assert completed["EventBusName"] == deployment.bus_name
+
+
+def test_first_run_records_finished_history_silently_and_tracks_what_is_running(
+    store_tasks, bucket, run_handler, deployment
+):
+    store_tasks.add_task("ami-0aaaaaaaaaaaaaaa1", bucket, CLOCK.now(), "Completed")
+    store_tasks.add_task("ami-0aaaaaaaaaaaaaaa2", bucket, CLOCK.now(), "Failed", failure_reason="gone")
+    store_tasks.add_task("ami-0aaaaaaaaaaaaaaa3", bucket, CLOCK.now(), "InProgress", 40)
+
+    run_handler()
+    store_tasks.complete("ami-0aaaaaaaaaaaaaaa3")
+    CLOCK.advance(60)
+    run_handler()
+
+    assert [item.detail["amiId"] for item in deployment.receive(TOPIC_QUEUE)] == ["ami-0aaaaaaaaaaaaaaa3"]
+
+
+def test_first_run_announces_finished_history_when_configured(
+    store_tasks, bucket, run_handler, deployment, monkeypatch
+):
+    monkeypatch.setenv("ANNOUNCE_EXISTING_ON_FIRST_RUN", "true")
+    store_tasks.add_task("ami-0aaaaaaaaaaaaaaa1", bucket, CLOCK.now(), "Completed")
+
+    run_handler()
+
+    (announced,) = deployment.receive(TOPIC_QUEUE)
+    assert announced.detail["previousState"] is None
+
+
+def test_a_crash_after_claiming_is_delivered_by_a_later_run_once_the_lease_ends(
+    two_stores, run_handler, deployment, faults
+):
+    faults.inject("sns", "PublishBatch", "crash-before")
+    CLOCK.advance(11 * 60)
+    with pytest.raises(SimulatedCrash):
+        run_handler()
+    assert deployment.receive(TOPIC_QUEUE) == []
+
+    run_handler()
+    assert deployment.receive(TOPIC_QUEUE) == [], "the lease of the crashed run still holds"
+    CLOCK.advance(301)
+    run_handler()
+
+    assert len(deployment.receive(TOPIC_QUEUE)) == 2
+    assert len(deployment.receive(RULE_QUEUE)) == 2
+
+
+def test_a_refused_batch_entry_is_retried_by_the_next_run_and_the_rest_is_not_repeated(
+    two_stores, run_handler, deployment, faults
+):
+    faults.inject("events", "PutEvents", "partial", entry=1)
+    CLOCK.advance(11 * 60)
+    first = run_handler()
+    assert len(deployment.receive(TOPIC_QUEUE)) == 2
+    assert len(deployment.receive(RULE_QUEUE)) == 1
+    assert first["regions"][0]["publishFailures"] == 1
+
+    CLOCK.advance(60)
+    run_handler()
+
+    assert deployment.receive(TOPIC_QUEUE) == []
+    assert len(deployment.receive(RULE_QUEUE)) == 1
+
+
+def test_two_overlapping_runs_announce_each_transition_once(two_stores, run_handler, deployment, faults):
+    """The second run reads the cursor before the first commits, as two overlapping invocations would."""
+    CLOCK.advance(11 * 60)
+    wired = handler.wiring()
+    state = wired.dynamodb
+    stale = state.get_item(
+        TableName=deployment.table_name, Key={"pk": {"S": "CURSOR#us-east-1"}}, ConsistentRead=True
+    )
+    original = state.get_item
+    calls = {"count": 0}
+
+    def get_item(**kwargs):
+        calls["count"] += 1
+        return stale if calls["count"] == 2 else original(**kwargs)
+
+    state.get_item = get_item
+    run_handler()
+    second = run_handler()
+
+    assert second["regions"][0]["stoppedBecause"] == "overlapping-run"
+    assert len(deployment.receive(TOPIC_QUEUE)) == 2
+    assert len(deployment.receive(RULE_QUEUE)) == 2
+
+
+def test_a_throttled_listing_is_retried_by_the_sdk_and_the_poll_succeeds(
+    two_stores, store_tasks, run_handler, deployment
+):
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=2)
+    CLOCK.advance(11 * 60)
+
+    result = run_handler()
+
+    assert result["regions"][0]["stoppedBecause"] is None
+    assert len(deployment.receive(TOPIC_QUEUE)) == 2
+
+
+def test_a_bad_setting_fails_the_invocation_with_a_message_naming_the_variable(run_handler, monkeypatch):
+    monkeypatch.setenv("PAGE_SIZE", "500")
+
+    with pytest.raises(ValueError, match="PAGE_SIZE must be between 1 and 200"):
+        run_handler()
