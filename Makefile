@@ -19,7 +19,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(BIN)/.installed node_modules/.installed
 
 demo: setup
-	$(BIN)/python -m local.demo
+	PYTHONPATH=functions $(BIN)/python -m local.demo
 
 lint: setup
 	$(BIN)/ruff check .
@@ -37,10 +37,10 @@ synth: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --no-notices --quiet
 
 bench: setup
-	$(BIN)/python -m bench
+	PYTHONPATH=functions $(BIN)/python -m bench
 
 chaos: setup
-	$(BIN)/python -m tests.chaos.campaign --scenarios 1000
+	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from ami_store_notifier.domain.session import Policy
 from ami_store_notifier.poller import Poller
 from local.deployment import LocalDeployment, deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, install, reset, store_tasks_backend
+from local.lambda_context import LambdaContextStub
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
 from tests.faults import AwsFaults
 
@@ -119,20 +119,6 @@ def make_task(clock: ManualClock) -> Callable[..., StoreTask]:
 
 
 # -- integration: the real handler against moto and the EC2 store-task emulator ----------------------
-
-
-@dataclass
-class LambdaContextStub:
-    """What Lambda passes to the handler; the remaining time is a callable so tests can run it down."""
-
-    seconds_left: Callable[[], float] = lambda: 120.0
-    function_name: str = "ami-store-notifier-poller"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ami-store-notifier-poller"
-    aws_request_id: str = "c0ffee00-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.seconds_left() * 1000)
 
 
 @pytest.fixture

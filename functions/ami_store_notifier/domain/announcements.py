@@ -47,8 +47,12 @@ class Announcement:
         return json.dumps(self.detail(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> Announcement:
+        return cls(**{_snake(name): value for name, value in detail.items()})
+
+    @classmethod
     def from_detail_json(cls, text: str) -> Announcement:
-        return cls(**{_snake(name): value for name, value in json.loads(text).items()})
+        return cls.from_detail(json.loads(text))
 
     @property
     def resource_arn(self) -> str:
