@@ -95,8 +95,9 @@ def _run() -> int:
     for minute in range(SIMULATED_MINUTES + 1):
         report = _invoke()
         print(
-            f"[{CLOCK.now():%H:%M} UTC, minute {minute:2d}] poll ({report['mode']}): {report['tasksSeen']} tasks seen, "
-            f"{report['tasksInProgress']} in progress, announced {report['announced'] or 'nothing'}"
+            f"[{CLOCK.now():%H:%M} UTC, minute {minute:2d}] poll ({report['mode']}): "
+            f"{report['tasksSeen']} tasks seen, {report['tasksInProgress']} in progress, "
+            f"announced {report['announced'] or 'nothing'}"
         )
         for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
             for item in deployment.receive(queue):

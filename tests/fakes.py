@@ -8,9 +8,8 @@ from datetime import datetime
 
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
-from ami_store_notifier.domain.session import CommitStep
+from ami_store_notifier.domain.session import MAX_IMAGE_IDS_PER_CALL, CommitStep
 from ami_store_notifier.ports import (
-    MAX_IMAGE_IDS_PER_CALL,
     CommitOutcome,
     CommitResult,
     ListingPage,

@@ -18,9 +18,14 @@ from datetime import datetime
 
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import PendingDelivery
-from ami_store_notifier.domain.session import CHANNELS, CommitStep, Policy, PollSession
-from ami_store_notifier.ports import (
+from ami_store_notifier.domain.session import (
+    CHANNELS,
     MAX_IMAGE_IDS_PER_CALL,
+    CommitStep,
+    Policy,
+    PollSession,
+)
+from ami_store_notifier.ports import (
     CommitOutcome,
     ListingPage,
     Publisher,

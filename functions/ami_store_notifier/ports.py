@@ -11,8 +11,6 @@ from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, ListingAnomaly, PendingDelivery, RecordedTask, StoreTask
 from ami_store_notifier.domain.session import CommitStep
 
-MAX_IMAGE_IDS_PER_CALL = 20
-
 
 class TransientAwsError(Exception):
     """AWS stayed throttled or unavailable after the SDK's retries: the next run will catch up."""

@@ -23,6 +23,8 @@ from ami_store_notifier.domain.model import (
     split_task_key,
 )
 
+MAX_IMAGE_IDS_PER_CALL = 20
+
 CHANNELS = ("sns", "events")
 MAX_CLAIMS_PER_RUN = 1000
 MAX_CLAIMS_PER_STEP = 50
@@ -147,8 +149,25 @@ class PollSession:
         )
         if reached_horizon:
             self._progress.listing_complete = True
-            return False
+            return self._next_page_cheaper_than_rechecks(tasks)
         return True
+
+    def _next_page_cheaper_than_rechecks(self, page: Sequence[StoreTask]) -> bool:
+        """Past the horizon only tracked tasks matter. One more page costs one call; re-checking by
+        AMI costs one call per 20 tasks. Estimate how many tracked tasks the next page would show
+        from the time span this page covered, and read on only when that beats re-checking."""
+        if not page:
+            return False
+        oldest = min(task.task_start_time for task in page)
+        span = max(task.task_start_time for task in page) - oldest
+        likely_on_next_page = sum(
+            1
+            for key, state in self._known.items()
+            if state is TaskState.IN_PROGRESS
+            and key not in self._progress.seen_in_progress
+            and oldest - span <= split_task_key(key)[1] <= oldest
+        )
+        return likely_on_next_page > MAX_IMAGE_IDS_PER_CALL
 
     def tracked_amis_to_recheck(self) -> list[str]:
         """AMIs of tasks recorded in progress that this run has not seen in the listing."""

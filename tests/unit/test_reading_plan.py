@@ -1,0 +1,147 @@
+"""How much of the listing a run reads, and what it does when it cannot read it all."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.session import MAX_CLAIMS_PER_RUN
+
+COMPLETED = TaskState.COMPLETED
+IN_PROGRESS = TaskState.IN_PROGRESS
+
+
+def seed_history(source, make_task, count, *, every_minutes=10.0, state=COMPLETED):
+    tasks = [make_task(state, started_minutes_ago=60 + index * every_minutes) for index in range(count)]
+    for task in tasks:
+        source.put(task)
+    return tasks
+
+
+def test_with_nothing_new_a_run_reads_one_page_and_writes_nothing(
+    make_poller, make_task, source, store, clock
+):
+    seed_history(source, make_task, 1000)
+    make_poller().run()
+    calls_before, commits_before = source.calls, store.commits
+    clock.now += timedelta(minutes=1)
+
+    make_poller().run()
+
+    assert source.calls - calls_before == 1
+    assert store.commits == commits_before
+
+
+def test_a_full_scan_reads_every_page_once_an_hour(make_poller, make_task, source, clock):
+    seed_history(source, make_task, 1000)
+    make_poller().run()
+    modes = []
+    for _ in range(61):
+        clock.now += timedelta(minutes=1)
+        modes.append(make_poller().run().mode)
+
+    assert modes.index("full-scan") == 59, (
+        "the baseline was the first full read; the next is due an hour later"
+    )
+    assert modes.count("full-scan") == 1
+    assert modes.count("head") == 60
+
+
+def test_tracked_tasks_deep_in_the_listing_are_rechecked_by_ami_twenty_at_a_time(
+    make_poller, make_task, source, clock
+):
+    seed_history(source, make_task, 600)
+    for task in seed_history(source, make_task, 30, every_minutes=7, state=IN_PROGRESS):
+        source.put(replace(task, task_start_time=task.task_start_time - timedelta(days=3)))
+    make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    before = source.calls
+    clock.now += timedelta(minutes=1)
+
+    make_poller().run()
+
+    assert source.calls - before == 1 + 2
+
+
+def test_many_tracked_tasks_just_past_the_first_page_are_read_by_paging_not_by_ami(
+    make_poller, make_task, source, clock
+):
+    seed_history(source, make_task, 400, every_minutes=1, state=IN_PROGRESS)
+    make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    before = source.calls
+    clock.now += timedelta(minutes=1)
+
+    make_poller().run()
+
+    assert source.calls - before == 2
+
+
+def test_a_task_listed_twice_because_the_listing_shifted_is_announced_once(
+    make_poller, make_task, source, sns, clock
+):
+    make_poller().run()
+    done = make_task(COMPLETED, started_minutes_ago=0.5)
+    source.put(done)
+    source.tasks.insert(1, done)
+    clock.now += timedelta(minutes=1)
+
+    make_poller(page_size=1).run()
+
+    assert len(sns.sent) == 1
+
+
+def test_more_transitions_than_one_run_may_claim_are_finished_by_the_next_run(
+    make_poller, make_task, source, sns, store, clock
+):
+    make_poller().run()
+    for index in range(MAX_CLAIMS_PER_RUN + 5):
+        source.put(make_task(COMPLETED, started_minutes_ago=0.0001 * (index + 1)))
+    clock.now += timedelta(minutes=1)
+
+    first = make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+
+    assert first.stopped_because is None
+    assert first.claims_committed == MAX_CLAIMS_PER_RUN
+    assert len({item.event_id for item in sns.sent}) == len(sns.sent) == MAX_CLAIMS_PER_RUN + 5
+    assert store.pending == {}
+
+
+def test_a_throttled_page_ends_the_run_cleanly_and_the_next_run_catches_up(
+    make_poller, make_task, source, sns, clock
+):
+    make_poller().run()
+    source.put(make_task(COMPLETED, started_minutes_ago=0.5))
+    clock.now += timedelta(minutes=1)
+    source.fail_on_call = {source.calls + 1}
+
+    throttled = make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+
+    assert throttled.stopped_because == "aws-unavailable"
+    assert len(sns.sent) == 1
+
+
+def test_a_full_scan_finds_a_running_task_that_never_appeared_at_the_head(
+    make_poller, make_task, source, store, clock
+):
+    seed_history(source, make_task, 10)
+    make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    hidden = make_task(IN_PROGRESS, started_minutes_ago=600)
+    source.put(hidden)
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    assert hidden.key not in store.cursor.known
+
+    clock.now += timedelta(hours=1)
+    make_poller().run()
+
+    assert store.cursor.known[hidden.key] is IN_PROGRESS
