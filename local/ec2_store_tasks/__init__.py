@@ -1,0 +1,63 @@
+"""EC2 AMI store-task emulator plugged into moto (which implements none of the three calls).
+
+    from local.ec2_store_tasks import install, store_tasks_backend, reset
+
+    install()                                    # once; before or after mock_aws() starts
+    with mock_aws():
+        backend = store_tasks_backend("123456789012", "us-east-1")
+        backend.plan(ami_id, duration_seconds=600, fail_reason=None)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+        backend.clock.advance(600)               # the task completes; <amiId>.bin lands in the bucket
+
+Server mode: `start_server()` (a ThreadedMotoServer on a free port) or `python -m local.ec2_store_tasks`.
+See README.md beside this file for the rules, the error codes and the choices made.
+"""
+
+from .backend import (
+    CLOCK,
+    COMPLETED,
+    DEFAULT_DURATION_SECONDS,
+    DEFAULT_PAGE_SIZE,
+    FAILED,
+    IN_PROGRESS,
+    LISTING_WINDOW,
+    DescribeCall,
+    DescribeHook,
+    DescribePage,
+    StoreTask,
+    StoreTaskBackend,
+    StoreTaskError,
+    StoreTaskResult,
+    reset,
+    store_tasks_backend,
+)
+from .clock import Clock
+from .faults import Fault, FaultInjector
+from .server import endpoint_url, start_server
+from .wire import install, installed
+
+__all__ = [
+    "CLOCK",
+    "COMPLETED",
+    "DEFAULT_DURATION_SECONDS",
+    "DEFAULT_PAGE_SIZE",
+    "FAILED",
+    "IN_PROGRESS",
+    "LISTING_WINDOW",
+    "Clock",
+    "DescribeCall",
+    "DescribeHook",
+    "DescribePage",
+    "Fault",
+    "FaultInjector",
+    "StoreTask",
+    "StoreTaskBackend",
+    "StoreTaskError",
+    "StoreTaskResult",
+    "endpoint_url",
+    "install",
+    "installed",
+    "reset",
+    "start_server",
+    "store_tasks_backend",
+]

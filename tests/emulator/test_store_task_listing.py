@@ -1,0 +1,241 @@
+"""DescribeStoreImageTasks: order, window, paging, filters, ImageIds and validation."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.ec2_store_tasks import DescribeCall, StoreTaskBackend
+
+
+def amis_of(results: list[dict[str, Any]]) -> list[str]:
+    return [r["AmiId"] for r in results]
+
+
+def seed(backend: StoreTaskBackend, count: int, *, bucket: str = "bucket-a") -> list[str]:
+    """`count` tasks one minute apart, oldest first; returns their AMI ids newest first."""
+    now = backend.clock.now()
+    amis = [f"ami-{i:017x}" for i in range(count)]
+    for i, ami in enumerate(amis):
+        backend.add_task(ami, bucket, now - timedelta(minutes=count - i))
+    return amis[::-1]
+
+
+def error_of(err: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    response = err.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_listing_is_newest_first_and_pages_with_next_token(ec2: Any, backend: StoreTaskBackend) -> None:
+    expected = seed(backend, 7)
+
+    pages = []
+    kwargs: dict[str, Any] = {"MaxResults": 3}
+    while True:
+        answer = ec2.describe_store_image_tasks(**kwargs)
+        pages.append(amis_of(answer["StoreImageTaskResults"]))
+        if "NextToken" not in answer:
+            break
+        kwargs["NextToken"] = answer["NextToken"]
+
+    assert pages == [expected[0:3], expected[3:6], expected[6:7]]
+
+
+def test_listing_is_newest_first_across_api_created_tasks(
+    ec2: Any, bucket: str, new_ami: Any, backend: StoreTaskBackend
+) -> None:
+    created = []
+    for _ in range(3):
+        created.append(new_ami())
+        ec2.create_store_image_task(ImageId=created[-1], Bucket=bucket)
+        backend.clock.advance(10)
+
+    assert amis_of(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == created[::-1]
+
+
+def test_without_max_results_a_page_holds_the_default_page_size(ec2: Any, backend: StoreTaskBackend) -> None:
+    seed(backend, 5)
+    backend.default_page_size = 2
+
+    answer = ec2.describe_store_image_tasks()
+
+    assert len(answer["StoreImageTaskResults"]) == 2
+    assert "NextToken" in answer
+
+
+def test_the_31_day_window_hides_older_tasks(ec2: Any, backend: StoreTaskBackend) -> None:
+    now = backend.clock.now()
+    backend.add_task("ami-00000000000000001", "bucket-a", now - timedelta(days=30, hours=23))
+    backend.add_task("ami-00000000000000002", "bucket-a", now - timedelta(days=31, seconds=1))
+
+    assert amis_of(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == ["ami-00000000000000001"]
+    assert ec2.describe_store_image_tasks(ImageIds=["ami-00000000000000002"])["StoreImageTaskResults"] == []
+
+    backend.clock.advance(3601)
+    assert ec2.describe_store_image_tasks()["StoreImageTaskResults"] == []
+
+
+def test_filters_or_values_within_a_filter_and_and_filters_together(
+    ec2: Any, backend: StoreTaskBackend
+) -> None:
+    start = backend.clock.now() - timedelta(hours=1)
+    backend.add_task("ami-0000000000000000a", "bucket-a", start, "InProgress")
+    backend.add_task("ami-0000000000000000b", "bucket-a", start, "Completed")
+    backend.add_task("ami-0000000000000000c", "bucket-b", start, "Failed", failure_reason="x")
+    backend.add_task("ami-0000000000000000d", "bucket-c", start, "Completed")
+
+    def listed(filters: list[dict[str, Any]]) -> set[str]:
+        return set(amis_of(ec2.describe_store_image_tasks(Filters=filters)["StoreImageTaskResults"]))
+
+    assert listed([{"Name": "task-state", "Values": ["Completed", "Failed"]}]) == {
+        "ami-0000000000000000b",
+        "ami-0000000000000000c",
+        "ami-0000000000000000d",
+    }
+    assert listed([{"Name": "bucket", "Values": ["bucket-a", "bucket-b"]}]) == {
+        "ami-0000000000000000a",
+        "ami-0000000000000000b",
+        "ami-0000000000000000c",
+    }
+    assert listed(
+        [{"Name": "task-state", "Values": ["Completed"]}, {"Name": "bucket", "Values": ["bucket-a"]}]
+    ) == {"ami-0000000000000000b"}
+
+
+def test_filtered_listing_pages_through_matching_tasks_only(ec2: Any, backend: StoreTaskBackend) -> None:
+    start = backend.clock.now() - timedelta(days=1)
+    expected: list[str] = []
+    for i in range(10):
+        state = "Completed" if i % 3 == 0 else "InProgress"
+        ami = f"ami-{i:017x}"
+        backend.add_task(ami, "bucket-a", start + timedelta(minutes=i), state)
+        if state == "Completed":
+            expected.insert(0, ami)
+
+    paginator = ec2.get_paginator("describe_store_image_tasks")
+    pages = paginator.paginate(
+        Filters=[{"Name": "task-state", "Values": ["Completed"]}], PaginationConfig={"PageSize": 1}
+    )
+
+    assert [amis_of(p["StoreImageTaskResults"]) for p in pages] == [[a] for a in expected]
+
+
+def test_an_unknown_filter_name_is_invalid(ec2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(Filters=[{"Name": "ami-id", "Values": ["ami-1"]}])
+
+    assert error_of(err) == ("InvalidParameterValue", 400)
+
+
+def test_image_ids_return_the_newest_task_of_each_ami_and_ignore_filters(
+    ec2: Any, backend: StoreTaskBackend
+) -> None:
+    now = backend.clock.now()
+    backend.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=3), "Completed")
+    backend.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=1), "InProgress", 40)
+    backend.add_task("ami-0000000000000000b", "bucket-b", now - timedelta(hours=2), "Completed")
+
+    results = ec2.describe_store_image_tasks(
+        ImageIds=["ami-0000000000000000b", "ami-0000000000000000a", "ami-00000000000000404"],
+        Filters=[{"Name": "bucket", "Values": ["no-such-bucket"]}],
+    )["StoreImageTaskResults"]
+
+    assert [(r["AmiId"], r["StoreTaskState"]) for r in results] == [
+        ("ami-0000000000000000a", "InProgress"),
+        ("ami-0000000000000000b", "Completed"),
+    ]
+    assert len(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == 2
+
+
+def test_more_than_20_image_ids_are_invalid(ec2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(ImageIds=[f"ami-{i:017x}" for i in range(21)])
+
+    assert error_of(err) == ("InvalidParameterValue", 400)
+
+
+def test_image_ids_together_with_max_results_is_an_invalid_parameter_combination(ec2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(ImageIds=["ami-0000000000000000a"], MaxResults=5)
+
+    assert error_of(err) == ("InvalidParameterCombination", 400)
+
+
+@pytest.mark.parametrize("max_results", [0, 201])
+def test_max_results_outside_1_to_200_is_invalid(
+    mocked_aws: None, boto_session: boto3.session.Session, max_results: int
+) -> None:
+    client = boto_session.client("ec2", config=Config(parameter_validation=False))
+
+    with pytest.raises(ClientError) as err:
+        client.describe_store_image_tasks(MaxResults=max_results)
+
+    assert error_of(err) == ("InvalidParameterValue", 400)
+
+
+def test_max_results_of_1_and_200_are_accepted(ec2: Any, backend: StoreTaskBackend) -> None:
+    seed(backend, 3)
+
+    assert len(ec2.describe_store_image_tasks(MaxResults=1)["StoreImageTaskResults"]) == 1
+    assert len(ec2.describe_store_image_tasks(MaxResults=200)["StoreImageTaskResults"]) == 3
+
+
+def test_an_invalid_next_token_is_an_invalid_parameter_value(ec2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(NextToken="not-a-token")
+
+    assert error_of(err) == ("InvalidParameterValue", 400)
+
+
+def test_dry_run_answers_dry_run_operation_with_http_412(ec2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(DryRun=True)
+
+    assert error_of(err) == ("DryRunOperation", 412)
+
+
+def test_a_task_started_between_two_page_requests_pushes_an_older_task_onto_the_next_page(
+    ec2: Any, backend: StoreTaskBackend
+) -> None:
+    expected = seed(backend, 4)
+
+    def start_a_task_before_the_second_page(b: StoreTaskBackend, call: DescribeCall) -> None:
+        if call.number == 2:
+            b.add_task("ami-0000000000000fresh", "bucket-a")
+
+    backend.on_describe = start_a_task_before_the_second_page
+    first = ec2.describe_store_image_tasks(MaxResults=2)
+    second = ec2.describe_store_image_tasks(MaxResults=2, NextToken=first["NextToken"])
+
+    assert amis_of(first["StoreImageTaskResults"]) == expected[0:2]
+    # The offset-based token now points one item earlier: the second page repeats the last of the first.
+    assert amis_of(second["StoreImageTaskResults"]) == expected[1:3]
+    third = ec2.describe_store_image_tasks(MaxResults=2, NextToken=second["NextToken"])
+    assert amis_of(third["StoreImageTaskResults"]) == expected[3:4]
+    assert "NextToken" not in third
+
+
+def test_the_wire_format_is_ec2_xml_with_millisecond_timestamps_and_a_lower_case_o(
+    ec2: Any, backend: StoreTaskBackend
+) -> None:
+    backend.add_task("ami-0000000000000000a", "bucket-a", state="Failed", failure_reason="a < b & c")
+    bodies: list[str] = []
+    ec2.meta.events.register(
+        "after-call.ec2.DescribeStoreImageTasks",
+        lambda http_response, **_: bodies.append(http_response.text),
+    )
+
+    result = ec2.describe_store_image_tasks()["StoreImageTaskResults"][0]
+
+    body = bodies[0]
+    assert '<DescribeStoreImageTasksResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' in body
+    assert "<s3objectKey>ami-0000000000000000a.bin</s3objectKey>" in body
+    assert re.search(r"<taskStartTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z</taskStartTime>", body)
+    assert result["StoreTaskFailureReason"] == "a < b & c"
+    assert result["S3objectKey"] == "ami-0000000000000000a.bin"

@@ -1,0 +1,99 @@
+"""The emulator over HTTP: moto's ThreadedMotoServer, boto3 and raw botocore clients."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from local.ec2_store_tasks import endpoint_url, start_server, store_tasks_backend
+
+from .conftest import ACCOUNT, REGION
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[ThreadedMotoServer]:
+    started = start_server("127.0.0.1", 0)  # port 0: any free port
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def server(emulator: None, moto_server: ThreadedMotoServer) -> Iterator[ThreadedMotoServer]:
+    """The server, with moto's state (the store tasks included) reset after each test."""
+    yield moto_server
+    reset_moto(moto_server)
+
+
+def reset_moto(moto_server: ThreadedMotoServer) -> None:
+    request = urllib.request.Request(f"{endpoint_url(moto_server)}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def client_of(session: boto3.session.Session, moto_server: ThreadedMotoServer, service: str) -> Any:
+    return session.client(service, endpoint_url=endpoint_url(moto_server))
+
+
+def test_create_and_describe_work_over_http_in_server_mode(
+    server: ThreadedMotoServer, boto_session: boto3.session.Session
+) -> None:
+    ec2, s3 = client_of(boto_session, server, "ec2"), client_of(boto_session, server, "s3")
+    s3.create_bucket(Bucket="server-bucket")
+    ami_id = ec2.register_image(Name="served")["ImageId"]
+
+    assert ec2.create_store_image_task(ImageId=ami_id, Bucket="server-bucket")["ObjectKey"] == f"{ami_id}.bin"
+    [task] = ec2.describe_store_image_tasks()["StoreImageTaskResults"]
+    assert (task["AmiId"], task["StoreTaskState"]) == (ami_id, "InProgress")
+
+    store_tasks_backend(ACCOUNT, REGION).clock.advance(300)
+    [task] = ec2.describe_store_image_tasks(ImageIds=[ami_id])["StoreImageTaskResults"]
+    assert task["StoreTaskState"] == "Completed"
+    assert s3.head_object(Bucket="server-bucket", Key=f"{ami_id}.bin")["ContentLength"] > 0
+
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(DryRun=True)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+
+
+def test_a_raw_botocore_paginator_walks_all_pages(server: ThreadedMotoServer) -> None:
+    backend = store_tasks_backend(ACCOUNT, REGION)
+    now = backend.clock.now()
+    for i in range(25):
+        backend.add_task(f"ami-{i:017x}", "bucket-a", now - timedelta(minutes=i))
+    client = botocore.session.get_session().create_client(
+        "ec2",
+        region_name=REGION,
+        endpoint_url=endpoint_url(server),
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    pages = list(
+        client.get_paginator("describe_store_image_tasks").paginate(PaginationConfig={"PageSize": 10})
+    )
+
+    assert [len(p["StoreImageTaskResults"]) for p in pages] == [10, 10, 5]
+    listed = [t["AmiId"] for p in pages for t in p["StoreImageTaskResults"]]
+    assert listed == [f"ami-{i:017x}" for i in range(25)]
+
+
+def test_moto_api_reset_clears_the_store_tasks(
+    server: ThreadedMotoServer, boto_session: boto3.session.Session
+) -> None:
+    backend = store_tasks_backend(ACCOUNT, REGION)
+    backend.add_task("ami-0000000000000000a", "bucket-a")
+    backend.clock.advance(86400)
+
+    reset_moto(server)
+
+    assert abs(backend.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
+    assert client_of(boto_session, server, "ec2").describe_store_image_tasks()["StoreImageTaskResults"] == []
+    assert store_tasks_backend(ACCOUNT, REGION).tasks() == []
