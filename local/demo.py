@@ -38,6 +38,7 @@ def main() -> int:
     # Request logs of the embedded server and the handler's own JSON logs would drown the output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     handler.logger.setLevel(logging.WARNING)
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # the demo registers its own AMIs
     server = start_server()
     try:
         _configure_environment(endpoint_url(server))

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from ami_store_notifier import handler
@@ -22,6 +23,7 @@ from tests.faults import AwsFaults
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+BUCKET = "ami-archive"
 
 
 @pytest.fixture
@@ -121,6 +123,14 @@ def make_task(clock: ManualClock) -> Callable[..., StoreTask]:
 # -- integration: the real handler against moto and the EC2 store-task emulator ----------------------
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One session for the tests' own clients: its loader caches the large EC2 model."""
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
@@ -130,6 +140,7 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # faster backends; tests register their own AMIs
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -137,13 +148,18 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def mocked_aws(aws_credentials: None) -> Iterator[None]:
-    """moto in-process, with the store-task emulator installed and its state and clock fresh."""
+def emulator(aws_credentials: None) -> Iterator[None]:
+    """The store-task emulator installed into moto, with its state and clock fresh."""
     install()
     reset()
+    yield
+    reset()
+
+
+@pytest.fixture
+def mocked_aws(emulator: None) -> Iterator[None]:
     with mock_aws():
         yield
-    reset()
 
 
 @pytest.fixture
@@ -152,18 +168,36 @@ def store_tasks(mocked_aws: None) -> StoreTaskBackend:
 
 
 @pytest.fixture
-def ec2(mocked_aws: None) -> Any:
-    return boto3.client("ec2", region_name=REGION)
+def no_retry() -> Config:
+    """One attempt, no retry: botocore reads retries={"max_attempts": 1} as one retry (two attempts),
+    "total_max_attempts" counts the first attempt."""
+    return Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture
-def bucket(mocked_aws: None) -> str:
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket="ami-archive")
-    return "ami-archive"
+def ec2(mocked_aws: None, boto_session: boto3.session.Session, no_retry: Config) -> Any:
+    return boto_session.client("ec2", config=no_retry)
+
+
+@pytest.fixture
+def s3(mocked_aws: None, boto_session: boto3.session.Session) -> Any:
+    return boto_session.client("s3")
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    s3.create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+@pytest.fixture
+def ami_id(ec2: Any) -> str:
+    return str(ec2.register_image(Name="golden-image")["ImageId"])
 
 
 @pytest.fixture
 def new_ami(ec2: Any) -> Callable[[], str]:
+    """A factory of fresh AMIs in moto EC2."""
     names = iter(range(1, 1_000_000))
     return lambda: str(ec2.register_image(Name=f"golden-{next(names)}")["ImageId"])
 

@@ -14,9 +14,9 @@ from local.ec2_store_tasks import StoreTaskBackend
 
 
 def test_injected_request_limit_exceeded_surfaces_as_a_client_error_when_retries_are_off(
-    ec2: Any, backend: StoreTaskBackend
+    ec2: Any, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=1)
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=1)
 
     with pytest.raises(ClientError) as err:
         ec2.describe_store_image_tasks()
@@ -24,41 +24,41 @@ def test_injected_request_limit_exceeded_surfaces_as_a_client_error_when_retries
     assert err.value.response["Error"]["Code"] == "RequestLimitExceeded"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert ec2.describe_store_image_tasks()["StoreImageTaskResults"] == []
-    assert backend.calls["DescribeStoreImageTasks"] == 2
+    assert store_tasks.calls["DescribeStoreImageTasks"] == 2
 
 
 def test_botocore_retries_injected_throttling_and_internal_errors_as_it_would_in_aws(
-    boto_session: boto3.session.Session, backend: StoreTaskBackend, monkeypatch: pytest.MonkeyPatch
+    boto_session: boto3.session.Session, store_tasks: StoreTaskBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
     client = boto_session.client("ec2", config=Config(retries={"max_attempts": 3, "mode": "standard"}))
-    backend.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded")
-    backend.faults.inject("DescribeStoreImageTasks", code="InternalError")
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded")
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="InternalError")
 
     answer = client.describe_store_image_tasks()
 
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2
-    assert backend.faults.pending() == 0
+    assert store_tasks.faults.pending() == 0
 
 
 def test_retries_max_attempts_1_means_one_retry_in_botocore(
-    boto_session: boto3.session.Session, backend: StoreTaskBackend, monkeypatch: pytest.MonkeyPatch
+    boto_session: boto3.session.Session, store_tasks: StoreTaskBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
     client = boto_session.client("ec2", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-    backend.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded")
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded")
 
     answer = client.describe_store_image_tasks()
 
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
-    assert backend.calls["DescribeStoreImageTasks"] == 2
+    assert store_tasks.calls["DescribeStoreImageTasks"] == 2
 
 
 def test_faults_are_consumed_in_order_one_per_call_of_their_operation(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.faults.inject("CreateStoreImageTask", code="InternalError")
-    backend.faults.inject("CreateStoreImageTask", code="Unavailable")
+    store_tasks.faults.inject("CreateStoreImageTask", code="InternalError")
+    store_tasks.faults.inject("CreateStoreImageTask", code="Unavailable")
 
     codes = []
     for _ in range(2):
@@ -73,8 +73,10 @@ def test_faults_are_consumed_in_order_one_per_call_of_their_operation(
     assert ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)["ObjectKey"] == f"{ami_id}.bin"
 
 
-def test_a_fault_with_a_chosen_code_status_and_message(ec2: Any, backend: StoreTaskBackend) -> None:
-    backend.faults.inject("CreateRestoreImageTask", code="UnauthorizedOperation", message="nope", status=403)
+def test_a_fault_with_a_chosen_code_status_and_message(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    store_tasks.faults.inject(
+        "CreateRestoreImageTask", code="UnauthorizedOperation", message="nope", status=403
+    )
 
     with pytest.raises(ClientError) as err:
         ec2.create_restore_image_task(Bucket="b-bucket", ObjectKey="k.bin", Name="denied")
@@ -83,6 +85,6 @@ def test_a_fault_with_a_chosen_code_status_and_message(ec2: Any, backend: StoreT
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
-def test_injecting_into_an_unknown_operation_is_a_mistake(backend: StoreTaskBackend) -> None:
+def test_injecting_into_an_unknown_operation_is_a_mistake(store_tasks: StoreTaskBackend) -> None:
     with pytest.raises(ValueError, match="unknown operation"):
-        backend.faults.inject("DescribeStoreImageTask")
+        store_tasks.faults.inject("DescribeStoreImageTask")

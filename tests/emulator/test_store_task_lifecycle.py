@@ -10,8 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.ec2_store_tasks import StoreTaskBackend, install, installed
-
-from .conftest import BUCKET
+from tests.conftest import BUCKET
 
 
 def only_task(ec2: Any, ami_id: str) -> dict[str, Any]:
@@ -25,7 +24,7 @@ def error_code(err: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def test_create_store_image_task_returns_the_object_key_and_starts_in_progress(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
     answer = ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
 
@@ -36,25 +35,25 @@ def test_create_store_image_task_returns_the_object_key_and_starts_in_progress(
     assert task["Bucket"] == bucket
     assert task["S3objectKey"] == f"{ami_id}.bin"
     assert task["TaskStartTime"].tzinfo is not None
-    assert abs(task["TaskStartTime"] - backend.clock.now()) < timedelta(milliseconds=1)
+    assert abs(task["TaskStartTime"] - store_tasks.clock.now()) < timedelta(milliseconds=1)
     assert "StoreTaskFailureReason" not in task
 
 
 def test_progress_grows_with_the_clock_and_completion_writes_the_object_into_the_bucket(
-    ec2: Any, s3: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, s3: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.plan(ami_id, duration_seconds=1000)
+    store_tasks.plan(ami_id, duration_seconds=1000)
     ec2.create_store_image_task(
         ImageId=ami_id, Bucket=bucket, S3ObjectTags=[{"Key": "team", "Value": "platform"}]
     )
 
-    backend.clock.advance(250)
+    store_tasks.clock.advance(250)
     assert only_task(ec2, ami_id)["ProgressPercentage"] == 25
-    backend.clock.advance(749)
+    store_tasks.clock.advance(749)
     assert only_task(ec2, ami_id)["ProgressPercentage"] == 99
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
-    backend.clock.advance(1)
+    store_tasks.clock.advance(1)
     # Settled by the clock itself: the object is there before any EC2 call observes Completed.
     body = s3.get_object(Bucket=bucket, Key=f"{ami_id}.bin")["Body"].read()
     assert json.loads(body)["amiId"] == ami_id
@@ -66,23 +65,23 @@ def test_progress_grows_with_the_clock_and_completion_writes_the_object_into_the
 
 
 def test_a_store_without_a_plan_completes_after_five_minutes(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
 
-    backend.clock.advance(299)
+    store_tasks.clock.advance(299)
     assert only_task(ec2, ami_id)["StoreTaskState"] == "InProgress"
-    backend.clock.advance(1)
+    store_tasks.clock.advance(1)
     assert only_task(ec2, ami_id)["StoreTaskState"] == "Completed"
 
 
 def test_a_planned_failure_ends_failed_with_its_reason_and_writes_no_object(
-    ec2: Any, s3: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, s3: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.plan(ami_id, duration_seconds=60, fail_reason="Snapshot snap-0123 is in an error state")
+    store_tasks.plan(ami_id, duration_seconds=60, fail_reason="Snapshot snap-0123 is in an error state")
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
 
-    backend.clock.advance(60)
+    store_tasks.clock.advance(60)
 
     task = only_task(ec2, ami_id)
     assert task["StoreTaskState"] == "Failed"
@@ -103,11 +102,11 @@ def test_a_second_store_of_the_same_ami_is_refused_while_the_first_is_in_progres
 
 
 def test_a_new_store_after_completion_supersedes_the_old_task_in_the_listing(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
     first_start = only_task(ec2, ami_id)["TaskStartTime"]
-    backend.clock.advance(3600)
+    store_tasks.clock.advance(3600)
 
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
 
@@ -152,15 +151,15 @@ def test_dry_run_of_create_store_image_task_answers_dry_run_operation_with_http_
 
 
 def test_helpers_force_completion_and_failure(
-    ec2: Any, s3: Any, bucket: str, new_ami: Any, backend: StoreTaskBackend
+    ec2: Any, s3: Any, bucket: str, new_ami: Any, store_tasks: StoreTaskBackend
 ) -> None:
     done, broken = new_ami(), new_ami()
     ec2.create_store_image_task(ImageId=done, Bucket=bucket)
     ec2.create_store_image_task(ImageId=broken, Bucket=bucket)
-    backend.clock.advance(150)
+    store_tasks.clock.advance(150)
 
-    backend.complete(done)
-    backend.fail(broken, "Access denied to the bucket")
+    store_tasks.complete(done)
+    store_tasks.fail(broken, "Access denied to the bucket")
 
     assert only_task(ec2, done)["StoreTaskState"] == "Completed"
     assert s3.head_object(Bucket=bucket, Key=f"{done}.bin")["ContentLength"] > 0
@@ -168,28 +167,28 @@ def test_helpers_force_completion_and_failure(
     assert failed["StoreTaskState"] == "Failed"
     assert failed["StoreTaskFailureReason"] == "Access denied to the bucket"
     assert failed["ProgressPercentage"] == 50
-    backend.clock.advance(3600)  # the original plan no longer applies
+    store_tasks.clock.advance(3600)  # the original plan no longer applies
     assert only_task(ec2, broken)["StoreTaskState"] == "Failed"
 
 
 def test_set_state_can_freeze_a_task_in_progress(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
 
-    backend.set_state(ami_id, "InProgress", progress=42)
-    backend.clock.advance(86400)
+    store_tasks.set_state(ami_id, "InProgress", progress=42)
+    store_tasks.clock.advance(86400)
 
     task = only_task(ec2, ami_id)
     assert (task["StoreTaskState"], task["ProgressPercentage"]) == ("InProgress", 42)
 
 
-def test_seeded_tasks_skip_the_checks_and_keep_their_state(ec2: Any, backend: StoreTaskBackend) -> None:
-    start = backend.clock.now() - timedelta(hours=2)
-    backend.add_task("ami-00000000000000001", "any-bucket", start, "Failed", 12, failure_reason="boom")
-    backend.add_task("ami-00000000000000002", "any-bucket", start, "InProgress", 7)
+def test_seeded_tasks_skip_the_checks_and_keep_their_state(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    start = store_tasks.clock.now() - timedelta(hours=2)
+    store_tasks.add_task("ami-00000000000000001", "any-bucket", start, "Failed", 12, failure_reason="boom")
+    store_tasks.add_task("ami-00000000000000002", "any-bucket", start, "InProgress", 7)
 
-    backend.clock.advance(86400)
+    store_tasks.clock.advance(86400)
 
     listing = {t["AmiId"]: t for t in ec2.describe_store_image_tasks()["StoreImageTaskResults"]}
     assert listing["ami-00000000000000001"]["StoreTaskFailureReason"] == "boom"
@@ -197,11 +196,11 @@ def test_seeded_tasks_skip_the_checks_and_keep_their_state(ec2: Any, backend: St
 
 
 def test_rejecting_an_existing_object_is_available_as_an_option(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.reject_existing_object = True
+    store_tasks.reject_existing_object = True
     ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
-    backend.clock.advance(300)
+    store_tasks.clock.advance(300)
 
     with pytest.raises(ClientError) as err:
         ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)

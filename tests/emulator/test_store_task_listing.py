@@ -18,12 +18,12 @@ def amis_of(results: list[dict[str, Any]]) -> list[str]:
     return [r["AmiId"] for r in results]
 
 
-def seed(backend: StoreTaskBackend, count: int, *, bucket: str = "bucket-a") -> list[str]:
+def seed(store_tasks: StoreTaskBackend, count: int, *, bucket: str = "bucket-a") -> list[str]:
     """`count` tasks one minute apart, oldest first; returns their AMI ids newest first."""
-    now = backend.clock.now()
+    now = store_tasks.clock.now()
     amis = [f"ami-{i:017x}" for i in range(count)]
     for i, ami in enumerate(amis):
-        backend.add_task(ami, bucket, now - timedelta(minutes=count - i))
+        store_tasks.add_task(ami, bucket, now - timedelta(minutes=count - i))
     return amis[::-1]
 
 
@@ -32,8 +32,8 @@ def error_of(err: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def test_listing_is_newest_first_and_pages_with_next_token(ec2: Any, backend: StoreTaskBackend) -> None:
-    expected = seed(backend, 7)
+def test_listing_is_newest_first_and_pages_with_next_token(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    expected = seed(store_tasks, 7)
 
     pages = []
     kwargs: dict[str, Any] = {"MaxResults": 3}
@@ -48,20 +48,22 @@ def test_listing_is_newest_first_and_pages_with_next_token(ec2: Any, backend: St
 
 
 def test_listing_is_newest_first_across_api_created_tasks(
-    ec2: Any, bucket: str, new_ami: Any, backend: StoreTaskBackend
+    ec2: Any, bucket: str, new_ami: Any, store_tasks: StoreTaskBackend
 ) -> None:
     created = []
     for _ in range(3):
         created.append(new_ami())
         ec2.create_store_image_task(ImageId=created[-1], Bucket=bucket)
-        backend.clock.advance(10)
+        store_tasks.clock.advance(10)
 
     assert amis_of(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == created[::-1]
 
 
-def test_without_max_results_a_page_holds_the_default_page_size(ec2: Any, backend: StoreTaskBackend) -> None:
-    seed(backend, 5)
-    backend.default_page_size = 2
+def test_without_max_results_a_page_holds_the_default_page_size(
+    ec2: Any, store_tasks: StoreTaskBackend
+) -> None:
+    seed(store_tasks, 5)
+    store_tasks.default_page_size = 2
 
     answer = ec2.describe_store_image_tasks()
 
@@ -69,26 +71,26 @@ def test_without_max_results_a_page_holds_the_default_page_size(ec2: Any, backen
     assert "NextToken" in answer
 
 
-def test_the_31_day_window_hides_older_tasks(ec2: Any, backend: StoreTaskBackend) -> None:
-    now = backend.clock.now()
-    backend.add_task("ami-00000000000000001", "bucket-a", now - timedelta(days=30, hours=23))
-    backend.add_task("ami-00000000000000002", "bucket-a", now - timedelta(days=31, seconds=1))
+def test_the_31_day_window_hides_older_tasks(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    now = store_tasks.clock.now()
+    store_tasks.add_task("ami-00000000000000001", "bucket-a", now - timedelta(days=30, hours=23))
+    store_tasks.add_task("ami-00000000000000002", "bucket-a", now - timedelta(days=31, seconds=1))
 
     assert amis_of(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == ["ami-00000000000000001"]
     assert ec2.describe_store_image_tasks(ImageIds=["ami-00000000000000002"])["StoreImageTaskResults"] == []
 
-    backend.clock.advance(3601)
+    store_tasks.clock.advance(3601)
     assert ec2.describe_store_image_tasks()["StoreImageTaskResults"] == []
 
 
 def test_filters_or_values_within_a_filter_and_and_filters_together(
-    ec2: Any, backend: StoreTaskBackend
+    ec2: Any, store_tasks: StoreTaskBackend
 ) -> None:
-    start = backend.clock.now() - timedelta(hours=1)
-    backend.add_task("ami-0000000000000000a", "bucket-a", start, "InProgress")
-    backend.add_task("ami-0000000000000000b", "bucket-a", start, "Completed")
-    backend.add_task("ami-0000000000000000c", "bucket-b", start, "Failed", failure_reason="x")
-    backend.add_task("ami-0000000000000000d", "bucket-c", start, "Completed")
+    start = store_tasks.clock.now() - timedelta(hours=1)
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a", start, "InProgress")
+    store_tasks.add_task("ami-0000000000000000b", "bucket-a", start, "Completed")
+    store_tasks.add_task("ami-0000000000000000c", "bucket-b", start, "Failed", failure_reason="x")
+    store_tasks.add_task("ami-0000000000000000d", "bucket-c", start, "Completed")
 
     def listed(filters: list[dict[str, Any]]) -> set[str]:
         return set(amis_of(ec2.describe_store_image_tasks(Filters=filters)["StoreImageTaskResults"]))
@@ -108,13 +110,13 @@ def test_filters_or_values_within_a_filter_and_and_filters_together(
     ) == {"ami-0000000000000000b"}
 
 
-def test_filtered_listing_pages_through_matching_tasks_only(ec2: Any, backend: StoreTaskBackend) -> None:
-    start = backend.clock.now() - timedelta(days=1)
+def test_filtered_listing_pages_through_matching_tasks_only(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    start = store_tasks.clock.now() - timedelta(days=1)
     expected: list[str] = []
     for i in range(10):
         state = "Completed" if i % 3 == 0 else "InProgress"
         ami = f"ami-{i:017x}"
-        backend.add_task(ami, "bucket-a", start + timedelta(minutes=i), state)
+        store_tasks.add_task(ami, "bucket-a", start + timedelta(minutes=i), state)
         if state == "Completed":
             expected.insert(0, ami)
 
@@ -134,12 +136,12 @@ def test_an_unknown_filter_name_is_invalid(ec2: Any) -> None:
 
 
 def test_image_ids_return_the_newest_task_of_each_ami_and_ignore_filters(
-    ec2: Any, backend: StoreTaskBackend
+    ec2: Any, store_tasks: StoreTaskBackend
 ) -> None:
-    now = backend.clock.now()
-    backend.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=3), "Completed")
-    backend.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=1), "InProgress", 40)
-    backend.add_task("ami-0000000000000000b", "bucket-b", now - timedelta(hours=2), "Completed")
+    now = store_tasks.clock.now()
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=3), "Completed")
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a", now - timedelta(hours=1), "InProgress", 40)
+    store_tasks.add_task("ami-0000000000000000b", "bucket-b", now - timedelta(hours=2), "Completed")
 
     results = ec2.describe_store_image_tasks(
         ImageIds=["ami-0000000000000000b", "ami-0000000000000000a", "ami-00000000000000404"],
@@ -179,8 +181,8 @@ def test_max_results_outside_1_to_200_is_invalid(
     assert error_of(err) == ("InvalidParameterValue", 400)
 
 
-def test_max_results_of_1_and_200_are_accepted(ec2: Any, backend: StoreTaskBackend) -> None:
-    seed(backend, 3)
+def test_max_results_of_1_and_200_are_accepted(ec2: Any, store_tasks: StoreTaskBackend) -> None:
+    seed(store_tasks, 3)
 
     assert len(ec2.describe_store_image_tasks(MaxResults=1)["StoreImageTaskResults"]) == 1
     assert len(ec2.describe_store_image_tasks(MaxResults=200)["StoreImageTaskResults"]) == 3
@@ -201,15 +203,15 @@ def test_dry_run_answers_dry_run_operation_with_http_412(ec2: Any) -> None:
 
 
 def test_a_task_started_between_two_page_requests_pushes_an_older_task_onto_the_next_page(
-    ec2: Any, backend: StoreTaskBackend
+    ec2: Any, store_tasks: StoreTaskBackend
 ) -> None:
-    expected = seed(backend, 4)
+    expected = seed(store_tasks, 4)
 
     def start_a_task_before_the_second_page(b: StoreTaskBackend, call: DescribeCall) -> None:
         if call.number == 2:
             b.add_task("ami-0000000000000fresh", "bucket-a")
 
-    backend.on_describe = start_a_task_before_the_second_page
+    store_tasks.on_describe = start_a_task_before_the_second_page
     first = ec2.describe_store_image_tasks(MaxResults=2)
     second = ec2.describe_store_image_tasks(MaxResults=2, NextToken=first["NextToken"])
 
@@ -222,9 +224,9 @@ def test_a_task_started_between_two_page_requests_pushes_an_older_task_onto_the_
 
 
 def test_the_wire_format_is_ec2_xml_with_millisecond_timestamps_and_a_lower_case_o(
-    ec2: Any, backend: StoreTaskBackend
+    ec2: Any, store_tasks: StoreTaskBackend
 ) -> None:
-    backend.add_task("ami-0000000000000000a", "bucket-a", state="Failed", failure_reason="a < b & c")
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a", state="Failed", failure_reason="a < b & c")
     bodies: list[str] = []
     ec2.meta.events.register(
         "after-call.ec2.DescribeStoreImageTasks",

@@ -10,16 +10,16 @@ from botocore.exceptions import ClientError
 from local.ec2_store_tasks import StoreTaskBackend
 
 
-def stored(ec2: Any, backend: StoreTaskBackend, ami_id: str, bucket: str) -> str:
+def stored(ec2: Any, store_tasks: StoreTaskBackend, ami_id: str, bucket: str) -> str:
     key = str(ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)["ObjectKey"])
-    backend.clock.advance(300)
+    store_tasks.clock.advance(300)
     return key
 
 
 def test_restore_registers_an_ami_with_the_given_name_and_tags(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    key = stored(ec2, backend, ami_id, bucket)
+    key = stored(ec2, store_tasks, ami_id, bucket)
 
     image_id = ec2.create_restore_image_task(
         Bucket=bucket,
@@ -35,9 +35,9 @@ def test_restore_registers_an_ami_with_the_given_name_and_tags(
 
 
 def test_restore_without_a_name_takes_the_stored_amis_name_which_must_be_free(
-    ec2: Any, bucket: str, ami_id: str, backend: StoreTaskBackend
+    ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
-    key = stored(ec2, backend, ami_id, bucket)
+    key = stored(ec2, store_tasks, ami_id, bucket)
 
     with pytest.raises(ClientError) as err:
         ec2.create_restore_image_task(Bucket=bucket, ObjectKey=key)

@@ -14,8 +14,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from local.ec2_store_tasks import endpoint_url, start_server, store_tasks_backend
-
-from .conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +63,10 @@ def test_create_and_describe_work_over_http_in_server_mode(
 
 
 def test_a_raw_botocore_paginator_walks_all_pages(server: ThreadedMotoServer) -> None:
-    backend = store_tasks_backend(ACCOUNT, REGION)
-    now = backend.clock.now()
+    store_tasks = store_tasks_backend(ACCOUNT, REGION)
+    now = store_tasks.clock.now()
     for i in range(25):
-        backend.add_task(f"ami-{i:017x}", "bucket-a", now - timedelta(minutes=i))
+        store_tasks.add_task(f"ami-{i:017x}", "bucket-a", now - timedelta(minutes=i))
     client = botocore.session.get_session().create_client(
         "ec2",
         region_name=REGION,
@@ -88,12 +87,12 @@ def test_a_raw_botocore_paginator_walks_all_pages(server: ThreadedMotoServer) ->
 def test_moto_api_reset_clears_the_store_tasks(
     server: ThreadedMotoServer, boto_session: boto3.session.Session
 ) -> None:
-    backend = store_tasks_backend(ACCOUNT, REGION)
-    backend.add_task("ami-0000000000000000a", "bucket-a")
-    backend.clock.advance(86400)
+    store_tasks = store_tasks_backend(ACCOUNT, REGION)
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a")
+    store_tasks.clock.advance(86400)
 
     reset_moto(server)
 
-    assert abs(backend.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
+    assert abs(store_tasks.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
     assert client_of(boto_session, server, "ec2").describe_store_image_tasks()["StoreImageTaskResults"] == []
     assert store_tasks_backend(ACCOUNT, REGION).tasks() == []

@@ -9,8 +9,7 @@ import boto3
 from moto import mock_aws
 
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, reset, store_tasks_backend
-
-from .conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION
 
 
 def test_leaving_mock_aws_clears_the_store_tasks(emulator: None, boto_session: boto3.session.Session) -> None:
@@ -27,10 +26,10 @@ def test_leaving_mock_aws_clears_the_store_tasks(emulator: None, boto_session: b
 
 
 def test_reset_clears_tasks_plans_faults_hooks_and_restarts_the_clock(mocked_aws: None) -> None:
-    backend = store_tasks_backend(ACCOUNT, REGION)
-    backend.add_task("ami-0000000000000000a", "bucket-a")
-    backend.faults.inject("DescribeStoreImageTasks")
-    backend.clock.advance(10 * 86400)
+    store_tasks = store_tasks_backend(ACCOUNT, REGION)
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a")
+    store_tasks.faults.inject("DescribeStoreImageTasks")
+    store_tasks.clock.advance(10 * 86400)
 
     reset()
 
@@ -55,10 +54,10 @@ def test_the_clock_starts_at_real_time_and_moves_only_when_told(mocked_aws: None
 def test_the_clock_can_be_moved_before_any_backend_is_used(mocked_aws: None) -> None:
     CLOCK.set(datetime(2031, 5, 1, tzinfo=UTC))
 
-    backend = store_tasks_backend(ACCOUNT, REGION)
-    backend.add_task("ami-0000000000000000a", "bucket-a")
+    store_tasks = store_tasks_backend(ACCOUNT, REGION)
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a")
 
-    assert backend.tasks()[0].start_time == datetime(2031, 5, 1, tzinfo=UTC)
+    assert store_tasks.tasks()[0].start_time == datetime(2031, 5, 1, tzinfo=UTC)
 
 
 def test_accounts_and_regions_have_separate_tasks_but_share_the_clock(mocked_aws: None) -> None:
@@ -78,14 +77,14 @@ def test_accounts_and_regions_have_separate_tasks_but_share_the_clock(mocked_aws
 
 
 def test_thirty_thousand_seeded_tasks_page_in_order_and_filtered(mocked_aws: None) -> None:
-    backend: StoreTaskBackend = store_tasks_backend(ACCOUNT, REGION)
-    now = backend.clock.now()
+    store_tasks: StoreTaskBackend = store_tasks_backend(ACCOUNT, REGION)
+    now = store_tasks.clock.now()
     total = 30_000
     for i in range(total):  # seeded in an order that is not chronological
         j = (i * 7919) % total
         state = "Failed" if j % 10 == 0 else "Completed"
         reason = "boom" if state == "Failed" else None
-        backend.add_task(
+        store_tasks.add_task(
             f"ami-{j:017x}", "bucket-a", now - timedelta(seconds=60 * j), state, failure_reason=reason
         )
 
@@ -93,7 +92,7 @@ def test_thirty_thousand_seeded_tasks_page_in_order_and_filtered(mocked_aws: Non
         listed: list[str] = []
         token = None
         while True:
-            page = backend.describe_store_image_tasks(filters=filters, next_token=token, max_results=200)
+            page = store_tasks.describe_store_image_tasks(filters=filters, next_token=token, max_results=200)
             listed.extend(r.ami_id for r in page.results)
             if page.next_token is None:
                 return listed
