@@ -7,7 +7,8 @@ import pytest
 from ami_store_notifier import handler
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
-from local.ec2_store_tasks import CLOCK
+from local.ec2_store_tasks import CLOCK, store_tasks_backend
+from tests.conftest import ACCOUNT
 from tests.faults import SimulatedCrash
 
 DETAIL_KEYS = {
@@ -194,3 +195,32 @@ def test_a_bad_setting_fails_the_invocation_with_a_message_naming_the_variable(r
 
     with pytest.raises(ValueError, match="PAGE_SIZE must be between 1 and 200"):
         run_handler()
+
+
+def test_each_listed_region_is_polled_and_its_events_name_their_region(
+    boto_session, store_tasks, bucket, run_handler, deployment, monkeypatch
+):
+    monkeypatch.setenv("REGIONS", "us-east-1,eu-west-1")
+    handler.wiring.cache_clear()
+    european = store_tasks_backend(ACCOUNT, "eu-west-1")
+    boto_session.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="eu-archive", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    european.add_task("ami-0eeeeeeeeeeeeeee1", "eu-archive", CLOCK.now(), "InProgress", 10)
+    store_tasks.add_task("ami-0aaaaaaaaaaaaaaa1", bucket, CLOCK.now(), "InProgress", 10)
+    run_handler()
+
+    european.complete("ami-0eeeeeeeeeeeeeee1")
+    store_tasks.fail("ami-0aaaaaaaaaaaaaaa1", "quota")
+    CLOCK.advance(60)
+    result = run_handler()
+
+    assert [report["region"] for report in result["regions"]] == ["us-east-1", "eu-west-1"]
+    received = {
+        (item.detail["region"], item.detail["amiId"], item.detail["state"])
+        for item in deployment.receive(RULE_QUEUE)
+    }
+    assert received == {
+        ("eu-west-1", "ami-0eeeeeeeeeeeeeee1", "Completed"),
+        ("us-east-1", "ami-0aaaaaaaaaaaaaaa1", "Failed"),
+    }
