@@ -24,6 +24,22 @@ from tests.faults import AwsFaults
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "ami-archive"
+# The event contract's detail keys, in order: users' rules and filter policies depend on them.
+EVENT_DETAIL_KEYS = [
+    "eventId",
+    "amiId",
+    "bucket",
+    "s3ObjectKey",
+    "s3Uri",
+    "taskStartTime",
+    "state",
+    "previousState",
+    "progressPercentage",
+    "failureReason",
+    "region",
+    "account",
+    "observedAt",
+]
 
 
 @pytest.fixture

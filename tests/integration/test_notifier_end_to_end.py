@@ -8,24 +8,8 @@ from ami_store_notifier import handler
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, store_tasks_backend
-from tests.conftest import ACCOUNT
+from tests.conftest import ACCOUNT, EVENT_DETAIL_KEYS
 from tests.faults import SimulatedCrash
-
-DETAIL_KEYS = {
-    "eventId",
-    "amiId",
-    "bucket",
-    "s3ObjectKey",
-    "s3Uri",
-    "taskStartTime",
-    "state",
-    "previousState",
-    "progressPercentage",
-    "failureReason",
-    "region",
-    "account",
-    "observedAt",
-}
 
 
 @pytest.fixture
@@ -58,7 +42,7 @@ def test_completed_and_failed_stores_reach_topic_and_rule_subscribers_once(
     assert [(item.detail["amiId"], item.detail["state"]) for item in failed_only] == [(failing, "Failed")]
     assert sorted(item.detail["eventId"] for item in rule) == sorted(item.detail["eventId"] for item in topic)
     for item in topic + rule:
-        assert set(item.detail) == DETAIL_KEYS
+        assert list(item.detail) == EVENT_DETAIL_KEYS
         assert item.detail["previousState"] == "InProgress"
         assert item.detail["s3Uri"] == f"s3://ami-archive/{item.detail['amiId']}.bin"
     failure = next(item for item in topic if item.detail["state"] == "Failed")

@@ -13,6 +13,7 @@ from ami_store_notifier.domain.announcements import (
     subject,
 )
 from ami_store_notifier.domain.model import TaskState
+from tests.conftest import EVENT_DETAIL_KEYS
 
 AMI = "ami-0123456789abcdef0"
 
@@ -27,21 +28,7 @@ def announced(make_task, clock, *, state=TaskState.FAILED, reason="snapshot unre
 def test_the_detail_has_exactly_the_contracts_keys(make_task, clock):
     detail = announced(make_task, clock).detail()
 
-    assert list(detail) == [
-        "eventId",
-        "amiId",
-        "bucket",
-        "s3ObjectKey",
-        "s3Uri",
-        "taskStartTime",
-        "state",
-        "previousState",
-        "progressPercentage",
-        "failureReason",
-        "region",
-        "account",
-        "observedAt",
-    ]
+    assert list(detail) == EVENT_DETAIL_KEYS
     assert detail["s3Uri"] == f"s3://archive/{AMI}.bin"
     assert detail["taskStartTime"].endswith("Z")
     assert detail["observedAt"] == "2026-11-01T12:00:00.000Z"

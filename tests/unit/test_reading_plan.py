@@ -19,6 +19,17 @@ def seed_history(source, make_task, count, *, every_minutes=10.0, state=COMPLETE
     return tasks
 
 
+def calls_of_a_quiet_run(make_poller, source, clock):
+    """EC2 calls of a run after the baseline and a first quiet run, with nothing new since."""
+    make_poller().run()
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    before = source.calls
+    clock.now += timedelta(minutes=1)
+    make_poller().run()
+    return source.calls - before
+
+
 def test_with_nothing_new_a_run_reads_one_page_and_writes_nothing(
     make_poller, make_task, source, store, clock
 ):
@@ -54,30 +65,18 @@ def test_tracked_tasks_deep_in_the_listing_are_rechecked_by_ami_twenty_at_a_time
     seed_history(source, make_task, 600)
     for task in seed_history(source, make_task, 30, every_minutes=7, state=IN_PROGRESS):
         source.put(replace(task, task_start_time=task.task_start_time - timedelta(days=3)))
-    make_poller().run()
-    clock.now += timedelta(minutes=1)
-    make_poller().run()
-    before = source.calls
-    clock.now += timedelta(minutes=1)
+    calls = calls_of_a_quiet_run(make_poller, source, clock)
 
-    make_poller().run()
-
-    assert source.calls - before == 1 + 2
+    assert calls == 1 + 2
 
 
 def test_many_tracked_tasks_just_past_the_first_page_are_read_by_paging_not_by_ami(
     make_poller, make_task, source, clock
 ):
     seed_history(source, make_task, 400, every_minutes=1, state=IN_PROGRESS)
-    make_poller().run()
-    clock.now += timedelta(minutes=1)
-    make_poller().run()
-    before = source.calls
-    clock.now += timedelta(minutes=1)
+    calls = calls_of_a_quiet_run(make_poller, source, clock)
 
-    make_poller().run()
-
-    assert source.calls - before == 2
+    assert calls == 2
 
 
 def test_a_task_listed_twice_because_the_listing_shifted_is_announced_once(
