@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ami_store_notifier.adapters.aws import transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
 from ami_store_notifier.domain.session import MAX_IMAGE_IDS_PER_CALL
@@ -34,15 +36,28 @@ class Ec2TaskSource:
     def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
         if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:
             raise ValueError(f"at most {MAX_IMAGE_IDS_PER_CALL} AMI ids per call, got {len(ami_ids)}")
+        return parse_page(self._results_by_ami(list(ami_ids)), has_more=False)
+
+    def _results_by_ami(self, ami_ids: list[str]) -> list[Mapping[str, Any]]:
+        """EC2 may refuse a whole request for one AMI deregistered meanwhile: halve the request until
+        that AMI stands alone, so its task counts as gone and the others are still answered."""
         results: list[Mapping[str, Any]] = []
-        request: dict[str, Any] = {"ImageIds": list(ami_ids)}
+        request: dict[str, Any] = {"ImageIds": ami_ids}
         while True:
-            with transient_errors("ec2:DescribeStoreImageTasks"):
-                response = self._ec2.describe_store_image_tasks(**request)
+            try:
+                with transient_errors("ec2:DescribeStoreImageTasks"):
+                    response = self._ec2.describe_store_image_tasks(**request)
+            except ClientError as error:
+                if not error.response.get("Error", {}).get("Code", "").startswith("InvalidAMIID"):
+                    raise
+                if len(ami_ids) == 1:
+                    return []
+                half = len(ami_ids) // 2
+                return self._results_by_ami(ami_ids[:half]) + self._results_by_ami(ami_ids[half:])
             results += response.get("StoreImageTaskResults", [])
             token = response.get("NextToken")
             if not token:
-                return parse_page(results, has_more=False)
+                return results
             request["NextToken"] = token
 
 

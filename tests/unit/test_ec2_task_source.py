@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.ports import TransientAwsError
+
+
+class ListingStub:
+    """Answers DescribeStoreImageTasks like EC2, refusing requests that name a deregistered AMI."""
+
+    def __init__(self, amis, deregistered=(), error_code=None):
+        self.amis = amis
+        self.deregistered = set(deregistered)
+        self.error_code = error_code
+        self.requests = []
+
+    def describe_store_image_tasks(self, **request):
+        self.requests.append(request)
+        if self.error_code:
+            raise ClientError(
+                {"Error": {"Code": self.error_code, "Message": "no"}}, "DescribeStoreImageTasks"
+            )
+        wanted = request["ImageIds"]
+        if self.deregistered & set(wanted):
+            raise ClientError(
+                {"Error": {"Code": "InvalidAMIID.NotFound", "Message": "gone"}}, "DescribeStoreImageTasks"
+            )
+        return {
+            "StoreImageTaskResults": [
+                {
+                    "AmiId": ami,
+                    "TaskStartTime": datetime(2026, 11, 1, tzinfo=UTC),
+                    "Bucket": "b",
+                    "S3objectKey": f"{ami}.bin",
+                    "StoreTaskState": "InProgress",
+                    "ProgressPercentage": 5,
+                }
+                for ami in wanted
+                if ami in self.amis
+            ]
+        }
+
+
+def test_a_deregistered_ami_does_not_stop_the_others_from_being_rechecked():
+    amis = [f"ami-{index:017x}" for index in range(8)]
+    stub = ListingStub(amis, deregistered={amis[5]})
+
+    page = Ec2TaskSource(stub).by_ami(amis)
+
+    assert sorted(task.ami_id for task in page.tasks) == sorted(set(amis) - {amis[5]})
+    assert len(stub.requests) <= 1 + 2 * 3
+
+
+def test_throttling_that_outlasted_the_retries_becomes_a_transient_error():
+    stub = ListingStub([], error_code="RequestLimitExceeded")
+
+    with pytest.raises(TransientAwsError):
+        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"])
+
+
+def test_a_refusal_that_is_not_about_an_ami_is_raised():
+    stub = ListingStub([], error_code="UnauthorizedOperation")
+
+    with pytest.raises(ClientError):
+        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"])
