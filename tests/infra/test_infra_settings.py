@@ -1,0 +1,319 @@
+"""Context settings: defaults, accepted spellings, refused values, and their effect on the stack."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from infra.app import build_app
+from infra.settings import SPECS, Settings, SettingsError, load_settings
+from tests.infra.support import REPO_ROOT, Synthesized, synthesize
+
+
+def parse(**context: Any) -> Settings:
+    return load_settings(context.get)
+
+
+# --- defaults and accepted values -----------------------------------------------------------------------
+
+
+def test_no_context_gives_the_documented_defaults() -> None:
+    settings = parse()
+    assert settings == Settings()
+    assert settings.stack_name == "AmiStoreNotifier"
+    assert settings.schedule_minutes == 1
+    assert settings.regions == ()
+    assert settings.announce_states == ("Completed", "Failed")
+    assert settings.announce_existing_on_first_run is False
+    assert settings.claim_lease_seconds == settings.function_timeout_seconds + 60
+
+
+def test_command_line_strings_and_cdk_json_values_mean_the_same() -> None:
+    from_cli = parse(
+        scheduleMinutes="5",
+        regions="us-east-1, eu-west-1",
+        announceStates="completed,FAILED,InProgress",
+        announceExistingOnFirstRun="yes",
+        pageSize="50",
+    )
+    from_json = parse(
+        scheduleMinutes=5,
+        regions=["us-east-1", "eu-west-1"],
+        announceStates=["Completed", "Failed", "InProgress"],
+        announceExistingOnFirstRun=True,
+        pageSize=50,
+    )
+    assert from_cli == from_json
+    assert from_cli.regions == ("us-east-1", "eu-west-1")
+    assert from_cli.announce_states == ("Completed", "Failed", "InProgress")
+
+
+def test_blank_values_fall_back_to_the_defaults() -> None:
+    assert parse(scheduleMinutes="", regions=" ", eventSource="", notificationEmail="") == Settings()
+
+
+def test_repeated_regions_and_states_are_listed_once() -> None:
+    settings = parse(regions="us-east-1,us-east-1", announceStates="Failed,failed")
+    assert settings.regions == ("us-east-1",)
+    assert settings.announce_states == ("Failed",)
+
+
+def test_the_default_bus_may_be_given_by_arn() -> None:
+    settings = parse(eventBusArn="arn:aws:events:eu-west-1:123456789012:event-bus/default")
+    assert settings.imported_bus_name == "default"
+
+
+# --- refused values -------------------------------------------------------------------------------------
+
+BAD_VALUES = [
+    ("stackName", "1-starts-with-a-digit"),
+    ("stackName", "has_underscore"),
+    ("scheduleMinutes", "0"),
+    ("scheduleMinutes", "481"),
+    ("scheduleMinutes", "five"),
+    ("scheduleMinutes", True),
+    ("scheduleMinutes", 1.5),
+    ("regions", "us-east-1,Mars"),
+    ("regions", ","),
+    ("regions", {"us-east-1": True}),
+    ("eventSource", "aws.ec2"),
+    ("eventSource", "has space"),
+    ("announceStates", "Completed,Done"),
+    ("announceExistingOnFirstRun", "maybe"),
+    ("pageSize", "0"),
+    ("pageSize", "201"),
+    ("listingOverlapMinutes", "0"),
+    ("listingOverlapMinutes", "1441"),
+    ("fullScanIntervalMinutes", "10081"),
+    ("deliveryReserveSeconds", "0"),
+    ("deliveryReserveSeconds", "601"),
+    ("stateTtlDays", "31"),
+    ("stateTtlDays", "3651"),
+    ("functionTimeoutSeconds", "9"),
+    ("functionTimeoutSeconds", "901"),
+    ("functionMemoryMb", "64"),
+    ("logRetentionDays", "10"),
+    ("notificationEmail", "not-an-address"),
+    ("alarmEmail", "a@b"),
+    ("eventBusArn", "arn:aws:sns:us-east-1:123456789012:topic"),
+    ("eventBusArn", "my-bus"),
+    ("eventBusName", "default"),
+    ("eventBusName", "has space"),
+    ("powertoolsLayerVersion", "0"),
+    ("powertoolsLayerVersion", "latest"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_VALUES)
+def test_a_bad_value_is_refused_with_a_message_naming_its_key(key: str, value: object) -> None:
+    with pytest.raises(SettingsError, match=rf"^{key}\b"):
+        parse(**{key: value})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("scheduleMinutes", "0"), ("regions", "nowhere"), ("pageSize", "x")]
+)
+def test_synthesis_stops_on_a_bad_value_before_any_resource_is_defined(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{key}\b"):
+        build_app({key: value}, nag=False)
+
+
+def test_the_delivery_reserve_must_leave_time_for_the_poll_itself() -> None:
+    with pytest.raises(SettingsError, match=r"^deliveryReserveSeconds .*functionTimeoutSeconds"):
+        parse(functionTimeoutSeconds="30", deliveryReserveSeconds="30")
+
+
+def test_a_new_bus_name_and_an_existing_bus_arn_are_not_both_allowed() -> None:
+    with pytest.raises(SettingsError, match=r"eventBusName.*eventBusArn"):
+        parse(eventBusName="mine", eventBusArn="arn:aws:events:us-east-1:123456789012:event-bus/theirs")
+
+
+def test_the_app_entry_point_reports_a_bad_value_and_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app as entry_point
+
+    monkeypatch.setattr(entry_point, "build_app", lambda: build_app({"pageSize": "500"}, nag=False))
+    with pytest.raises(SystemExit, match=r"Invalid context setting: pageSize must be between 1 and 200"):
+        entry_point.main()
+
+
+# --- documentation --------------------------------------------------------------------------------------
+
+
+def documented_rows() -> dict[str, list[str]]:
+    text = (REPO_ROOT / "infra" / "README-settings.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"^\| `(\w+)` \|(.*)\|$", line)
+        if match:
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+def test_the_settings_table_documents_every_context_key_and_no_other() -> None:
+    assert list(documented_rows()) == [spec.key for spec in SPECS]
+
+
+def test_the_settings_table_shows_each_default() -> None:
+    rows = documented_rows()
+    defaults = Settings()
+    literal = {
+        "stackName": defaults.stack_name,
+        "scheduleMinutes": str(defaults.schedule_minutes),
+        "eventSource": defaults.event_source,
+        "announceStates": ",".join(defaults.announce_states),
+        "announceExistingOnFirstRun": "false",
+        "pageSize": str(defaults.page_size),
+        "listingOverlapMinutes": str(defaults.listing_overlap_minutes),
+        "fullScanIntervalMinutes": str(defaults.full_scan_interval_minutes),
+        "deliveryReserveSeconds": str(defaults.delivery_reserve_seconds),
+        "stateTtlDays": str(defaults.state_ttl_days),
+        "functionTimeoutSeconds": str(defaults.function_timeout_seconds),
+        "functionMemoryMb": str(defaults.function_memory_mb),
+        "logRetentionDays": str(defaults.log_retention_days),
+        "powertoolsLayerVersion": str(defaults.powertools_layer_version),
+    }
+    for key, default in literal.items():
+        assert rows[key][0] == f"`{default}`", key
+
+
+# --- the effect on the stack ----------------------------------------------------------------------------
+
+CUSTOM = {
+    "stackName": "StoreNotes",
+    "scheduleMinutes": "5",
+    "regions": "us-east-1,eu-west-1",
+    "eventSource": "acme.ami-store",
+    "announceStates": "InProgress,Completed,Failed",
+    "announceExistingOnFirstRun": "true",
+    "pageSize": "100",
+    "listingOverlapMinutes": "30",
+    "fullScanIntervalMinutes": "240",
+    "deliveryReserveSeconds": "30",
+    "stateTtlDays": "60",
+    "functionTimeoutSeconds": "300",
+    "functionMemoryMb": "512",
+    "logRetentionDays": "365",
+    "notificationEmail": "ops@example.com",
+    "alarmEmail": "oncall@example.com",
+    "eventBusName": "ami-store",
+    "powertoolsLayerVersion": "41",
+    "schedulMinutes": "3",  # a typo: warned about, not used
+}
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(
+        tmp_path_factory.mktemp("imported-bus"),
+        {"eventBusArn": "arn:aws:events:eu-west-1:123456789012:event-bus/central"},
+    )
+
+
+def environment(synth: Synthesized) -> dict[str, Any]:
+    variables: dict[str, Any] = synth.only("AWS::Lambda::Function")[1]["Properties"]["Environment"][
+        "Variables"
+    ]
+    return variables
+
+
+def test_every_setting_reaches_the_pollers_environment(custom: Synthesized) -> None:
+    variables = environment(custom)
+    assert {name: variables[name] for name in variables if isinstance(variables[name], str)} == {
+        "REGIONS": "us-east-1,eu-west-1",
+        "EVENT_SOURCE": "acme.ami-store",
+        "ANNOUNCE_STATES": "InProgress,Completed,Failed",
+        "ANNOUNCE_EXISTING_ON_FIRST_RUN": "true",
+        "PAGE_SIZE": "100",
+        "LISTING_OVERLAP_MINUTES": "30",
+        "FULL_SCAN_INTERVAL_MINUTES": "240",
+        "CLAIM_LEASE_SECONDS": "360",
+        "DELIVERY_RESERVE_SECONDS": "30",
+        "STATE_TTL_DAYS": "60",
+        "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
+        "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def test_the_schedule_timeout_memory_layer_and_retention_follow_the_settings(custom: Synthesized) -> None:
+    props = custom.only("AWS::Lambda::Function")[1]["Properties"]
+    assert (props["Timeout"], props["MemorySize"]) == (300, 512)
+    assert props["Layers"][0]["Fn::Join"][1][-1].endswith("-python313-arm64:41")
+    rule = custom.only("AWS::Events::Rule")[1]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 600
+    assert custom.only("AWS::Lambda::EventInvokeConfig")[1]["Properties"]["MaximumEventAgeInSeconds"] == 300
+    assert custom.only("AWS::Logs::LogGroup")[1]["Properties"]["RetentionInDays"] == 365
+
+
+def test_the_alarms_follow_the_schedule_and_the_timeout(custom: Synthesized) -> None:
+    alarms = {
+        resource["Properties"]["AlarmName"]: resource["Properties"]
+        for resource in custom.resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert all(name.startswith("StoreNotes-") for name in alarms)
+    heartbeat = alarms["StoreNotes-NoSuccessfulPolls"]
+    assert (heartbeat["Period"], heartbeat["EvaluationPeriods"]) == (300, 3)
+    assert alarms["StoreNotes-PollerNearTimeout"]["Threshold"] == 0.8 * 300_000
+
+
+def test_the_stack_name_and_the_new_bus_name_are_used(custom: Synthesized) -> None:
+    assert custom.stack.stack_name == "StoreNotes"
+    assert custom.only("AWS::Events::EventBus")[1]["Properties"] == {"Name": "ami-store"}
+    assert custom.only("AWS::CloudWatch::Dashboard")[1]["Properties"]["DashboardName"] == "StoreNotes"
+
+
+def test_email_addresses_are_subscribed_to_their_topics(custom: Synthesized) -> None:
+    stack = custom.stack
+    subscriptions = {
+        resource["Properties"]["Endpoint"]: resource["Properties"]
+        for resource in custom.resources("AWS::SNS::Subscription").values()
+    }
+    assert subscriptions == {
+        "ops@example.com": {
+            "Protocol": "email",
+            "Endpoint": "ops@example.com",
+            "TopicArn": {"Ref": custom.logical_id(stack.topic)},
+        },
+        "oncall@example.com": {
+            "Protocol": "email",
+            "Endpoint": "oncall@example.com",
+            "TopicArn": {"Ref": custom.logical_id(stack.monitoring.alarm_topic)},
+        },
+    }
+
+
+def test_an_unknown_context_key_is_warned_about(custom: Synthesized) -> None:
+    warnings = [entry.data for entry in custom.stack.node.metadata if entry.type == "aws:cdk:warning"]
+    assert any("schedulMinutes" in str(warning) for warning in warnings), warnings
+
+
+def test_the_custom_stack_still_passes_cdk_nag(custom: Synthesized) -> None:
+    (report,) = custom.validation_report["pluginReports"]
+    assert report["violations"] == []
+
+
+def test_an_existing_bus_is_used_by_name_and_no_bus_is_created(imported_bus: Synthesized) -> None:
+    assert imported_bus.resources("AWS::Events::EventBus") == {}
+    assert environment(imported_bus)["EVENT_BUS_NAME"] == "central"
+    outputs = {name: output["Value"] for name, output in imported_bus.template_json["Outputs"].items()}
+    assert outputs["EventBusName"] == "central"
+    assert outputs["EventBusArn"] == "arn:aws:events:eu-west-1:123456789012:event-bus/central"
+
+
+def test_the_poller_may_put_events_only_on_the_existing_bus(imported_bus: Synthesized) -> None:
+    statements = imported_bus.only("AWS::IAM::Policy")[1]["Properties"]["PolicyDocument"]["Statement"]
+    (put_events,) = [statement for statement in statements if statement.get("Sid") == "PutAnnouncementEvents"]
+    assert put_events == {
+        "Sid": "PutAnnouncementEvents",
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": "arn:aws:events:eu-west-1:123456789012:event-bus/central",
+    }

@@ -1,0 +1,533 @@
+"""The synthesized stack with default settings: every property that matters, and cdk-nag's verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+# The handler's own parser: the environment the stack sets must be one it accepts.
+from ami_store_notifier.config import load_settings as load_handler_settings
+from infra.settings import DEFAULT_POWERTOOLS_LAYER_VERSION
+from tests.infra.support import Synthesized, synthesize
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("default"))
+
+
+def ref(logical_id: str) -> dict[str, Any]:
+    return {"Ref": logical_id}
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def function(synth: Synthesized) -> dict[str, Any]:
+    return synth.only("AWS::Lambda::Function")[1]["Properties"]
+
+
+def alarm(synth: Synthesized, name_suffix: str) -> dict[str, Any]:
+    matches = [
+        resource["Properties"]
+        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        if resource["Properties"]["AlarmName"] == f"AmiStoreNotifier-{name_suffix}"
+    ]
+    assert len(matches) == 1, name_suffix
+    return matches[0]
+
+
+# --- the state table ------------------------------------------------------------------------------------
+
+
+def test_the_state_table_is_keyed_by_a_string_pk_and_nothing_else(synth: Synthesized) -> None:
+    table = synth.only("AWS::DynamoDB::Table")[1]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert "GlobalSecondaryIndexes" not in table
+    assert "LocalSecondaryIndexes" not in table
+
+
+def test_the_state_table_is_a_plain_table_not_a_global_table(synth: Synthesized) -> None:
+    assert synth.resources("AWS::DynamoDB::GlobalTable") == {}
+
+
+def test_the_state_table_bills_on_demand_and_expires_records_by_expires_at(synth: Synthesized) -> None:
+    table = synth.only("AWS::DynamoDB::Table")[1]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_the_state_table_has_point_in_time_recovery_and_encryption_at_rest(synth: Synthesized) -> None:
+    table = synth.only("AWS::DynamoDB::Table")[1]["Properties"]
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # SSEEnabled with no key id: encrypted with the AWS managed key (alias/aws/dynamodb).
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_the_state_table_survives_the_deletion_of_the_stack(synth: Synthesized) -> None:
+    table = synth.only("AWS::DynamoDB::Table")[1]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+# --- the poller function --------------------------------------------------------------------------------
+
+
+def test_the_poller_runs_python_3_13_on_arm64(synth: Synthesized) -> None:
+    props = function(synth)
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "ami_store_notifier.handler.lambda_handler"
+
+
+def test_the_poller_loads_the_pinned_powertools_layer_for_its_region(synth: Synthesized) -> None:
+    assert function(synth)["Layers"] == [
+        {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:aws:lambda:",
+                    {"Ref": "AWS::Region"},
+                    ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:"
+                    f"{DEFAULT_POWERTOOLS_LAYER_VERSION}",
+                ],
+            ]
+        }
+    ]
+
+
+def test_the_poller_code_is_the_functions_folder_without_tests_or_caches(synth: Synthesized) -> None:
+    code = function(synth)["Code"]
+    assert code["S3Bucket"] == {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}
+    staged = [path for path in synth.outdir.glob("asset.*") if path.is_dir()]
+    assert len(staged) == 1
+    files = {path.relative_to(staged[0]).as_posix() for path in staged[0].rglob("*") if path.is_file()}
+    assert "ami_store_notifier/config.py" in files
+    assert not [name for name in files if "__pycache__" in name or name.endswith(".pyc")]
+    assert not [name for name in files if "/tests/" in f"/{name}" or Path(name).name.startswith("test_")]
+
+
+def test_the_poller_handler_module_is_in_the_shipped_code(synth: Synthesized) -> None:
+    staged = next(path for path in synth.outdir.glob("asset.*") if path.is_dir())
+    if not (staged / "ami_store_notifier" / "handler.py").exists():
+        pytest.fail(
+            "functions/ami_store_notifier/handler.py is missing: the deployed handler would not import"
+        )
+
+
+def test_the_poller_environment_wires_every_setting_the_handler_reads(synth: Synthesized) -> None:
+    stack = synth.stack
+    assert function(synth)["Environment"]["Variables"] == {
+        "TABLE_NAME": ref(synth.logical_id(stack.table)),
+        "TOPIC_ARN": ref(synth.logical_id(stack.topic)),
+        # GetAtt Name, not Ref: see infra/stack.py (moto resolves a Ref to a bus wrongly).
+        "EVENT_BUS_NAME": {"Fn::GetAtt": [synth.logical_id(stack.bus), "Name"]},
+        "REGIONS": {"Ref": "AWS::Region"},
+        "EVENT_SOURCE": "ami-store-notifier",
+        "ANNOUNCE_STATES": "Completed,Failed",
+        "ANNOUNCE_EXISTING_ON_FIRST_RUN": "false",
+        "PAGE_SIZE": "200",
+        "LISTING_OVERLAP_MINUTES": "15",
+        "FULL_SCAN_INTERVAL_MINUTES": "60",
+        "CLAIM_LEASE_SECONDS": "180",
+        "DELIVERY_RESERVE_SECONDS": "20",
+        "STATE_TTL_DAYS": "45",
+        "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
+        "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def test_the_poller_environment_is_accepted_by_the_handlers_own_parser(synth: Synthesized) -> None:
+    deployed = {
+        "TABLE_NAME": "AmiStoreNotifier-StateTable-1",
+        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:AmiStoreNotifier-NotificationTopic-1",
+        "EVENT_BUS_NAME": "AmiStoreNotifierEventBus",
+        "REGIONS": "eu-west-1",
+    }
+    environment = {
+        name: deployed.get(name, value) for name, value in function(synth)["Environment"]["Variables"].items()
+    }
+    assert all(isinstance(value, str) for value in environment.values())
+    parsed = load_handler_settings(environment)
+    assert parsed.regions == ("eu-west-1",)
+    assert parsed.claim_lease_seconds == function(synth)["Timeout"] + 60
+    assert {state.value for state in parsed.announce_states} == {"Completed", "Failed"}
+    assert parsed.announce_existing_on_first_run is False
+
+
+def test_the_poller_runs_one_at_a_time_traced_with_its_chosen_timeout_and_memory(synth: Synthesized) -> None:
+    props = function(synth)
+    assert props["ReservedConcurrentExecutions"] == 1
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Timeout"] == 120
+    assert props["MemorySize"] == 256
+
+
+def test_the_poller_logs_to_its_own_log_group_kept_ninety_days(synth: Synthesized) -> None:
+    log_group_id, log_group = synth.only("AWS::Logs::LogGroup")
+    assert log_group["Properties"]["RetentionInDays"] == 90
+    assert log_group["DeletionPolicy"] == "Retain"
+    assert function(synth)["LoggingConfig"] == {"LogGroup": ref(log_group_id)}
+
+
+def test_a_failed_poll_is_retried_only_within_one_schedule_period(synth: Synthesized) -> None:
+    config = synth.only("AWS::Lambda::EventInvokeConfig")[1]["Properties"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 60
+
+
+# --- least privilege ------------------------------------------------------------------------------------
+
+
+def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synthesized) -> None:
+    stack = synth.stack
+    role_id = synth.logical_id(stack.role)
+    policies = synth.resources("AWS::IAM::Policy")
+    assert len(policies) == 1, "the poller role is the only principal with an identity policy"
+    policy = next(iter(policies.values()))["Properties"]
+    assert policy["Roles"] == [ref(role_id)]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ListStoreImageTasks",
+            "Effect": "Allow",
+            "Action": "ec2:DescribeStoreImageTasks",
+            "Resource": "*",
+        },
+        {
+            "Sid": "TaskStateItems",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:BatchGetItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            "Resource": arn_of(synth.logical_id(stack.table)),
+        },
+        {
+            "Sid": "PublishNotifications",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": ref(synth.logical_id(stack.topic)),
+        },
+        {
+            "Sid": "EncryptNotifications",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": arn_of(synth.logical_id(stack.topic_key)),
+        },
+        {
+            "Sid": "PutAnnouncementEvents",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": arn_of(synth.logical_id(stack.bus)),
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": arn_of(synth.logical_id(stack.log_group)),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
+    ]
+
+
+def test_the_poller_role_has_no_managed_policies_and_only_lambda_may_assume_it(synth: Synthesized) -> None:
+    role = synth.only("AWS::IAM::Role")[1]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    assert "Policies" not in role
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert function(synth)["Role"] == arn_of(synth.logical_id(synth.stack.role))
+
+
+# --- the schedule ---------------------------------------------------------------------------------------
+
+
+def test_the_schedule_runs_the_poller_every_minute_with_retries_and_a_dead_letter_queue(
+    synth: Synthesized,
+) -> None:
+    stack = synth.stack
+    rule = synth.only("AWS::Events::Rule")[1]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["State"] == "ENABLED"
+    assert "EventBusName" not in rule, "schedules run on the default bus"
+    assert rule["Targets"] == [
+        {
+            "Id": "Target0",
+            "Arn": arn_of(synth.logical_id(stack.function)),
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 120},
+            "DeadLetterConfig": {"Arn": arn_of(synth.logical_id(stack.dead_letter_queue))},
+        }
+    ]
+    synth.template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com",
+            "FunctionName": arn_of(synth.logical_id(stack.function)),
+            "SourceArn": arn_of(synth.logical_id(stack.schedule)),
+        },
+    )
+
+
+def test_the_dead_letter_queue_is_encrypted_and_refuses_plain_http(synth: Synthesized) -> None:
+    queue_id, queue = synth.only("AWS::SQS::Queue")
+    assert queue["Properties"] == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
+    policy = synth.only("AWS::SQS::QueuePolicy")[1]["Properties"]
+    assert policy["Queues"] == [ref(queue_id)]
+    assert {
+        "Action": "sqs:*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": arn_of(queue_id),
+    } in policy["PolicyDocument"]["Statement"]
+
+
+def test_only_the_schedule_rule_may_send_to_the_dead_letter_queue(synth: Synthesized) -> None:
+    queue_id, _ = synth.only("AWS::SQS::Queue")
+    statements = synth.only("AWS::SQS::QueuePolicy")[1]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [
+        {key: value for key, value in statement.items() if key != "Sid"}
+        for statement in statements
+        if statement["Effect"] == "Allow"
+    ]
+    assert allows == [
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"ArnEquals": {"aws:SourceArn": arn_of(synth.logical_id(synth.stack.schedule))}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Resource": arn_of(queue_id),
+        }
+    ]
+
+
+# --- announcement targets -------------------------------------------------------------------------------
+
+
+def test_the_notification_topic_is_encrypted_with_its_own_rotating_key(synth: Synthesized) -> None:
+    stack = synth.stack
+    topic = synth.resources("AWS::SNS::Topic")[synth.logical_id(stack.topic)]["Properties"]
+    assert topic["KmsMasterKeyId"] == arn_of(synth.logical_id(stack.topic_key))
+    key = synth.resources("AWS::KMS::Key")[synth.logical_id(stack.topic_key)]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+
+
+def test_the_notification_topic_refuses_publishing_without_tls(synth: Synthesized) -> None:
+    topic_id = synth.logical_id(synth.stack.topic)
+    synth.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [ref(topic_id)],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sns:Publish",
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Resource": ref(topic_id),
+                        "Sid": "AllowPublishThroughSSLOnly",
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )
+
+
+def test_nobody_is_subscribed_by_email_unless_an_address_is_given(synth: Synthesized) -> None:
+    assert synth.resources("AWS::SNS::Subscription") == {}
+
+
+def test_a_new_custom_event_bus_is_created_by_default(synth: Synthesized) -> None:
+    bus_id, bus = synth.only("AWS::Events::EventBus")
+    assert set(bus["Properties"]) == {"Name"}
+    assert bus_id == synth.logical_id(synth.stack.bus)
+
+
+# --- operations -----------------------------------------------------------------------------------------
+
+
+def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Synthesized) -> None:
+    alarm_topic = ref(synth.logical_id(synth.stack.monitoring.alarm_topic))
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 6
+    for resource in alarms.values():
+        assert resource["Properties"]["AlarmActions"] == [alarm_topic]
+        assert resource["Properties"]["OKActions"] == [alarm_topic]
+
+
+def test_the_alarm_topic_is_encrypted_refuses_plain_http_and_cloudwatch_may_use_its_key(
+    synth: Synthesized,
+) -> None:
+    monitoring = synth.stack.monitoring
+    topic_id = synth.logical_id(monitoring.alarm_topic)
+    key_id = synth.logical_id(monitoring.alarm_key)
+    assert topic_id != synth.logical_id(synth.stack.topic)
+    topic = synth.resources("AWS::SNS::Topic")[topic_id]["Properties"]
+    assert topic["KmsMasterKeyId"] == arn_of(key_id)
+    key = synth.resources("AWS::KMS::Key")[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert {
+        "Sid": "AllowCloudWatchAlarmsToUseTheKey",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Resource": "*",
+    } in key["KeyPolicy"]["Statement"]
+    synth.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [ref(topic_id)],
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                    )
+                ]
+            },
+        },
+    )
+
+
+def test_the_errors_alarm_fires_on_any_failed_poll(synth: Synthesized) -> None:
+    props = alarm(synth, "PollerErrors")
+    assert props["Namespace"] == "AWS/Lambda"
+    assert props["MetricName"] == "Errors"
+    assert props["Dimensions"] == [
+        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.function))}
+    ]
+    assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_throttles_alarm_fires_on_any_throttled_poll(synth: Synthesized) -> None:
+    props = alarm(synth, "PollerThrottles")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Throttles")
+    assert props["Dimensions"] == [
+        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.function))}
+    ]
+    assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthesized) -> None:
+    props = alarm(synth, "PollerNearTimeout")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Duration")
+    assert (props["Statistic"], props["Period"]) == ("Maximum", 300)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0.8 * 120_000)
+
+
+def test_the_dead_letter_alarm_fires_when_the_queue_holds_anything(synth: Synthesized) -> None:
+    props = alarm(synth, "ScheduleDeadLetters")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    queue_id = synth.logical_id(synth.stack.dead_letter_queue)
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_the_publish_failures_alarm_watches_the_pollers_own_metric(synth: Synthesized) -> None:
+    props = alarm(synth, "PublishFailures")
+    assert (props["Namespace"], props["MetricName"]) == ("AmiStoreNotifier", "PublishFailures")
+    assert props["Dimensions"] == [{"Name": "service", "Value": "ami-store-notifier"}]
+    assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
+        "Sum",
+        "GreaterThanThreshold",
+        0,
+    )
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_heartbeat_alarm_fires_after_three_periods_without_a_successful_poll(synth: Synthesized) -> None:
+    props = alarm(synth, "NoSuccessfulPolls")
+    assert (props["Namespace"], props["MetricName"]) == ("AmiStoreNotifier", "SuccessfulPolls")
+    assert props["Dimensions"] == [{"Name": "service", "Value": "ami-store-notifier"}]
+    assert (props["Statistic"], props["Period"]) == ("Sum", 60)
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (3, 3)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 1)
+    # Silence is the failure this alarm is for: a poller that never runs emits nothing.
+    assert props["TreatMissingData"] == "breaching"
+
+
+def test_the_dashboard_shows_tasks_announcements_duration_and_api_calls(synth: Synthesized) -> None:
+    _, dashboard = synth.only("AWS::CloudWatch::Dashboard")
+    body = dashboard["Properties"]["DashboardBody"]
+    text = body if isinstance(body, str) else repr(body)
+    for metric in (
+        "TasksInProgress",
+        "AnnouncedCompleted",
+        "AnnouncedFailed",
+        "PollDuration",
+        "ApiCallsEC2",
+        "ApiCallsDynamoDB",
+        "ApiCallsSNS",
+        "ApiCallsEventBridge",
+        "SuccessfulPolls",
+        "PublishFailures",
+    ):
+        assert f'\\"{metric}\\"' in text or f'"{metric}"' in text, metric
+    assert dashboard["Properties"]["DashboardName"] == "AmiStoreNotifier"
+
+
+# --- outputs --------------------------------------------------------------------------------------------
+
+
+def test_the_stack_outputs_the_topic_bus_table_and_function(synth: Synthesized) -> None:
+    stack = synth.stack
+    outputs = {name: output["Value"] for name, output in synth.template_json["Outputs"].items()}
+    assert outputs["TopicArn"] == ref(synth.logical_id(stack.topic))
+    assert outputs["EventBusName"] == {"Fn::GetAtt": [synth.logical_id(stack.bus), "Name"]}
+    assert outputs["EventBusArn"] == arn_of(synth.logical_id(stack.bus))
+    assert outputs["TableName"] == ref(synth.logical_id(stack.table))
+    assert outputs["FunctionName"] == ref(synth.logical_id(stack.function))
+
+
+def test_the_stack_name_defaults_to_ami_store_notifier(synth: Synthesized) -> None:
+    assert synth.stack.stack_name == "AmiStoreNotifier"
+
+
+# --- cdk-nag --------------------------------------------------------------------------------------------
+
+ACKNOWLEDGED = {
+    "AwsSolutions-IAM5[Resource::*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
+    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
+    "AwsSolutions-L1": "AmiStoreNotifier/Poller/Resource",
+    "AwsSolutions-SQS3": "AmiStoreNotifier/ScheduleDeadLetterQueue/Resource",
+}
+
+
+def test_cdk_nag_aws_solutions_reports_no_findings(synth: Synthesized) -> None:
+    (report,) = synth.validation_report["pluginReports"]
+    assert report["pluginName"] == "AwsSolutions"
+    assert report["conclusion"] == "success"
+    assert report["violations"] == []
+
+
+def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_and_reason(
+    synth: Synthesized,
+) -> None:
+    (report,) = synth.validation_report["pluginReports"]
+    acknowledged = {violation["ruleName"]: violation for violation in report.get("suppressedViolations", [])}
+    assert set(acknowledged) == set(ACKNOWLEDGED)
+    for rule, path in ACKNOWLEDGED.items():
+        violation = acknowledged[rule]
+        assert violation["acknowledgedId"] == f"AwsSolutions::{rule}"
+        assert [c["constructPath"] for c in violation["violatingConstructs"]] == [path]
+        assert len(violation["reason"]) > 60, f"{rule} needs a real reason"
