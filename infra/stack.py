@@ -124,9 +124,10 @@ class AmiStoreNotifierStack(Stack):
             retention=_RETENTION[settings.log_retention_days],
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.dead_letter_queue = self._dead_letter_queue()
         self.role = self._poller_role()
         self.function = self._poller_function()
-        self.dead_letter_queue, self.schedule = self._schedule()
+        self.schedule = self._schedule()
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -211,11 +212,10 @@ class AmiStoreNotifierStack(Stack):
             ),
             iam.PolicyStatement(
                 sid="TaskStateItems",
-                # TransactWriteItems is authorized per contained action: ConditionCheckItem, PutItem,
-                # UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem.
+                # TransactWriteItems is authorized per contained action: the poller's transactions
+                # hold PutItem and UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem.
                 actions=[
                     "dynamodb:BatchGetItem",
-                    "dynamodb:ConditionCheckItem",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
@@ -283,6 +283,7 @@ class AmiStoreNotifierStack(Stack):
             code=lambda_.Code.from_asset(str(FUNCTION_CODE_DIR), exclude=CODE_EXCLUDES),
             layers=[layer],
             role=self.role,
+            dead_letter_queue=self.dead_letter_queue,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             # One poller at a time: overlapping runs would only repeat the same listing (their claims in
@@ -337,27 +338,20 @@ class AmiStoreNotifierStack(Stack):
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 
-    def _schedule(self) -> tuple[sqs.Queue, events.Rule]:
-        # An EventBridge rule rather than EventBridge Scheduler: it has target retries and a dead-letter
-        # queue too, and moto's CloudFormation creates it (it skips AWS::Scheduler::Schedule), so the
-        # deploy test covers the real wiring.
-        dead_letter_queue = sqs.Queue(
+    def _dead_letter_queue(self) -> sqs.Queue:
+        """Catches both ticks the schedule could not deliver and polls that failed all their retries."""
+        return sqs.Queue(
             self,
             "ScheduleDeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        Validations.of(dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason=(
-                    "This queue is itself a dead-letter queue: the schedule rule's target sends it the "
-                    "invocations it could not deliver. A dead-letter queue of its own would have nothing "
-                    "to catch."
-                ),
-            )
-        )
+
+    def _schedule(self) -> events.Rule:
+        # An EventBridge rule rather than EventBridge Scheduler: it has target retries and a dead-letter
+        # queue too, and moto's CloudFormation creates it (it skips AWS::Scheduler::Schedule), so the
+        # deploy test covers the real wiring.
         period = Duration.minutes(self.settings.schedule_minutes)
         rule = events.Rule(
             self,
@@ -371,10 +365,10 @@ class AmiStoreNotifierStack(Stack):
                 retry_attempts=3,
                 # A tick older than two periods is superseded by later ones.
                 max_event_age=Duration.minutes(max(2, min(2 * self.settings.schedule_minutes, 1440))),
-                dead_letter_queue=dead_letter_queue,
+                dead_letter_queue=self.dead_letter_queue,
             )
         )
-        return dead_letter_queue, rule
+        return rule
 
     # --- outputs ---------------------------------------------------------------------------------------
 
