@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK entry point: `npx cdk synth` runs this (see cdk.json). Settings: infra/README-settings.md."""
+"""CDK entry point: `npx cdk synth` runs this (see cdk.json). Settings: the README, "Deployment settings"."""
 
 from __future__ import annotations
 

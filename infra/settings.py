@@ -6,7 +6,7 @@ message names the context key, before any resource is defined.
 
 The handler (``functions/ami_store_notifier/config.py``) checks its environment again on each cold start;
 the ranges here are the same, so a value accepted at synth time is also accepted at run time.
-The table in ``infra/README-settings.md`` documents these keys; a test keeps the two in step.
+The table in the README's "Deployment settings" table documents these keys; a test keeps the two in step.
 """
 
 from __future__ import annotations

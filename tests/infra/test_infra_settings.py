@@ -142,9 +142,10 @@ def test_the_app_entry_point_reports_a_bad_value_and_exits_non_zero(monkeypatch:
 
 
 def documented_rows() -> dict[str, list[str]]:
-    text = (REPO_ROOT / "infra" / "README-settings.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("### Deployment settings", 1)[1].split("\n## ", 1)[0]
     rows = {}
-    for line in text.splitlines():
+    for line in section.splitlines():
         match = re.match(r"^\| `(\w+)` \|(.*)\|$", line)
         if match:
             rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
