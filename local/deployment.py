@@ -83,7 +83,6 @@ def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> Lo
     dynamodb = session.client("dynamodb", region_name=region)
     sns = session.client("sns", region_name=region)
     events = session.client("events", region_name=region)
-    sqs = session.client("sqs", region_name=region)
 
     table_name = f"{name}-state"
     dynamodb.create_table(
@@ -99,6 +98,18 @@ def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> Lo
     bus_name = f"{name}-bus"
     events.create_event_bus(Name=bus_name)
 
+    queue_urls = subscribe(session, region, topic_arn, bus_name, name=name)
+    return LocalDeployment(
+        region, table_name, topic_arn, bus_name, queue_urls, session.client("sqs", region_name=region)
+    )
+
+
+def subscribe(session: Any, region: str, topic_arn: str, bus_name: str, *, name: str) -> dict[str, str]:
+    """The subscriber queues a user would add: two on the topic (one filtered on `state`) and one
+    behind a rule on the bus. Returns their URLs by role."""
+    sns = session.client("sns", region_name=region)
+    events = session.client("events", region_name=region)
+    sqs = session.client("sqs", region_name=region)
     queue_urls = {}
     for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
         queue_urls[queue] = sqs.create_queue(QueueName=f"{name}-{queue}")["QueueUrl"]
@@ -130,4 +141,4 @@ def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> Lo
         EventBusName=bus_name,
         Targets=[{"Id": "subscriber", "Arn": queue_arn(RULE_QUEUE)}],
     )
-    return LocalDeployment(region, table_name, topic_arn, bus_name, queue_urls, sqs)
+    return queue_urls

@@ -28,9 +28,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from local.ec2_store_tasks import CLOCK, install, reset, store_tasks_backend
+from local.deployment import EVENT_SOURCE, RULE_QUEUE, TOPIC_QUEUE, LocalDeployment, subscribe
+from local.ec2_store_tasks import CLOCK, store_tasks_backend
+from local.lambda_context import LambdaContextStub
 from tests.infra.support import Synthesized, synthesize
 
 REGION = "us-east-1"
@@ -49,27 +50,6 @@ SKIPPED_BY_MOTO = {
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     # The app exactly as `cdk synth` builds it, cdk-nag included.
     return synthesize(tmp_path_factory.mktemp("deploy"))
-
-
-@pytest.fixture
-def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto in-process with fake credentials, the store-task emulator installed and fresh."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    install()
-    reset()
-    with mock_aws():
-        yield str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
-    reset()
 
 
 @dataclass
@@ -106,8 +86,8 @@ def publish_assets(assembly: Synthesized, account: str) -> str:
 
 
 @pytest.fixture
-def deployed(assembly: Synthesized, moto_aws: str) -> Deployed:
-    account = moto_aws
+def deployed(assembly: Synthesized, mocked_aws: None) -> Deployed:
+    account = str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
     bucket = publish_assets(assembly, account)
     # The template's CheckBootstrapVersion rule reads this parameter, as on a bootstrapped account.
     boto3.client("ssm", region_name=REGION).put_parameter(
@@ -192,23 +172,10 @@ def test_the_deployed_schedule_targets_the_function_with_retries_and_a_dead_lett
 # --- the end-to-end half --------------------------------------------------------------------------------
 
 
-@dataclass
-class LambdaContext:
-    """The parts of Lambda's context object the handler and Powertools read."""
-
-    invoked_function_arn: str
-    function_name: str
-    memory_limit_in_mb: int
-    aws_request_id: str = "c0ffee00-0000-4000-8000-00000000cafe"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 100_000
-
-
 @pytest.fixture
 def deployed_handler(
     deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[ModuleType, LambdaContext]]:
+) -> Iterator[tuple[ModuleType, LambdaContextStub]]:
     """The handler module from the deployed zip, imported fresh, with the deployed function's environment."""
     configuration = boto3.client("lambda", region_name=REGION).get_function_configuration(
         FunctionName=deployed.outputs["FunctionName"]
@@ -231,7 +198,7 @@ def deployed_handler(
         assert Path(str(handler.__file__)).is_relative_to(code), "imported the deployed copy"
         # The handler reads the time through utc_now; the emulator's tasks run on the emulator's clock.
         monkeypatch.setattr(handler, "utc_now", CLOCK.now)
-        context = LambdaContext(
+        context = LambdaContextStub(
             invoked_function_arn=configuration["FunctionArn"],
             function_name=configuration["FunctionName"],
             memory_limit_in_mb=configuration["MemorySize"],
@@ -244,54 +211,23 @@ def deployed_handler(
         sys.modules.update(ours)
 
 
-def subscribe_queues(outputs: dict[str, str], event_source: str) -> tuple[str, str]:
-    """A queue subscribed to the deployed topic, and one fed by a rule on the deployed bus."""
-    sqs = boto3.client("sqs", region_name=REGION)
-
-    def queue(name: str) -> tuple[str, str]:
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
-
-    topic_url, topic_queue_arn = queue("topic-subscriber")
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=outputs["TopicArn"], Protocol="sqs", Endpoint=topic_queue_arn
-    )
-    rule_url, rule_queue_arn = queue("bus-rule-subscriber")
-    events = boto3.client("events", region_name=REGION)
-    events.put_rule(
-        Name="store-tasks-finished",
-        EventBusName=outputs["EventBusName"],
-        EventPattern=json.dumps({"source": [event_source], "detail": {"state": ["Completed", "Failed"]}}),
-    )
-    events.put_targets(
-        Rule="store-tasks-finished",
-        EventBusName=outputs["EventBusName"],
-        Targets=[{"Id": "queue", "Arn": rule_queue_arn}],
-    )
-    return topic_url, rule_url
-
-
-def drain(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
 def test_a_completed_store_reaches_subscribers_of_the_deployed_topic_and_bus(
-    deployed: Deployed, deployed_handler: tuple[ModuleType, LambdaContext]
+    deployed: Deployed, deployed_handler: tuple[ModuleType, LambdaContextStub], boto_session: Any
 ) -> None:
     handler, context = deployed_handler
+    outputs = deployed.outputs
     environment = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=deployed.outputs["FunctionName"]
+        FunctionName=outputs["FunctionName"]
     )["Environment"]["Variables"]
-    topic_queue, rule_queue = subscribe_queues(deployed.outputs, environment["EVENT_SOURCE"])
+    assert environment["EVENT_SOURCE"] == EVENT_SOURCE
+    subscribers = LocalDeployment(
+        REGION,
+        outputs["TableName"],
+        outputs["TopicArn"],
+        outputs["EventBusName"],
+        subscribe(boto_session, REGION, outputs["TopicArn"], outputs["EventBusName"], name="subscriber"),
+        boto_session.client("sqs", region_name=REGION),
+    )
 
     ec2 = boto3.client("ec2", region_name=REGION)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="ami-archive")
@@ -301,20 +237,18 @@ def test_a_completed_store_reaches_subscribers_of_the_deployed_topic_and_bus(
 
     baseline = handler.lambda_handler({}, context)
     assert baseline["regions"][0]["tasksSeen"] == 1
-    assert drain(topic_queue) == []
-    assert drain(rule_queue) == []
+    assert subscribers.receive(TOPIC_QUEUE) == []
+    assert subscribers.receive(RULE_QUEUE) == []
 
     CLOCK.advance(601)
     result = handler.lambda_handler({}, context)
     assert result["regions"][0]["announced"]["Completed"] == 1
 
-    (notification,) = drain(topic_queue)
-    assert notification["TopicArn"] == deployed.outputs["TopicArn"]
-    detail = json.loads(notification["Message"])
+    (notification,) = subscribers.receive(TOPIC_QUEUE)
+    detail = notification.detail
     assert (detail["amiId"], detail["state"], detail["previousState"]) == (ami, "Completed", "InProgress")
     assert detail["s3Uri"] == f"s3://ami-archive/{ami}.bin"
+    assert notification.subject == f"AMI store Completed: {ami} to ami-archive"
 
-    (event,) = drain(rule_queue)
-    assert event["source"] == environment["EVENT_SOURCE"]
-    assert (event["detail"]["amiId"], event["detail"]["state"]) == (ami, "Completed")
-    assert event["detail"]["eventId"] == detail["eventId"]
+    (event,) = subscribers.receive(RULE_QUEUE)
+    assert event.detail == detail
