@@ -112,7 +112,8 @@ class AmiStoreNotifierStack(Stack):
         for key in unknown_keys(context or {}):
             Annotations.of(self).add_warning_v2(
                 f"ami-store-notifier:unknown-context-{key}",
-                f"Context key {key!r} is not a setting of this app (a typo?); see the README's Deployment settings",
+                f"Context key {key!r} is not a setting of this app (a typo?); "
+                "see the README's Deployment settings",
             )
 
         self.table = self._state_table()
