@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import timedelta
+
 import pytest
 
 from ami_store_notifier import handler
@@ -208,3 +212,73 @@ def test_each_listed_region_is_polled_and_its_events_name_their_region(
         ("eu-west-1", "ami-0eeeeeeeeeeeeeee1", "Completed"),
         ("us-east-1", "ami-0aaaaaaaaaaaaaaa1", "Failed"),
     }
+
+
+def test_a_later_store_of_the_same_ami_is_a_new_task_with_its_own_record_and_event(
+    ec2, store_tasks, ami_id, bucket, run_handler, deployment, boto_session
+):
+    run_handler()
+    for _ in range(2):
+        store_tasks.plan(ami_id, duration_seconds=120)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+        run_handler()
+        CLOCK.advance(180)
+        run_handler()
+        CLOCK.advance(60)
+
+    announced = deployment.receive(TOPIC_QUEUE)
+    assert [item.detail["amiId"] for item in announced] == [ami_id, ami_id]
+    assert announced[0].detail["taskStartTime"] != announced[1].detail["taskStartTime"]
+    assert announced[0].detail["eventId"] != announced[1].detail["eventId"]
+    items = boto_session.client("dynamodb").scan(TableName=deployment.table_name)["Items"]
+    tasks = [item for item in items if item["pk"]["S"].startswith("TASK#")]
+    assert len(tasks) == 2
+
+
+def test_task_records_expire_some_days_after_the_31_day_listing_window(
+    ec2, store_tasks, ami_id, bucket, run_handler, deployment, boto_session
+):
+    ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+    run_handler()
+
+    items = boto_session.client("dynamodb").scan(TableName=deployment.table_name)["Items"]
+    (task,) = [item for item in items if item["pk"]["S"].startswith("TASK#")]
+    started = store_tasks.task(ami_id).start_time
+    assert int(task["expiresAt"]["N"]) == int((started + timedelta(days=45)).timestamp())
+    ttl = boto_session.client("dynamodb").describe_time_to_live(TableName=deployment.table_name)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
+
+
+def test_each_run_emits_its_metrics_as_embedded_metric_format(two_stores, run_handler, capsys):
+    capsys.readouterr()
+    CLOCK.advance(11 * 60)
+    run_handler()
+
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (metrics,) = [document for document in documents if "AnnouncedCompleted" in document]
+    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AmiStoreNotifier"
+    assert metrics["AnnouncedCompleted"] == [1.0]
+    assert metrics["AnnouncedFailed"] == [1.0]
+    assert metrics["SuccessfulPolls"] == [1.0]
+    assert metrics["ApiCallsEC2"][0] >= 1
+    assert metrics["ApiCallsSNS"] == [1.0]
+    assert metrics["ApiCallsEventBridge"] == [1.0]
+    assert {"TasksSeen", "TasksInProgress", "PublishFailures", "PollDuration", "ApiCallsDynamoDB"} <= set(
+        metrics
+    )
+
+
+def test_every_log_line_of_a_run_carries_the_same_correlation_id(
+    two_stores, run_handler, capsys, monkeypatch
+):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
+    # The logger took hold of stdout when its module was imported, before this test's capture began.
+    previous = handler.logger.registered_handler.setStream(sys.stdout)
+    try:
+        run_handler()
+    finally:
+        handler.logger.registered_handler.setStream(previous)
+
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"level"' in line]
+    assert logs
+    assert len({line["correlation_id"] for line in logs}) == 1
