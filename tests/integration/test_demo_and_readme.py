@@ -1,0 +1,31 @@
+"""The README's promises to a new user: the two commands, and the demo they run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from local import demo
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_shows_completed_and_failed_notifications_through_both_channels(capsys, aws_credentials):
+    assert demo.main() == 0
+
+    output = capsys.readouterr().out
+    assert re.search(r'SNS -> topic-all: "AMI store Completed: ami-\w+ to golden-ami-archive"', output)
+    assert re.search(r'SNS -> topic-failed-only: "AMI store Failed: ami-\w+ to golden-ami-archive"', output)
+    assert "EventBridge -> rule-completed-or-failed" in output
+    archived = re.search(r"History: (ami-\w+) was stored two days ago", output).group(1)
+    assert archived not in output.split("minute  0")[1], "history is not announced"
+    assert "Demo finished" in output
+
+
+def test_the_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one():
+    readme = (REPO_ROOT / "README.md").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+
+    assert "make demo" in readme
+    assert "make test" in readme
+    assert re.search(r"^make test$", ci, re.MULTILINE)
