@@ -37,6 +37,7 @@ STORES = (
 def main() -> int:
     # Request logs of the embedded server and the handler's own JSON logs would drown the output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    handler_level = handler.logger.log_level
     handler.logger.setLevel(logging.WARNING)
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # the demo registers its own AMIs
     server = start_server()
@@ -45,6 +46,7 @@ def main() -> int:
         return _run()
     finally:
         server.stop()
+        handler.logger.setLevel(handler_level)
 
 
 def _configure_environment(endpoint: str) -> None:
