@@ -251,3 +251,27 @@ def faults(run_handler: Callable[..., dict[str, Any]]) -> AwsFaults:
     for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
         injected.attach(client)
     return injected
+
+
+# -- chaos: the fault-injection harness (tests/chaos/harness.py) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chaos_world() -> Iterator[Any]:
+    """One moto session with the notifier deployed and the handler wired, shared by a test module."""
+    from tests.chaos.harness import ChaosWorld
+
+    with ChaosWorld() as world:
+        yield world
+
+
+@pytest.fixture
+def chaos(chaos_world: Any) -> Iterator[Any]:
+    """The module's ChaosWorld, emptied for this test (and re-wired to the defaults afterwards if the
+    test changed a setting)."""
+    from tests.chaos.harness import DEFAULT_SETTINGS
+
+    chaos_world.reset()
+    yield chaos_world
+    if chaos_world.settings != DEFAULT_SETTINGS:
+        chaos_world.configure()

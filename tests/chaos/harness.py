@@ -1,0 +1,800 @@
+"""The fault-injection harness: the real handler against moto and the store-task emulator, watched from
+the subscribers' side, with the notifier's invariants checked after every run.
+
+One `ChaosWorld` is one `mock_aws()` session with the notifier's resources deployed (local.deployment)
+and the handler wired to them once (its boto3 clients are built on the first invocation and cached,
+as in a warm Lambda container). `reset()` empties it between scenarios in a few milliseconds, so the
+pytest tests, the Hypothesis properties and the campaign command all share the same code and cost.
+
+What the harness can do to a run:
+- inject SDK-level faults on the handler's own clients (`world.faults`, a tests.faults.AwsFaults):
+  throttle, server-error, timeout, partial, crash-before, crash-after, at the n-th call of an
+  operation from now;
+- inject EC2 errors inside the emulator (`world.backend.faults`), which go through botocore's retries;
+- serve the cursor to a second run as it was before the first one committed (overlapping runs);
+- start a store between two page requests (the listing shifts while it is paged);
+- edit the parsed DescribeStoreImageTasks answer (malformed entries the emulator itself would refuse);
+- run short of time (a remaining-time callable).
+
+Every run is recorded (`RunRecord`) and handed to a `Ledger` that checks the invariants below. The
+definitions are the ones RESULTS.md explains to subscribers.
+
+Transition: a store task (AMI id, start time to the millisecond) reaching Completed or Failed.
+Visible: in the DescribeStoreImageTasks listing (the newest task of its AMI, started within 31 days).
+History: every transition visible at the start or end of a run up to and including the run that
+    completed the first-run baseline (the cursor item says `baselined`). History is recorded silently.
+Complete run: the handler returned; no fault fired during the run (AwsFaults or emulator); the report
+    says stoppedBecause None and listingComplete True; and no pending delivery in the cursor held a
+    live lease when the run started (after a crash the harness waits out CLAIM_LEASE_SECONDS, since a
+    crashed run's deliveries are only taken over once their lease ends).
+Owed by a complete run: every non-history transition visible both when the run starts and when it
+    ends, plus every announcement claimed in the table (a task item's `announcements`).
+
+Invariants:
+1. lost: after each complete run, everything it owes has arrived at least once on both channels
+   (the topic's SQS subscriber and the bus rule's SQS subscriber).
+2. duplicated: an eventId that arrives twice on a channel, in runs a <= b, is a fault-free duplicate
+   unless a fault fired in one of the runs a..b-1 (or in run a when a == b).
+3. regressions: a task item that reached Completed or Failed never changes state again; the cursor's
+   version never decreases; the cursor never lists a finished task as in progress.
+4. crashes: the handler raises nothing but the injected SimulatedCrash, whatever the listing holds.
+Also checked: every delivered eventId belongs to a non-history transition (phantom / history
+announced), its detail matches that transition, and the topic's Failed-only subscriber gets exactly
+the Failed announcements of the topic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import itertools
+import json
+import os
+import traceback
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.awsrequest import AWSResponse
+from botocore.retries.standard import ExponentialBackoff
+from moto import mock_aws
+
+from ami_store_notifier import handler
+from local.deployment import (
+    RULE_QUEUE,
+    TOPIC_FAILED_QUEUE,
+    TOPIC_QUEUE,
+    LocalDeployment,
+    Received,
+    decode,
+    deploy,
+)
+from local.ec2_store_tasks import (
+    CLOCK,
+    COMPLETED,
+    FAILED,
+    LISTING_WINDOW,
+    StoreTaskBackend,
+    install,
+    store_tasks_backend,
+)
+from local.ec2_store_tasks import reset as reset_emulator
+from local.lambda_context import ACCOUNT, REGION, LambdaContextStub
+from tests.faults import AwsFaults, SimulatedCrash
+
+CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
+TERMINAL = frozenset({COMPLETED, FAILED})
+BUCKET = "ami-archive"
+CURSOR_PK = f"CURSOR#{REGION}"
+# Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
+DEFAULT_SETTINGS = {"PAGE_SIZE": "2"}
+_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    # The harness empties the subscriber queues between scenarios, faster than SQS's 60 s rule allows.
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+}
+_UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL")
+_deserializer = TypeDeserializer()
+
+
+def ec2_timestamp(moment: datetime) -> str:
+    """A start time as EC2 shows it and as the event contract carries it (UTC, milliseconds, Z)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True, order=True)
+class Transition:
+    """One store task reaching Completed or Failed."""
+
+    ami_id: str
+    started: str
+    state: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.ami_id}#{self.started}"
+
+    @property
+    def event_id(self) -> str:
+        """Computed here from the published contract, not with the product's own function."""
+        return hashlib.sha256(f"{REGION}|{self.ami_id}|{self.started}|{self.state}".encode()).hexdigest()
+
+    def __str__(self) -> str:
+        return f"{self.ami_id} started {self.started} -> {self.state}"
+
+
+def visible_transitions(backend: StoreTaskBackend) -> frozenset[Transition]:
+    """The finished tasks the listing shows right now."""
+    oldest = CLOCK.now() - LISTING_WINDOW
+    return frozenset(
+        Transition(task.ami_id, ec2_timestamp(task.start_time), task.state)
+        for task in backend.tasks()
+        if task.state in TERMINAL and task.start_time >= oldest
+    )
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    run: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] run {self.run}: {self.message}"
+
+
+@dataclass
+class RunRecord:
+    """One invocation of the handler, as the harness saw it."""
+
+    index: int
+    label: str
+    at: datetime
+    leases_live_at_start: bool
+    visible_start: frozenset[Transition]
+    visible_end: frozenset[Transition] = frozenset()
+    result: dict[str, Any] | None = None
+    crash: str | None = None
+    error: str | None = None
+    faults: Counter[str] = field(default_factory=Counter)
+    unfired_faults: int = 0
+    received: dict[str, list[Received]] = field(default_factory=dict)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = False
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.result["regions"][0] if self.result else {}
+
+    @property
+    def stopped_because(self) -> str | None:
+        return self.report.get("stoppedBecause")
+
+    @property
+    def delivered(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            channel: [item.detail for item in self.received[queue]] for channel, queue in CHANNELS.items()
+        }
+
+    def metric(self, name: str) -> float:
+        """The sum of one metric over the EMF documents this run printed."""
+        return sum(sum(document.get(name, [])) for document in self.metrics if name in document)
+
+    def log_lines(self, level: str | None = None) -> list[dict[str, Any]]:
+        return [line for line in self.logs if level is None or line.get("level") == level]
+
+
+@dataclass(frozen=True)
+class TableSnapshot:
+    cursor: dict[str, Any]
+    states: dict[str, str]
+    claimed: frozenset[Transition]
+
+
+@dataclass
+class Figures:
+    """What a scenario (or a campaign, summed) did and found."""
+
+    scenarios: int = 0
+    runs: int = 0
+    complete_runs: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    faults_not_reached: int = 0
+    overlapping_pairs: int = 0
+    listing_shifts: int = 0
+    malformed_entries: int = 0
+    runs_short_of_time: int = 0
+    expected: int = 0
+    delivered: int = 0
+    lost: int = 0
+    unobservable: int = 0
+    messages: int = 0
+    duplicates_after_faults: int = 0
+    duplicates_fault_free: int = 0
+    phantoms: int = 0
+    history_announced: int = 0
+    regressions: int = 0
+    crashes: int = 0
+    other_violations: int = 0
+
+    def add(self, other: Figures) -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, Counter):
+                getattr(self, name).update(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+    @property
+    def faults_injected(self) -> int:
+        return sum(self.faults.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        values = dict(vars(self))
+        values["faults"] = dict(sorted(self.faults.items()))
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Figures:
+        figures = cls(**{name: value for name, value in values.items() if name != "faults"})
+        figures.faults = Counter(values.get("faults", {}))
+        return figures
+
+
+class Ledger:
+    """Everything one scenario's runs did, and the invariants checked against it."""
+
+    def __init__(self) -> None:
+        self.runs: list[RunRecord] = []
+        self.baseline_run: int | None = None
+        self.history: set[Transition] = set()
+        self.seen: dict[Transition, int] = {}
+        self.claimed: dict[Transition, int] = {}
+        self.expected: dict[Transition, int] = {}
+        self.lost: set[Transition] = set()
+        self.arrivals: dict[str, dict[str, list[int]]] = {channel: defaultdict(list) for channel in CHANNELS}
+        self.details: dict[str, dict[str, Any]] = {}
+        self.fault_runs: set[int] = set()
+        self.states: dict[str, str] = {}
+        self.cursor_version = 0
+        self.violations: list[Violation] = []
+        self.counts: Counter[str] = Counter()
+        self._finished = False
+
+    # -- per run -----------------------------------------------------------------------------------
+
+    def observe(self, run: RunRecord, table: TableSnapshot) -> None:
+        self.runs.append(run)
+        if run.faults:
+            self.fault_runs.add(run.index)
+        if run.error is not None:
+            self._violate("crash", run, run.error)
+        self._note_arrivals(run)
+        self._check_table(run, table)
+        baselined_before = self.baseline_run is not None
+        if not baselined_before:
+            self.history |= run.visible_start | run.visible_end
+            if table.cursor.get("baselined"):
+                self.baseline_run = run.index
+        else:
+            for transition in (run.visible_start | run.visible_end) - self.history:
+                self.seen.setdefault(transition, run.index)
+        for transition in table.claimed:
+            self.claimed.setdefault(transition, run.index)
+        if run.complete:
+            self._check_owed(run, baselined_before)
+
+    def _note_arrivals(self, run: RunRecord) -> None:
+        topic_failed = Counter(
+            item.detail.get("eventId")
+            for item in run.received[TOPIC_QUEUE]
+            if item.detail.get("state") == FAILED
+        )
+        failed_only = Counter(item.detail.get("eventId") for item in run.received[TOPIC_FAILED_QUEUE])
+        if topic_failed != failed_only:
+            self._violate(
+                "filter",
+                run,
+                f"the Failed-only subscriber got {sorted(failed_only)}, "
+                f"the topic's Failed were {sorted(topic_failed)}",
+            )
+        for channel, details in run.delivered.items():
+            for detail in details:
+                event_id = str(detail.get("eventId"))
+                self.arrivals[channel][event_id].append(run.index)
+                self.details.setdefault(event_id, detail)
+
+    def _check_table(self, run: RunRecord, table: TableSnapshot) -> None:
+        for key, state in table.states.items():
+            before = self.states.get(key)
+            if before in TERMINAL and state != before:
+                self._violate("regression", run, f"task {key} was recorded {before}, now {state}")
+            self.states[key] = state
+        version = int(table.cursor.get("version", 0))
+        if version < self.cursor_version:
+            self._violate("regression", run, f"cursor version went from {self.cursor_version} to {version}")
+        self.cursor_version = version
+        for key, state in (table.cursor.get("known") or {}).items():
+            if state == "InProgress" and table.states.get(key) in TERMINAL:
+                self._violate(
+                    "regression", run, f"cursor knows {key} as InProgress, its item says {table.states[key]}"
+                )
+
+    def _check_owed(self, run: RunRecord, baselined_before: bool) -> None:
+        owed = dict.fromkeys(self.claimed, "claimed in the table")
+        if baselined_before:
+            for transition in (run.visible_start & run.visible_end) - self.history:
+                owed.setdefault(transition, "visible in the listing")
+        for transition, why in sorted(owed.items()):
+            self.expected.setdefault(transition, run.index)
+            missing = [channel for channel in CHANNELS if transition.event_id not in self.arrivals[channel]]
+            if missing and transition not in self.lost:
+                self.lost.add(transition)
+                self._violate(
+                    "lost",
+                    run,
+                    f"{transition} ({why}) not delivered on {', '.join(missing)} by this complete run",
+                )
+
+    # -- at the end --------------------------------------------------------------------------------
+
+    def finish(self) -> list[Violation]:
+        """Checks what can only be judged over the whole scenario; returns every violation."""
+        if self._finished:
+            return self.violations
+        self._finished = True
+        for channel, arrivals in self.arrivals.items():
+            for event_id, runs in arrivals.items():
+                for first, second in itertools.pairwise(runs):
+                    window = range(first, max(second, first + 1))
+                    if any(index in self.fault_runs for index in window):
+                        self.counts["duplicates_after_faults"] += 1
+                    else:
+                        self.counts["duplicates_fault_free"] += 1
+                        self._violate(
+                            "duplicate",
+                            second,
+                            f"{self._describe(event_id)} delivered again on {channel} (first in run {first}) "
+                            "with no fault in between",
+                        )
+        legitimate = {transition.event_id: transition for transition in self.seen}
+        history = {transition.event_id: transition for transition in self.history}
+        for event_id, detail in self.details.items():
+            transition = legitimate.get(event_id)
+            if transition is None:
+                first = min(min(arrivals.get(event_id, [10**9])) for arrivals in self.arrivals.values())
+                if event_id in history:
+                    self.counts["history_announced"] += 1
+                    self._violate(
+                        "history",
+                        first,
+                        f"{history[event_id]} finished before the baseline yet was announced",
+                    )
+                else:
+                    self.counts["phantoms"] += 1
+                    self._violate("phantom", first, f"{self._describe(event_id)} matches no transition")
+                continue
+            shown = (detail.get("amiId"), detail.get("taskStartTime"), detail.get("state"))
+            if shown != (transition.ami_id, transition.started, transition.state):
+                self._violate("garbled", -1, f"eventId {event_id[:12]} carries {shown} for {transition}")
+        return self.violations
+
+    def figures(self) -> Figures:
+        self.finish()
+        delivered = sum(
+            1
+            for transition in self.expected
+            if all(transition.event_id in self.arrivals[channel] for channel in CHANNELS)
+        )
+        kinds = Counter(violation.kind for violation in self.violations)
+        faults: Counter[str] = Counter()
+        for run in self.runs:
+            faults.update(run.faults)
+        return Figures(
+            scenarios=1,
+            runs=len(self.runs),
+            complete_runs=sum(1 for run in self.runs if run.complete),
+            faults=faults,
+            faults_not_reached=sum(run.unfired_faults for run in self.runs),
+            overlapping_pairs=self.counts["overlapping_pairs"],
+            listing_shifts=self.counts["listing_shifts"],
+            malformed_entries=self.counts["malformed_entries"],
+            runs_short_of_time=sum(1 for run in self.runs if run.stopped_because == "time"),
+            expected=len(self.expected),
+            delivered=delivered,
+            lost=len(self.lost),
+            unobservable=len(set(self.seen) - set(self.expected)),
+            messages=sum(len(runs) for arrivals in self.arrivals.values() for runs in arrivals.values()),
+            duplicates_after_faults=self.counts["duplicates_after_faults"],
+            duplicates_fault_free=self.counts["duplicates_fault_free"],
+            phantoms=self.counts["phantoms"],
+            history_announced=self.counts["history_announced"],
+            regressions=kinds["regression"],
+            crashes=kinds["crash"],
+            other_violations=kinds["filter"] + kinds["garbled"] + kinds["never-complete"],
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def delivery_count(self, channel: str, transition: Transition) -> int:
+        return len(self.arrivals[channel].get(transition.event_id, []))
+
+    def _describe(self, event_id: str) -> str:
+        detail = self.details.get(event_id, {})
+        return f"{detail.get('amiId')} started {detail.get('taskStartTime')} -> {detail.get('state')}"
+
+    def _violate(self, kind: str, run: RunRecord | int, message: str) -> None:
+        index = run.index if isinstance(run, RunRecord) else run
+        self.violations.append(Violation(kind, index, message))
+
+
+class ChaosFaults(AwsFaults):
+    """AwsFaults that can be emptied between scenarios while staying attached to the cached clients."""
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.calls.clear()
+        self.injected.clear()
+        self._refusal = None
+
+
+ListingEdit = Callable[[list[dict[str, Any]], Mapping[str, Any]], None]
+
+
+class ChaosWorld:
+    """moto, the emulator and the deployed notifier; the handler wired once and invoked per run."""
+
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self._settings = {**DEFAULT_SETTINGS, **(settings or {})}
+        self._stack = contextlib.ExitStack()
+        self._listing_edits: list[ListingEdit] = []
+        self.ledger = Ledger()
+        self.lease_seconds = 300
+        self.faults = ChaosFaults()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def __enter__(self) -> ChaosWorld:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        stack = self._stack
+        saved = {name: os.environ.get(name) for name in (*_ENVIRONMENT, *_UNSET)}
+        stack.callback(_restore_environment, saved)
+        os.environ.update(_ENVIRONMENT)
+        for name in _UNSET:
+            os.environ.pop(name, None)
+        install()
+        reset_emulator()
+        stack.callback(reset_emulator)
+        stack.enter_context(mock_aws())
+        session = boto3.session.Session()
+        self.deployment: LocalDeployment = deploy(session, region=REGION)
+        self.dynamodb = session.client("dynamodb", region_name=REGION)
+        self.sqs = self.deployment.sqs
+        # The handler reads the emulator's clock, as the conftest's run_handler fixture arranges.
+        saved_clock = handler.utc_now
+        handler.utc_now = CLOCK.now
+        stack.callback(setattr, handler, "utc_now", saved_clock)
+        # botocore's standard retries really sleep between attempts; the emulator's clock does not
+        # need them to, and a campaign of thousands of runs cannot afford it.
+        saved_delay = ExponentialBackoff.delay_amount
+        ExponentialBackoff.delay_amount = lambda self, context: 0.0
+        stack.callback(setattr, ExponentialBackoff, "delay_amount", saved_delay)
+        # The powertools handler writes JSON lines to the stdout of import time: send them here instead.
+        self._log_stream = io.StringIO()
+        log_handler = handler.logger.registered_handler
+        previous = log_handler.setStream(self._log_stream)
+        stack.callback(log_handler.setStream, previous)
+        stack.callback(handler.wiring.cache_clear)
+        self._environment_names: set[str] = set()
+        stack.callback(self._clear_handler_environment)
+        self.configure(**self._settings)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return dict(self._settings)
+
+    def configure(self, **settings: str) -> None:
+        """Re-wires the handler (a cold start) with these settings on top of the defaults."""
+        self._settings = {**DEFAULT_SETTINGS, **settings}
+        self._clear_handler_environment()
+        environment = self.deployment.handler_environment(**self._settings)
+        os.environ.update(environment)
+        self._environment_names = set(environment)
+        handler.wiring.cache_clear()
+        wired = handler.wiring()
+        self.faults = ChaosFaults()
+        for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
+            self.faults.attach(client)
+        wired.ec2_clients[REGION].meta.events.register(
+            "after-call.ec2.DescribeStoreImageTasks", self._edit_listing, unique_id="chaos-listing-edit"
+        )
+        self.lease_seconds = wired.settings.claim_lease_seconds
+        self.reserve_seconds = wired.settings.delivery_reserve_seconds
+
+    def _clear_handler_environment(self) -> None:
+        for name in self._environment_names:
+            os.environ.pop(name, None)
+        self._environment_names = set()
+
+    def reset(self) -> None:
+        """Empties the world for the next scenario: emulator, clock, table, queues, faults, ledger."""
+        reset_emulator()
+        self.faults.clear()
+        self._listing_edits.clear()
+        keys = [{"pk": item["pk"]} for item in self._scan(projection="pk")]
+        for start in range(0, len(keys), 25):
+            self.dynamodb.batch_write_item(
+                RequestItems={
+                    self.deployment.table_name: [
+                        {"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]
+                    ]
+                }
+            )
+        for url in self.deployment.queue_urls.values():
+            self.sqs.purge_queue(QueueUrl=url)
+        self.ledger = Ledger()
+
+    # -- what the world holds ----------------------------------------------------------------------
+
+    @property
+    def backend(self) -> StoreTaskBackend:
+        return store_tasks_backend(ACCOUNT, REGION)
+
+    @property
+    def handler_ec2(self) -> Any:
+        return handler.wiring().ec2_clients[REGION]
+
+    @property
+    def handler_dynamodb(self) -> Any:
+        return handler.wiring().dynamodb
+
+    def cursor(self) -> dict[str, Any]:
+        response = self.dynamodb.get_item(
+            TableName=self.deployment.table_name, Key={"pk": {"S": CURSOR_PK}}, ConsistentRead=True
+        )
+        return _plain(response.get("Item", {}))
+
+    def table(self) -> TableSnapshot:
+        cursor: dict[str, Any] = {}
+        states: dict[str, str] = {}
+        claimed: set[Transition] = set()
+        for raw in self._scan():
+            item = _plain(raw)
+            if item["pk"] == CURSOR_PK:
+                cursor = item
+                continue
+            key = item["pk"].split("#", 2)[2]
+            states[key] = item.get("state", "")
+            for state in item.get("announcements") or {}:
+                claimed.add(Transition(item["amiId"], item["taskStartTime"], state))
+        return TableSnapshot(cursor, states, frozenset(claimed))
+
+    def _scan(self, projection: str | None = None) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {"TableName": self.deployment.table_name, "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = projection
+        while True:
+            response = self.dynamodb.scan(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- shaping a run -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def listing_edited(self, edit: ListingEdit) -> Iterator[None]:
+        """While active, `edit(results, params)` may change each parsed DescribeStoreImageTasks answer."""
+        self._listing_edits.append(edit)
+        try:
+            yield
+        finally:
+            self._listing_edits.remove(edit)
+
+    def _edit_listing(self, parsed: dict[str, Any], context: Mapping[str, Any], **_: Any) -> None:
+        if not self._listing_edits or "StoreImageTaskResults" not in parsed:
+            return
+        params = context.get("chaos_params", {})
+        for edit in list(self._listing_edits):
+            edit(parsed["StoreImageTaskResults"], params)
+
+    @contextlib.contextmanager
+    def calls_recorded(self) -> Iterator[list[tuple[str, str]]]:
+        """The (service, operation) of every call the handler's clients make meanwhile, in order."""
+        made: list[tuple[str, str]] = []
+
+        def note(model: Any, **_: Any) -> None:
+            made.append((model.service_model.service_name, model.name))
+
+        wired = handler.wiring()
+        clients = (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events)
+        for client in clients:
+            client.meta.events.register("before-call.*.*", note, unique_id="chaos-calls")
+        try:
+            yield made
+        finally:
+            for client in clients:
+                client.meta.events.unregister("before-call.*.*", unique_id="chaos-calls")
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(
+        self,
+        label: str = "run",
+        *,
+        seconds_left: Callable[[], float] | None = None,
+        stale_cursor: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """One invocation of the real handler at the emulator's current time, recorded and checked."""
+        backend = self.backend
+        now = CLOCK.now()
+        record = RunRecord(
+            index=len(self.ledger.runs),
+            label=label,
+            at=now,
+            leases_live_at_start=_leases_live(self.cursor(), now),
+            visible_start=visible_transitions(backend),
+        )
+        fired_before = Counter(self.faults.injected)
+        emulator_queued = backend.faults.pending()
+        ec2 = self.handler_ec2
+        ec2.meta.events.register(
+            "before-call.ec2.DescribeStoreImageTasks", _remember_params, unique_id="chaos-params"
+        )
+        if stale_cursor is not None:
+            self.handler_dynamodb.meta.events.register(
+                "before-call.dynamodb.GetItem", _stale_answer(stale_cursor), unique_id="chaos-stale-cursor"
+            )
+        printed = io.StringIO()
+        self._log_stream.seek(0)
+        self._log_stream.truncate()
+        context = LambdaContextStub(seconds_left or (lambda: 120.0))
+        try:
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                # powertools warns when a crashed invocation flushed no metric of its own
+                warnings.filterwarnings("ignore", message="No application metrics to publish")
+                record.result = handler.lambda_handler({}, context)
+        except SimulatedCrash as crash:
+            record.crash = str(crash)
+        except Exception as error:
+            record.error = "".join(traceback.format_exception(error)).strip()
+        finally:
+            ec2.meta.events.unregister("before-call.ec2.DescribeStoreImageTasks", unique_id="chaos-params")
+            if stale_cursor is not None:
+                self.handler_dynamodb.meta.events.unregister(
+                    "before-call.dynamodb.GetItem", unique_id="chaos-stale-cursor"
+                )
+        record.faults = Counter(self.faults.injected) - fired_before
+        emulator_fired = emulator_queued - backend.faults.pending()
+        if emulator_fired:
+            record.faults["ec2-error"] += emulator_fired
+        record.unfired_faults = self.faults.pending() + backend.faults.pending()
+        self.faults.faults.clear()
+        backend.faults.clear()
+        record.visible_end = visible_transitions(backend)
+        record.received = {
+            queue: self._drain(queue) for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE)
+        }
+        record.metrics = _json_lines(printed.getvalue(), lambda document: "_aws" in document)
+        record.logs = _json_lines(self._log_stream.getvalue(), lambda document: "level" in document)
+        record.complete = (
+            record.crash is None
+            and record.error is None
+            and not record.faults
+            and record.stopped_because is None
+            and bool(record.report.get("listingComplete"))
+            and not record.leases_live_at_start
+        )
+        self.ledger.observe(record, self.table())
+        return record
+
+    def run_overlapping(self, label: str = "overlap") -> tuple[RunRecord, RunRecord]:
+        """Two invocations that both read the cursor before either committed: the second one is
+        served the cursor as it was before the first run (a stale GetItem)."""
+        stale = self.dynamodb.get_item(
+            TableName=self.deployment.table_name, Key={"pk": {"S": CURSOR_PK}}, ConsistentRead=True
+        )
+        first = self.run(f"{label}/first")
+        second = self.run(f"{label}/second", stale_cursor=stale)
+        self.ledger.counts["overlapping_pairs"] += 1
+        return first, second
+
+    def settle(self, max_runs: int = 3) -> RunRecord:
+        """Waits out any lease and runs, without faults, until a run completes."""
+        record = None
+        for _ in range(max_runs):
+            CLOCK.advance(self.lease_seconds + 1)
+            record = self.run("settle")
+            if record.complete:
+                return record
+        assert record is not None
+        self.ledger._violate("never-complete", record, f"no complete run after {max_runs} fault-free runs")
+        return record
+
+    def _drain(self, queue: str) -> list[Received]:
+        received = []
+        while True:
+            response = self.sqs.receive_message(
+                QueueUrl=self.deployment.queue_urls[queue],
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=43200,
+                WaitTimeSeconds=0,
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                return received
+            received += [decode(queue, message["Body"]) for message in messages]
+
+
+def _remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["chaos_params"] = dict(params)
+
+
+def _stale_answer(stale: Mapping[str, Any]) -> Callable[..., tuple[AWSResponse, dict[str, Any]] | None]:
+    def answer(params: Mapping[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if params.get("Key") != {"pk": {"S": CURSOR_PK}}:
+            return None
+        return AWSResponse("https://dynamodb.amazonaws.com/", 200, {}, None), copy.deepcopy(dict(stale))
+
+    return answer
+
+
+def _leases_live(cursor: Mapping[str, Any], now: datetime) -> bool:
+    moment = int(now.timestamp())
+    return any(int(lease) > moment for lease in (cursor.get("pending") or {}).values())
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _json_lines(text: str, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    documents = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and keep(document):
+            documents.append(document)
+    return documents
+
+
+def _restore_environment(saved: Mapping[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def assert_no_violations(ledger: Ledger, *, allow: Iterable[str] = ()) -> None:
+    """Fails with every violation listed, after the end-of-scenario checks."""
+    allowed = set(allow)
+    found = [violation for violation in ledger.finish() if violation.kind not in allowed]
+    assert not found, "invariants broken:\n" + "\n".join(str(violation) for violation in found)

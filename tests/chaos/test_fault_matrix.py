@@ -1,0 +1,165 @@
+"""One fault at every AWS call a busy run makes, of every kind, then recovery, with the invariants checked.
+
+The busy run is a full scan that makes each kind of call the poller has: the cursor read, every
+listing page, a re-check by AMI id, the suspects' read, a lease-renewal commit and a claims commit, the
+read of a taken-over announcement, both channels and the settling write. A fault hits one call; the
+harness then waits out the claim lease (a crashed run's deliveries are taken over only after it) and
+runs once more without faults. That run must be complete, and the ledger must show nothing lost,
+nothing duplicated that the fault does not explain, and no state moving backwards.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED
+from tests.chaos.harness import ChaosWorld, Transition, assert_no_violations, ec2_timestamp
+from tests.chaos.scenarios import CALL_SITES, ami_id, kinds_for, prepare_busy_run
+
+# The calls of the busy run, in the order it makes them (test_the_matrix_covers_every_call... checks it).
+BUSY_RUN_CALLS = (
+    ("dynamodb", "GetItem", 1),  # the cursor
+    ("ec2", "DescribeStoreImageTasks", 1),  # listing page 1
+    ("ec2", "DescribeStoreImageTasks", 2),  # listing page 2
+    ("ec2", "DescribeStoreImageTasks", 3),  # listing page 3
+    ("ec2", "DescribeStoreImageTasks", 4),  # re-check of a tracked AMI by ImageIds
+    ("dynamodb", "BatchGetItem", 1),  # the records of the full scan's suspects
+    ("dynamodb", "TransactWriteItems", 1),  # renewing the lease of a refused delivery
+    ("dynamodb", "TransactWriteItems", 2),  # the claims and the cursor
+    ("dynamodb", "BatchGetItem", 2),  # the stored announcement of the taken-over delivery
+    ("sns", "PublishBatch", 1),
+    ("events", "PutEvents", 1),
+    ("dynamodb", "UpdateItem", 1),  # settling the deliveries
+)
+
+# Faults after which a delivery may legitimately arrive twice: the channel took it but the run never
+# recorded that (SNS before a crash at or after EventBridge, or a settle that did not happen).
+MAY_REPEAT = {
+    ("sns", "PublishBatch", "crash-after"),
+    ("events", "PutEvents", "crash-before"),
+    ("events", "PutEvents", "crash-after"),
+    ("dynamodb", "UpdateItem", "crash-before"),
+    ("dynamodb", "UpdateItem", "throttle"),
+    ("dynamodb", "UpdateItem", "server-error"),
+    ("dynamodb", "UpdateItem", "timeout"),
+}
+CHANNEL_SERVICES = {"sns", "events"}
+
+
+def test_the_matrix_covers_every_call_the_busy_run_makes(chaos):
+    prepare_busy_run(chaos)
+
+    with chaos.calls_recorded() as made:
+        record = chaos.run("busy")
+
+    numbered = [
+        (service, operation, made[: index + 1].count((service, operation)))
+        for index, (service, operation) in enumerate(made)
+    ]
+    assert numbered == list(BUSY_RUN_CALLS)
+    # The campaign draws its faults from CALL_SITES: the same calls, with as many calls of each.
+    assert {(service, operation): count for service, operation, count in CALL_SITES} == Counter(made)
+    assert record.complete
+    assert record.report["mode"] == "full-scan"
+    assert record.report["superseded"] == 1
+    assert record.report["redelivered"] == 1
+    assert_no_violations(chaos.ledger)
+
+
+MATRIX = [
+    pytest.param(service, operation, call, kind, id=f"{service}-{operation}-{call}-{kind}")
+    for service, operation, call in BUSY_RUN_CALLS
+    for kind in kinds_for(service, operation)
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "call", "kind"), MATRIX)
+def test_a_fault_at_any_call_of_a_run_loses_nothing_and_repeats_only_what_the_fault_forces(
+    chaos, service, operation, call, kind
+):
+    prepare_busy_run(chaos)
+    chaos.faults.inject(service, operation, kind, call=call)
+
+    faulted = chaos.run("faulted")
+    recovery = chaos.settle(max_runs=1)
+
+    assert faulted.faults == {kind: 1}, "the fault must hit the call it was aimed at"
+    if kind.startswith("crash"):
+        assert faulted.crash is not None
+    else:
+        assert faulted.crash is None
+        assert faulted.error is None, faulted.error
+    if kind in {"throttle", "server-error", "timeout"}:
+        if service in CHANNEL_SERVICES:
+            assert faulted.report["publishFailures"] > 0
+        else:
+            assert faulted.stopped_because == "aws-unavailable"
+    if kind == "partial":
+        assert faulted.report["publishFailures"] == 1
+    assert recovery.complete, "the first run after the lease must complete"
+    assert_no_violations(chaos.ledger)
+    if (service, operation, kind) not in MAY_REPEAT:
+        assert chaos.ledger.counts["duplicates_after_faults"] == 0
+
+
+def test_a_crash_after_publishing_to_sns_is_redelivered_and_not_lost(chaos):
+    prepare_busy_run(chaos)
+    chaos.faults.inject("sns", "PublishBatch", "crash-after")
+
+    crashed = chaos.run("crashes after SNS took the batch")
+    within_lease = chaos.run("before the lease ends")
+    recovery = chaos.settle(max_runs=1)
+
+    completed = Transition(ami_id(1), _started(chaos, 1), COMPLETED)
+    failed = Transition(ami_id(2), _started(chaos, 2), FAILED)
+    assert crashed.crash == "crash after sns:PublishBatch"
+    assert {detail["eventId"] for detail in crashed.delivered["sns"]} == {completed.event_id, failed.event_id}
+    assert crashed.delivered["events"] == []
+    assert within_lease.delivered == {"sns": [], "events": []}, "the crashed run's lease still holds"
+    assert recovery.report["redelivered"] >= 2
+    for transition in (completed, failed):
+        assert chaos.ledger.delivery_count("sns", transition) == 2, "redelivered: SNS never heard back"
+        assert chaos.ledger.delivery_count("events", transition) == 1
+    assert_no_violations(chaos.ledger)
+
+
+def test_a_crash_after_claiming_is_delivered_only_once_the_lease_ends(chaos):
+    prepare_busy_run(chaos)
+    chaos.faults.inject("dynamodb", "TransactWriteItems", "crash-after", call=2)
+
+    crashed = chaos.run("crashes after the claims commit")
+    CLOCK.advance(chaos.lease_seconds - 10)
+    early = chaos.run("ten seconds before the lease ends")
+    CLOCK.advance(11)
+    late = chaos.run("just after the lease ended")
+
+    assert crashed.delivered["sns"] == []
+    assert early.leases_live_at_start
+    assert {detail["amiId"] for detail in early.delivered["sns"]} <= {ami_id(5)}
+    assert late.complete
+    assert {detail["amiId"] for detail in late.delivered["sns"]} == {ami_id(1), ami_id(2)}
+    assert_no_violations(chaos.ledger)
+
+
+def test_a_refused_eventbridge_entry_is_retried_by_the_next_run_without_repeating_sns(chaos):
+    prepare_busy_run(chaos)
+    chaos.faults.inject("events", "PutEvents", "partial", entry=0)
+
+    refused = chaos.run("EventBridge refuses one entry")
+    retried = chaos.run("the next run")
+
+    assert refused.report["publishFailures"] == 1
+    assert len(refused.delivered["events"]) == len(refused.delivered["sns"])  # two new, one taken over
+    assert retried.complete
+    assert retried.delivered["sns"] == []
+    assert len(retried.delivered["events"]) == 1
+    assert_no_violations(chaos.ledger)
+
+
+def _started(world: ChaosWorld, ami: int) -> str:
+    """The start of the task of `ami` that the busy run announces (the newest store of AMI 3 aside)."""
+    task = world.backend.task(ami_id(ami))
+    assert task is not None
+    return ec2_timestamp(task.start_time)

@@ -1,0 +1,84 @@
+"""The harness itself: it must see a loss, a repetition, a regression and a crash when there is one.
+
+Each test breaks the product on purpose for one run (monkeypatch, undone at the end of the test) and
+checks that the ledger reports exactly that kind of violation.
+"""
+
+from __future__ import annotations
+
+from ami_store_notifier.adapters import dynamodb_state_store, publishers
+from ami_store_notifier.ports import PublishResult
+from local.ec2_store_tasks import CLOCK
+from tests.chaos.harness import BUCKET, ChaosWorld
+from tests.chaos.scenarios import ami_id
+
+
+def finished_store(world: ChaosWorld) -> None:
+    world.run("baseline")
+    world.backend.add_task(ami_id(1), BUCKET, CLOCK.now(), "InProgress", 10)
+    CLOCK.advance(60)
+    world.run("tracks the store")
+    world.backend.complete(ami_id(1))
+    CLOCK.advance(60)
+
+
+def kinds(world: ChaosWorld) -> list[str]:
+    return [violation.kind for violation in world.ledger.finish()]
+
+
+def test_the_harness_sees_a_delivery_that_was_acknowledged_but_never_sent(chaos, monkeypatch):
+    finished_store(chaos)
+    monkeypatch.setattr(
+        publishers.SnsPublisher,
+        "publish",
+        lambda self, announcements: PublishResult(frozenset(item.event_id for item in announcements)),
+    )
+
+    chaos.run("SNS is skipped but reported as delivered")
+
+    assert kinds(chaos) == ["lost"]
+
+
+def test_the_harness_sees_a_delivery_repeated_without_a_fault(chaos, monkeypatch):
+    finished_store(chaos)
+    monkeypatch.setattr(
+        dynamodb_state_store.DynamoDbStateStore, "settle", lambda self, delivered, failed: None
+    )
+    chaos.run("delivered, but never settled")
+    monkeypatch.undo()
+
+    chaos.settle()
+
+    assert kinds(chaos) == ["duplicate", "duplicate"]
+    assert chaos.ledger.counts["duplicates_fault_free"] == 2
+
+
+def test_the_harness_sees_a_finished_task_recorded_as_in_progress_again(chaos):
+    finished_store(chaos)
+    chaos.run("announces the completion")
+    key = next(iter(chaos.table().states))
+    chaos.dynamodb.update_item(
+        TableName=chaos.deployment.table_name,
+        Key={"pk": {"S": f"TASK#us-east-1#{key}"}},
+        UpdateExpression="SET #state = :state",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={":state": {"S": "InProgress"}},
+    )
+
+    chaos.run("sees the table moved backwards")
+
+    assert "regression" in kinds(chaos)
+
+
+def test_the_harness_sees_the_handler_crash_on_its_input(chaos, monkeypatch):
+    finished_store(chaos)
+
+    def parse_page(*_args, **_kwargs):
+        raise KeyError("StoreTaskState")
+
+    monkeypatch.setattr("ami_store_notifier.adapters.ec2_task_source.parse_page", parse_page)
+    record = chaos.run("the parser blows up")
+
+    assert record.error is not None
+    assert "KeyError" in record.error
+    assert kinds(chaos) == ["crash"]

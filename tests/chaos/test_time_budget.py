@@ -1,0 +1,92 @@
+"""Running short of time: the run stops reading, still delivers what it claimed, and the next run finishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from local.ec2_store_tasks import CLOCK
+from tests.chaos.harness import BUCKET, ChaosWorld, assert_no_violations
+from tests.chaos.scenarios import ami_id
+
+STORES = 6
+
+
+def time_runs_out(after: int, reserve: float) -> Callable[[], float]:
+    """A remaining-time clock that answers plenty `after` times, then less than the delivery reserve."""
+    asked = {"count": 0}
+
+    def seconds_left() -> float:
+        asked["count"] += 1
+        return 600.0 if asked["count"] <= after else reserve - 1
+
+    return seconds_left
+
+
+def six_finished_stores(world: ChaosWorld) -> None:
+    world.run("baseline")
+    for ami in range(1, STORES + 1):
+        CLOCK.advance(1)
+        world.backend.add_task(ami_id(ami), BUCKET, CLOCK.now(), "InProgress", 10)
+    CLOCK.advance(60)
+    world.run("tracks six stores")
+    for ami in range(1, STORES + 1):
+        world.backend.complete(ami_id(ami))
+    CLOCK.advance(60)
+
+
+def test_a_run_short_of_time_stops_reading_delivers_what_it_claimed_and_the_next_run_finishes(chaos):
+    six_finished_stores(chaos)  # three listing pages of two
+
+    cut = chaos.run(
+        "time runs out after the second page", seconds_left=time_runs_out(2, chaos.reserve_seconds)
+    )
+    CLOCK.advance(60)
+    following = chaos.run("the next run")
+
+    claimed = sum(cut.report["announced"].values())
+    assert cut.stopped_because == "time"
+    assert not cut.report["listingComplete"]
+    assert claimed == 4, "two pages of two were read before the time ran out"
+    assert len(cut.delivered["sns"]) == len(cut.delivered["events"]) == claimed
+    assert cut.metric("RunsCutShort") == 1
+    assert any("Little time left" in line.get("message", "") for line in cut.log_lines("WARNING"))
+    assert following.complete
+    assert len(following.delivered["sns"]) == len(following.delivered["events"]) == STORES - claimed
+    assert_no_violations(chaos.ledger)
+
+
+def test_a_run_with_no_time_to_read_still_delivers_what_an_earlier_run_left_pending(chaos):
+    six_finished_stores(chaos)
+    chaos.faults.inject("events", "PutEvents", "partial", entry=3)
+    refused = chaos.run("EventBridge refuses one entry")
+    CLOCK.advance(60)
+
+    starved = chaos.run("no time to read at all", seconds_left=time_runs_out(0, chaos.reserve_seconds))
+
+    assert refused.report["publishFailures"] == 1
+    assert starved.stopped_because == "time"
+    assert starved.report["tasksSeen"] == 0
+    assert starved.report["redelivered"] == 1
+    assert starved.delivered["sns"] == []
+    assert len(starved.delivered["events"]) == 1
+    assert_no_violations(chaos.ledger)
+
+
+def test_runs_that_each_read_one_page_before_time_runs_out_lose_and_repeat_nothing(chaos):
+    chaos.configure(PAGE_SIZE="1")
+    six_finished_stores(chaos)
+
+    starved = []
+    for _ in range(3):
+        starved.append(chaos.run("one page per run", seconds_left=time_runs_out(1, chaos.reserve_seconds)))
+        CLOCK.advance(30)
+    full = chaos.run("full time")
+
+    # A cut-short run does not move the high-water mark, so the next run reads from the head again:
+    # progress under steady time pressure is the first pages only; the first run with time finishes.
+    assert [sum(run.report["announced"].values()) for run in starved] == [1, 0, 0]
+    assert all(run.stopped_because == "time" for run in starved)
+    assert full.complete
+    assert sum(len(run.delivered["sns"]) for run in [*starved, full]) == STORES
+    assert sum(len(run.delivered["events"]) for run in [*starved, full]) == STORES
+    assert_no_violations(chaos.ledger)
