@@ -73,6 +73,13 @@ class AwsFaults:
     def pending(self) -> int:
         return len(self.faults)
 
+    def clear(self) -> None:
+        """Forgets every fault and count, staying attached to its clients."""
+        self.faults.clear()
+        self.calls.clear()
+        self.injected.clear()
+        self._refusal = None
+
     def _take(self, service: str, operation: str, number: int, kinds: tuple[str, ...]) -> Fault | None:
         for fault in self.faults:
             if (fault.service, fault.operation, fault.call) == (

@@ -137,6 +137,7 @@ def record_metrics(report: RunReport) -> None:
         "TasksSuperseded": report.superseded,
         "UnparseableTasks": report.unparseable_tasks,
         "MalformedTasks": report.malformed_tasks,
+        "FailureReasonsShortened": report.shortened_failure_reasons,
         "UnknownTaskStates": report.unknown_states,
         "SuccessfulPolls": 0 if report.stopped_because == "aws-unavailable" else 1,
         "RunsCutShort": 1 if report.stopped_because else 0,
@@ -164,6 +165,7 @@ def summary(report: RunReport) -> dict[str, Any]:
         "superseded": report.superseded,
         "unparseableTasks": report.unparseable_tasks,
         "malformedTasks": report.malformed_tasks,
+        "failureReasonsShortened": report.shortened_failure_reasons,
         "unknownStates": report.unknown_states,
         "durationMs": round(report.duration_ms, 1),
     }

@@ -49,6 +49,7 @@ class RunReport:
     stopped_because: str | None = None
     unparseable_tasks: int = 0
     malformed_tasks: int = 0
+    shortened_failure_reasons: int = 0
     unknown_states: int = 0
     vanished: int = 0
     superseded: int = 0
@@ -127,6 +128,8 @@ class Poller:
         report.tasks_seen = summary.tasks_seen
         report.listing_complete = summary.listing_complete
         report.unknown_states = len(summary.unknown_states)
+        report.malformed_tasks += len(summary.future_dated)
+        report.shortened_failure_reasons = len(summary.shortened_reasons)
         report.vanished = len(summary.vanished)
         report.superseded = len(summary.superseded)
         report.tasks_in_progress = session.in_progress_count()
@@ -134,6 +137,16 @@ class Poller:
             logger.warning(
                 "Task in a state this version does not know; left as it was",
                 extra={"task": task.key, "state": task.state_name},
+            )
+        for task in summary.future_dated:
+            logger.warning(
+                "Task starts in the future by this poller's clock; handled, but not taken as the newest",
+                extra={"task": task.key},
+            )
+        for task in summary.shortened_reasons:
+            logger.warning(
+                "Failure reason too long for the channels' limits; announced shortened",
+                extra={"task": task.key, "characters": len(task.failure_reason or "")},
             )
         for key in summary.vanished:
             logger.warning("Task recorded in progress left the listing; not announced", extra={"task": key})
@@ -280,16 +293,9 @@ class Poller:
             ready = by_channel.get(publisher.channel, [])
             if not ready:
                 continue
-            try:
-                result = publisher.publish([announcement for _, announcement in ready])
-            except TransientAwsError as error:
+            result = publisher.publish([announcement for _, announcement in ready])
+            if result.throttled_or_unavailable:
                 report.stop("aws-unavailable")
-                logger.warning(
-                    "Publishing failed; the next run retries",
-                    extra={"channel": publisher.channel, "error": str(error)},
-                )
-                failed += [lease for lease, _ in ready]
-                continue
             for lease, announcement in ready:
                 (delivered if announcement.event_id in result.delivered else failed).append(lease)
             for event_id, reason in result.failures.items():

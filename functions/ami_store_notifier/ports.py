@@ -70,6 +70,8 @@ class StateStore(Protocol):
 class PublishResult:
     delivered: frozenset[str] = frozenset()
     failures: Mapping[str, str] = field(default_factory=dict)
+    # Some batch failed because the service stayed throttled or unavailable after the SDK's retries.
+    throttled_or_unavailable: bool = False
 
 
 class Publisher(Protocol):

@@ -441,16 +441,6 @@ class Ledger:
         self.violations.append(Violation(kind, index, message))
 
 
-class ChaosFaults(AwsFaults):
-    """AwsFaults that can be emptied between scenarios while staying attached to the cached clients."""
-
-    def clear(self) -> None:
-        self.faults.clear()
-        self.calls.clear()
-        self.injected.clear()
-        self._refusal = None
-
-
 ListingEdit = Callable[[list[dict[str, Any]], Mapping[str, Any]], None]
 
 
@@ -463,7 +453,7 @@ class ChaosWorld:
         self._listing_edits: list[ListingEdit] = []
         self.ledger = Ledger()
         self.lease_seconds = 300
-        self.faults = ChaosFaults()
+        self.faults = AwsFaults()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -524,7 +514,7 @@ class ChaosWorld:
         self._environment_names = set(environment)
         handler.wiring.cache_clear()
         wired = handler.wiring()
-        self.faults = ChaosFaults()
+        self.faults = AwsFaults()
         for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
             self.faults.attach(client)
         wired.ec2_clients[REGION].meta.events.register(

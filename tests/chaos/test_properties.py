@@ -41,9 +41,6 @@ CHAOS_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# The baseline bug (test_scans.py::test_a_store_that_finished_shortly_before_the_first_run_is_never_announced,
-# xfail) announces some history; these properties are about loss and repetition, so they let it pass.
-KNOWN_BUG = ("history",)
 
 SITE_KINDS = [
     (service, operation, kind, calls)
@@ -134,7 +131,7 @@ def test_random_histories_under_random_faults_lose_nothing_and_repeat_only_after
 ):
     ledger = play(chaos_world, scenario)
 
-    assert_no_violations(ledger, allow=KNOWN_BUG)
+    assert_no_violations(ledger)
 
 
 @CHAOS_SETTINGS
@@ -142,7 +139,7 @@ def test_random_histories_under_random_faults_lose_nothing_and_repeat_only_after
 def test_without_faults_every_transition_arrives_exactly_once_on_each_channel(chaos_world, scenario):
     ledger = play(chaos_world, scenario)
 
-    assert_no_violations(ledger, allow=KNOWN_BUG)
+    assert_no_violations(ledger)
     history = {transition.event_id for transition in ledger.history}
     expected = {transition.event_id for transition in ledger.expected}
     for channel in CHANNELS:
@@ -162,7 +159,7 @@ def test_without_faults_every_transition_arrives_exactly_once_on_each_channel(ch
 def test_overlapping_runs_never_announce_a_transition_twice(chaos_world, scenario):
     ledger = play(chaos_world, scenario)
 
-    assert_no_violations(ledger, allow=KNOWN_BUG)
+    assert_no_violations(ledger)
     assert ledger.counts["duplicates_after_faults"] == 0
     seconds = [run for run in ledger.runs if run.label == "overlap/second"]
     assert all(run.stopped_because in (None, "overlapping-run") for run in seconds)
@@ -186,4 +183,4 @@ def test_a_listing_that_shifts_while_it_is_paged_loses_nothing(chaos_world, scen
     task at the end of page one onto page two."""
     ledger = play(chaos_world, scenario)
 
-    assert_no_violations(ledger, allow=KNOWN_BUG)
+    assert_no_violations(ledger)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from local.ec2_store_tasks import CLOCK, COMPLETED
 from tests.chaos.harness import BUCKET, ChaosWorld, Transition, assert_no_violations, ec2_timestamp
 from tests.chaos.scenarios import ami_id
@@ -34,16 +32,6 @@ def test_stores_finished_long_before_the_first_run_are_never_announced(chaos):
     assert_no_violations(chaos.ledger)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: the baseline records silently only the stores inside the overlap window of the "
-        "newest one, yet sets fullScanHorizon = highWaterMark - overlap; the next full scan treats finished "
-        "stores that started in [horizon - overlap, horizon) as suspects (_worth_checking), finds no record "
-        "for them and claims them with an announcement: a store that finished before the notifier's first "
-        "run is announced about an hour later"
-    ),
-)
 def test_a_store_that_finished_shortly_before_the_first_run_is_never_announced(chaos):
     old = chaos.backend.add_task(ami_id(1), BUCKET, CLOCK.now() - timedelta(minutes=25), COMPLETED)
     chaos.backend.add_task(ami_id(2), BUCKET, CLOCK.now(), COMPLETED)
@@ -82,15 +70,6 @@ def test_a_store_listed_late_is_announced_by_the_next_full_scan(chaos):
     assert_no_violations(chaos.ledger)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: when the full scan's read of its suspects' records (BatchGetItem) fails, "
-        "Poller._read stops with aws-unavailable but _commit still writes the final cursor with "
-        "listing_complete=True, so lastFullScanAt and fullScanHorizon move as if the scan had finished; "
-        "the suspects are never checked and a finished store listed late is lost for good"
-    ),
-)
 def test_a_store_listed_late_is_announced_even_when_the_full_scan_could_not_read_the_state_table(chaos):
     late = late_listed_store(chaos)
     chaos.faults.inject("dynamodb", "BatchGetItem", "throttle")

@@ -20,10 +20,12 @@ from ami_store_notifier.ports import TransientAwsError
 
 # Standard mode retries throttling (RequestLimitExceeded, ThrottlingException, ...) and 5xx with
 # exponential backoff and jitter; set explicitly so the behaviour does not depend on the SDK default.
+# Four attempts back off for at most about 7 s in all, well inside the time kept for delivering; a
+# throttle that outlasts them ends the run and the next run, a minute later, catches up.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 4},
     connect_timeout=5,
-    read_timeout=15,
+    read_timeout=10,
     user_agent_extra="ami-store-notifier",
 )
 

@@ -38,6 +38,7 @@ class SnsPublisher:
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
         delivered: set[str] = set()
         failures: dict[str, str] = {}
+        unavailable = False
         for batch in batches([sns_entry(item) for item in announcements], _sns_entry_size):
             try:
                 with transient_errors("sns:PublishBatch"):
@@ -45,6 +46,7 @@ class SnsPublisher:
                         TopicArn=self._topic_arn, PublishBatchRequestEntries=batch
                     )
             except (ClientError, BotoCoreError, TransientAwsError) as error:
+                unavailable = unavailable or isinstance(error, TransientAwsError)
                 reason = _call_failed(error)
                 failures.update((entry["Id"], reason) for entry in batch)
                 continue
@@ -53,7 +55,7 @@ class SnsPublisher:
                 (failure["Id"], f"{failure.get('Code')}: {failure.get('Message', '')}")
                 for failure in response.get("Failed", [])
             )
-        return PublishResult(frozenset(delivered), failures)
+        return PublishResult(frozenset(delivered), failures, unavailable)
 
 
 def sns_entry(announcement: Announcement) -> dict[str, Any]:
@@ -91,11 +93,13 @@ class EventBridgePublisher:
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
         delivered: set[str] = set()
         failures: dict[str, str] = {}
+        unavailable = False
         for batch in batches(list(announcements), lambda item: _event_size(self._event(item))):
             try:
                 with transient_errors("events:PutEvents"):
                     response = self._events.put_events(Entries=[self._event(item) for item in batch])
             except (ClientError, BotoCoreError, TransientAwsError) as error:
+                unavailable = unavailable or isinstance(error, TransientAwsError)
                 reason = _call_failed(error)
                 failures.update((item.event_id, reason) for item in batch)
                 continue
@@ -107,7 +111,7 @@ class EventBridgePublisher:
                     delivered.add(item.event_id)
             for item in batch[len(response.get("Entries", [])) :]:
                 failures[item.event_id] = "no result returned for this entry"
-        return PublishResult(frozenset(delivered), failures)
+        return PublishResult(frozenset(delivered), failures, unavailable)
 
     def _event(self, announcement: Announcement) -> dict[str, Any]:
         return {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from ami_store_notifier.domain.announcements import Announcement, announce
+from ami_store_notifier.domain.announcements import MAX_FAILURE_REASON_CHARS, Announcement, announce
 from ami_store_notifier.domain.model import (
     Cursor,
     PendingDelivery,
@@ -28,6 +28,8 @@ MAX_IMAGE_IDS_PER_CALL = 20
 CHANNELS = ("sns", "events")
 MAX_CLAIMS_PER_RUN = 1000
 MAX_CLAIMS_PER_STEP = 50
+# How far ahead of the poller's clock a task may claim to have started before it counts as misdated.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 # A step's leases are written as map paths of one update expression, which DynamoDB caps at 4 KB.
 MAX_LEASES_PER_STEP = 140
 
@@ -80,6 +82,8 @@ class SessionReport:
     listing_complete: bool
     tasks_seen: int
     unknown_states: tuple[StoreTask, ...]
+    future_dated: tuple[StoreTask, ...]
+    shortened_reasons: tuple[StoreTask, ...]
     vanished: tuple[str, ...]
     superseded: tuple[str, ...]
     claim_limit_reached: bool
@@ -95,6 +99,8 @@ class _Progress:
     seen_in_progress: set[str] = field(default_factory=set)
     recheck_newest_by_ami: dict[str, datetime] = field(default_factory=dict)
     unknown_states: list[StoreTask] = field(default_factory=list)
+    future_dated: dict[str, StoreTask] = field(default_factory=dict)
+    shortened_reasons: dict[str, StoreTask] = field(default_factory=dict)
 
 
 class PollSession:
@@ -200,8 +206,11 @@ class PollSession:
                 self._progress.seen_in_progress.add(key)
             return
         self._progress.tasks_seen += 1
-        newest = self._progress.newest_start
-        if newest is None or task.task_start_time > newest:
+        if task.task_start_time > self._now + FUTURE_TOLERANCE:
+            # A clock gone wrong somewhere: such a task is handled, but must not become the
+            # high-water mark, or every task after it would look older than the window.
+            self._progress.future_dated[task.key] = task
+        elif self._progress.newest_start is None or task.task_start_time > self._progress.newest_start:
             self._progress.newest_start = task.task_start_time
 
         recorded = self._claims[key].state if key in self._claims else self._known.get(key)
@@ -231,11 +240,15 @@ class PollSession:
             self._claim(task, state, previous=None)
 
     def _worth_checking(self, task: StoreTask, state: TaskState) -> bool:
-        """During a full scan: could this unrecorded-looking task have slipped past the window?"""
+        """During a full scan: could this unrecorded-looking task have slipped past the window?
+
+        A task in progress that the cursor does not track always could. A finished one could only
+        if it started after the window of the previous full scan: everything older was either
+        checked by that scan or, for the first run, recorded by its high-water mark."""
         if state is TaskState.IN_PROGRESS:
             return True
         horizon = self._cursor.full_scan_horizon
-        return horizon is None or task.task_start_time >= horizon - self._policy.overlap
+        return horizon is None or task.task_start_time >= horizon
 
     def _claim(self, task: StoreTask, state: TaskState, *, previous: TaskState | None) -> None:
         if task.key not in self._claims and len(self._claims) >= MAX_CLAIMS_PER_RUN:
@@ -250,6 +263,8 @@ class PollSession:
             return None
         if self.mode is ReadMode.BASELINE and not self._policy.announce_existing_on_first_run:
             return None
+        if state is TaskState.FAILED and len(task.failure_reason or "") > MAX_FAILURE_REASON_CHARS:
+            self._progress.shortened_reasons[task.key] = task
         return announce(
             task, state, previous, region=self._region, account=self._account, observed_at=self._now
         )
@@ -365,7 +380,8 @@ class PollSession:
                 if state is TaskState.IN_PROGRESS or split_task_key(key)[1] >= window_start
             }
 
-        scanned = complete and self.mode is not ReadMode.HEAD
+        # Suspects still unresolved (the table could not be read) mean the safety net did not finish.
+        scanned = complete and self.mode is not ReadMode.HEAD and not self._suspects
         return CursorUpdate(
             baselined=self._cursor.baselined or (complete and self.mode is ReadMode.BASELINE),
             high_water_mark=high_water_mark,
@@ -418,6 +434,8 @@ class PollSession:
             listing_complete=progress.listing_complete and not progress.claim_limit_reached,
             tasks_seen=progress.tasks_seen,
             unknown_states=tuple(progress.unknown_states),
+            future_dated=tuple(progress.future_dated.values()),
+            shortened_reasons=tuple(progress.shortened_reasons.values()),
             vanished=tuple(self._vanished()),
             superseded=tuple(self._superseded()),
             claim_limit_reached=progress.claim_limit_reached,
