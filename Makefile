@@ -40,7 +40,7 @@ bench: setup
 	PYTHONPATH=functions $(BIN)/python -m bench
 
 chaos: setup
-	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000
+	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000 --strict
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

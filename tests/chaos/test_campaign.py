@@ -27,6 +27,7 @@ def test_a_small_campaign_loses_nothing_and_repeats_nothing_without_faults(chaos
     assert figures.regressions == 0, violations
     assert figures.crashes == 0, violations
     assert figures.phantoms == 0, violations
+    assert figures.history_announced == 0, violations
     assert figures.other_violations == 0, violations
     assert figures.delivered == figures.expected
 
