@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+import importlib
+import io
+import json
+import os
+import re
+import sys
+import urllib.request
+import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from ami_store_notifier import handler
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from ami_store_notifier.domain.session import Policy
 from ami_store_notifier.poller import Poller
 from local.deployment import LocalDeployment, deploy
-from local.ec2_store_tasks import CLOCK, StoreTaskBackend, install, reset, store_tasks_backend
+from local.ec2_store_tasks import (
+    CLOCK,
+    StoreTaskBackend,
+    endpoint_url,
+    install,
+    reset,
+    start_server,
+    store_tasks_backend,
+)
 from local.lambda_context import LambdaContextStub
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
 from tests.faults import AwsFaults
+
+if TYPE_CHECKING:
+    # Annotations only: importing tests.infra.support imports aws_cdk, which starts jsii (seconds). The infra
+    # fixtures import it inside their bodies, so only the runs that use them pay for it.
+    from tests.infra.support import Deployed, Resources, Role, Synthesized
+
+# Before anything imports aws_cdk: jsii prints a large end-of-life banner on Node 20 otherwise.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -251,6 +279,207 @@ def faults(run_handler: Callable[..., dict[str, Any]]) -> AwsFaults:
     for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
         injected.attach(client)
     return injected
+
+
+@pytest.fixture
+def two_stores(
+    ec2: Any,
+    store_tasks: StoreTaskBackend,
+    new_ami: Callable[[], str],
+    bucket: str,
+    run_handler: Callable[..., dict[str, Any]],
+) -> tuple[str, str]:
+    """After a baseline run: one store that will complete in 10 minutes, one that will fail in 5."""
+    run_handler()
+    completing, failing = new_ami(), new_ami()
+    store_tasks.plan(completing, duration_seconds=600)
+    store_tasks.plan(failing, duration_seconds=300, fail_reason="AMI snapshot is not in a usable state")
+    for ami in (completing, failing):
+        ec2.create_store_image_task(ImageId=ami, Bucket=bucket)
+    return completing, failing
+
+
+# -- emulator: the store-task emulator over HTTP, in moto's ThreadedMotoServer ----------------------------
+
+
+def reset_moto(moto_server: ThreadedMotoServer) -> None:
+    request = urllib.request.Request(f"{endpoint_url(moto_server)}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[ThreadedMotoServer]:
+    started = start_server("127.0.0.1", 0)  # port 0: any free port
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def server(emulator: None, moto_server: ThreadedMotoServer) -> Iterator[ThreadedMotoServer]:
+    """The server, with moto's state (the store tasks included) reset after each test."""
+    yield moto_server
+    reset_moto(moto_server)
+
+
+# -- infra: the synthesized stack (tests/infra/support.py, imported in the fixtures: it starts jsii) -------
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    from tests.infra.support import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    from tests.infra.support import CUSTOM, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    from tests.infra.support import synthesize
+
+    return synthesize(
+        tmp_path_factory.mktemp("imported-bus"),
+        {"eventBusArn": "arn:aws:events:eu-west-1:123456789012:event-bus/central"},
+    )
+
+
+# -- infra: the synthesized stack deployed into moto's CloudFormation (tests/infra/test_infra_deploy.py) ----
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    from tests.infra.support import synthesize
+
+    # The app exactly as `cdk synth` builds it, cdk-nag included.
+    return synthesize(tmp_path_factory.mktemp("deploy"))
+
+
+@pytest.fixture
+def deployed(assembly: Synthesized, mocked_aws: None) -> Deployed:
+    from tests.infra.support import (
+        BOOTSTRAP_QUALIFIER,
+        REGION,
+        SKIPPED_BY_MOTO,
+        STACK_NAME,
+        Deployed,
+        publish_assets,
+    )
+
+    account = str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
+    bucket = publish_assets(assembly, account)
+    # The template's CheckBootstrapVersion rule reads this parameter, as on a bootstrapped account.
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value="30", Type="String"
+    )
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cloudformation.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(assembly.template_json),
+            Capabilities=["CAPABILITY_IAM"],
+        )
+    skipped = {
+        match.group(1)
+        for warning in caught
+        if (match := re.search(r"Tried to parse (\S+) but it's not supported", str(warning.message)))
+    }
+    assert skipped <= SKIPPED_BY_MOTO, f"moto skipped {sorted(skipped - SKIPPED_BY_MOTO)}"
+    waiter = cloudformation.get_waiter("stack_create_complete")
+    waiter.wait(StackName=STACK_NAME, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    (stack,) = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+    code_key = assembly.only("AWS::Lambda::Function")[1]["Properties"]["Code"]["S3Key"]
+    return Deployed(account=account, outputs=outputs, code_key=code_key, bucket=bucket)
+
+
+@pytest.fixture
+def deployed_handler(
+    deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ModuleType, LambdaContextStub]]:
+    """The handler module from the deployed zip, imported fresh, with the deployed function's environment."""
+    from tests.infra.support import REGION
+
+    configuration = boto3.client("lambda", region_name=REGION).get_function_configuration(
+        FunctionName=deployed.outputs["FunctionName"]
+    )
+    for name, value in configuration["Environment"]["Variables"].items():
+        monkeypatch.setenv(name, value)
+
+    code = tmp_path / "deployed-code"
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=deployed.bucket, Key=deployed.code_key)
+    with zipfile.ZipFile(io.BytesIO(body["Body"].read())) as archive:
+        archive.extractall(code)
+
+    package = "ami_store_notifier"
+    ours = {name: module for name, module in sys.modules.items() if name.split(".")[0] == package}
+    for name in ours:
+        del sys.modules[name]
+    sys.path.insert(0, str(code))
+    try:
+        # Not the `handler` imported at the top of this file: the deployed copy, under its own name.
+        deployed_module = importlib.import_module(f"{package}.handler")
+        assert Path(str(deployed_module.__file__)).is_relative_to(code), "imported the deployed copy"
+        # The handler reads the time through utc_now; the emulator's tasks run on the emulator's clock.
+        monkeypatch.setattr(deployed_module, "utc_now", CLOCK.now)
+        context = LambdaContextStub(
+            invoked_function_arn=configuration["FunctionArn"],
+            function_name=configuration["FunctionName"],
+            memory_limit_in_mb=configuration["MemorySize"],
+        )
+        yield deployed_module, context
+    finally:
+        sys.path.remove(str(code))
+        for name in [name for name in sys.modules if name.split(".")[0] == package]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+
+
+@pytest.fixture
+def role(deployed: Deployed, boto_session: Any) -> Role:
+    """A session of the deployed function's role (tests/infra/test_infra_deploy.py enforces it with moto)."""
+    from tests.infra.support import REGION, Role
+
+    arn = boto3.client("lambda", region_name=REGION).get_function_configuration(
+        FunctionName=deployed.outputs["FunctionName"]
+    )["Role"]
+    # Assumed with the admin credentials, before moto enforces anything (moto checks no trust policy then).
+    assumed = boto_session.client("sts").assume_role(RoleArn=arn, RoleSessionName="ami-store-notifier")
+    return Role(assumed["AssumedRoleUser"]["Arn"], assumed["Credentials"])
+
+
+@pytest.fixture
+def resources(deployed: Deployed) -> Resources:
+    """The deployed table, topic and bus, and another table, topic and bus created beside them."""
+    from tests.infra.support import REGION, Resources
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    table = dynamodb.describe_table(TableName=deployed.outputs["TableName"])["Table"]
+    other_table = dynamodb.create_table(
+        TableName="another-table",
+        KeySchema=table["KeySchema"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    other_topic = boto3.client("sns", region_name=REGION).create_topic(Name="another-topic")["TopicArn"]
+    other_bus = boto3.client("events", region_name=REGION).create_event_bus(Name="another-bus")["EventBusArn"]
+    return Resources(
+        table=table["TableArn"],
+        topic=deployed.outputs["TopicArn"],
+        bus=deployed.outputs["EventBusArn"],
+        other_table_name=other_table["TableName"],
+        other_table=other_table["TableArn"],
+        other_topic=other_topic,
+        other_bus_name="another-bus",
+        other_bus=other_bus,
+    )
 
 
 # -- chaos: the fault-injection harness (tests/chaos/harness.py) ---------------------------------------

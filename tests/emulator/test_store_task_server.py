@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,28 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from local.ec2_store_tasks import endpoint_url, start_server, store_tasks_backend
-from tests.conftest import ACCOUNT, REGION
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[ThreadedMotoServer]:
-    started = start_server("127.0.0.1", 0)  # port 0: any free port
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def server(emulator: None, moto_server: ThreadedMotoServer) -> Iterator[ThreadedMotoServer]:
-    """The server, with moto's state (the store tasks included) reset after each test."""
-    yield moto_server
-    reset_moto(moto_server)
-
-
-def reset_moto(moto_server: ThreadedMotoServer) -> None:
-    request = urllib.request.Request(f"{endpoint_url(moto_server)}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+from local.ec2_store_tasks import endpoint_url, store_tasks_backend
+from tests.conftest import ACCOUNT, REGION, reset_moto
 
 
 def client_of(session: boto3.session.Session, moto_server: ThreadedMotoServer, service: str) -> Any:

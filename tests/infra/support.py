@@ -4,13 +4,19 @@ Imported as `tests.infra.support` (the repository root is on pytest's pythonpath
 import mode pytest uses, unlike importing from a conftest module.
 
 Synthesis is the slow part (the jsii runtime starts once per process, then each synth takes about a
-second), so each test module synthesizes once, in a module-scoped fixture, and its tests read the result.
+second), so each test module synthesizes once, in a module-scoped fixture (in tests/conftest.py, which
+imports this module inside the fixtures' bodies), and its tests read the result.
+
+Also here: the settings test's custom context, and what the deploy test's fixtures need to publish the
+assets and deploy the stack into moto.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +25,7 @@ from typing import Any
 # Before aws_cdk is imported: jsii prints a large end-of-life banner on Node 20 otherwise.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+import boto3
 from aws_cdk import IStackSynthesizer
 from aws_cdk.assertions import Template
 
@@ -72,3 +79,97 @@ def synthesize(
     app.synth()
     template = json.loads((outdir / f"{STACK_ID}.template.json").read_text())
     return Synthesized(stack=stack, outdir=outdir, template_json=template)
+
+
+# --- test_infra_settings.py: every setting changed from its default ------------------------------------
+
+CUSTOM = {
+    "stackName": "StoreNotes",
+    "scheduleMinutes": "5",
+    "regions": "us-east-1,eu-west-1",
+    "eventSource": "acme.ami-store",
+    "announceStates": "InProgress,Completed,Failed",
+    "announceExistingOnFirstRun": "true",
+    "pageSize": "100",
+    "listingOverlapMinutes": "30",
+    "fullScanIntervalMinutes": "240",
+    "deliveryReserveSeconds": "30",
+    "stateTtlDays": "60",
+    "functionTimeoutSeconds": "300",
+    "functionMemoryMb": "512",
+    "logRetentionDays": "365",
+    "notificationEmail": "ops@example.com",
+    "alarmEmail": "oncall@example.com",
+    "eventBusName": "ami-store",
+    "powertoolsLayerVersion": "41",
+    "schedulMinutes": "3",  # a typo: warned about, not used
+}
+
+
+# --- test_infra_deploy.py: the stack deployed into moto's CloudFormation --------------------------------
+
+REGION = "us-east-1"
+STACK_NAME = "AmiStoreNotifier"
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+# What moto's CloudFormation cannot create; it warns and goes on. Anything else skipped fails the test.
+SKIPPED_BY_MOTO = {
+    "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+}
+
+
+@dataclass
+class Deployed:
+    account: str
+    outputs: dict[str, str]
+    code_key: str
+    bucket: str
+
+
+def zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def publish_assets(assembly: Synthesized, account: str) -> str:
+    """What `cdk deploy` does first: every file asset to the bootstrap bucket. Returns the bucket."""
+    bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{REGION}"
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=bucket)
+    manifest = json.loads((assembly.outdir / f"{STACK_NAME}.assets.json").read_text())
+    for asset in manifest["files"].values():
+        source = assembly.outdir / asset["source"]["path"]
+        body = zipped(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
+        for destination in asset["destinations"].values():
+            named = destination["bucketName"].replace("${AWS::AccountId}", account)
+            assert named.replace("${AWS::Region}", REGION) == bucket
+            s3.put_object(Bucket=bucket, Key=destination["objectKey"], Body=body)
+    return bucket
+
+
+@dataclass
+class Role:
+    """A session of the deployed function's role, as Lambda gets one."""
+
+    session_arn: str
+    credentials: dict[str, Any]
+
+
+@dataclass
+class Resources:
+    """ARNs of the deployed resources and of look-alikes the role was not given (created as admin)."""
+
+    table: str
+    topic: str
+    bus: str
+    other_table_name: str
+    other_table: str
+    other_topic: str
+    other_bus_name: str
+    other_bus: str

@@ -21,17 +21,8 @@ which AWS does not: tests/infra/iam_enforcement.py teaches it what AWS checks, f
 
 from __future__ import annotations
 
-import importlib
-import io
-import json
-import re
-import sys
-import warnings
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -51,89 +42,7 @@ from tests.infra.iam_enforcement import (
     teach_moto,
     use_credentials,
 )
-from tests.infra.support import Synthesized, synthesize
-
-REGION = "us-east-1"
-STACK_NAME = "AmiStoreNotifier"
-BOOTSTRAP_QUALIFIER = "hnb659fds"
-# What moto's CloudFormation cannot create; it warns and goes on. Anything else skipped fails the test.
-SKIPPED_BY_MOTO = {
-    "AWS::CloudWatch::Alarm",
-    "AWS::Lambda::EventInvokeConfig",
-    "AWS::SNS::TopicPolicy",
-    "AWS::SQS::QueuePolicy",
-}
-
-
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    # The app exactly as `cdk synth` builds it, cdk-nag included.
-    return synthesize(tmp_path_factory.mktemp("deploy"))
-
-
-@dataclass
-class Deployed:
-    account: str
-    outputs: dict[str, str]
-    code_key: str
-    bucket: str
-
-
-def zipped(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
-
-
-def publish_assets(assembly: Synthesized, account: str) -> str:
-    """What `cdk deploy` does first: every file asset to the bootstrap bucket. Returns the bucket."""
-    bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{REGION}"
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket=bucket)
-    manifest = json.loads((assembly.outdir / f"{STACK_NAME}.assets.json").read_text())
-    for asset in manifest["files"].values():
-        source = assembly.outdir / asset["source"]["path"]
-        body = zipped(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
-        for destination in asset["destinations"].values():
-            named = destination["bucketName"].replace("${AWS::AccountId}", account)
-            assert named.replace("${AWS::Region}", REGION) == bucket
-            s3.put_object(Bucket=bucket, Key=destination["objectKey"], Body=body)
-    return bucket
-
-
-@pytest.fixture
-def deployed(assembly: Synthesized, mocked_aws: None) -> Deployed:
-    account = str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
-    bucket = publish_assets(assembly, account)
-    # The template's CheckBootstrapVersion rule reads this parameter, as on a bootstrapped account.
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value="30", Type="String"
-    )
-    cloudformation = boto3.client("cloudformation", region_name=REGION)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cloudformation.create_stack(
-            StackName=STACK_NAME,
-            TemplateBody=json.dumps(assembly.template_json),
-            Capabilities=["CAPABILITY_IAM"],
-        )
-    skipped = {
-        match.group(1)
-        for warning in caught
-        if (match := re.search(r"Tried to parse (\S+) but it's not supported", str(warning.message)))
-    }
-    assert skipped <= SKIPPED_BY_MOTO, f"moto skipped {sorted(skipped - SKIPPED_BY_MOTO)}"
-    waiter = cloudformation.get_waiter("stack_create_complete")
-    waiter.wait(StackName=STACK_NAME, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    (stack,) = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"]
-    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
-    code_key = assembly.only("AWS::Lambda::Function")[1]["Properties"]["Code"]["S3Key"]
-    return Deployed(account=account, outputs=outputs, code_key=code_key, bucket=bucket)
-
+from tests.infra.support import REGION, Deployed, Resources, Role
 
 # --- the CloudFormation half ----------------------------------------------------------------------------
 
@@ -191,45 +100,6 @@ def test_the_deployed_schedule_targets_the_function_with_retries_and_a_dead_lett
 # --- the end-to-end half --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def deployed_handler(
-    deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[ModuleType, LambdaContextStub]]:
-    """The handler module from the deployed zip, imported fresh, with the deployed function's environment."""
-    configuration = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=deployed.outputs["FunctionName"]
-    )
-    for name, value in configuration["Environment"]["Variables"].items():
-        monkeypatch.setenv(name, value)
-
-    code = tmp_path / "deployed-code"
-    body = boto3.client("s3", region_name=REGION).get_object(Bucket=deployed.bucket, Key=deployed.code_key)
-    with zipfile.ZipFile(io.BytesIO(body["Body"].read())) as archive:
-        archive.extractall(code)
-
-    package = "ami_store_notifier"
-    ours = {name: module for name, module in sys.modules.items() if name.split(".")[0] == package}
-    for name in ours:
-        del sys.modules[name]
-    sys.path.insert(0, str(code))
-    try:
-        handler = importlib.import_module(f"{package}.handler")
-        assert Path(str(handler.__file__)).is_relative_to(code), "imported the deployed copy"
-        # The handler reads the time through utc_now; the emulator's tasks run on the emulator's clock.
-        monkeypatch.setattr(handler, "utc_now", CLOCK.now)
-        context = LambdaContextStub(
-            invoked_function_arn=configuration["FunctionArn"],
-            function_name=configuration["FunctionName"],
-            memory_limit_in_mb=configuration["MemorySize"],
-        )
-        yield handler, context
-    finally:
-        sys.path.remove(str(code))
-        for name in [name for name in sys.modules if name.split(".")[0] == package]:
-            del sys.modules[name]
-        sys.modules.update(ours)
-
-
 def subscribers_and_a_store_in_progress(deployed: Deployed, boto_session: Any) -> tuple[LocalDeployment, str]:
     """Queues subscribed to the deployed topic and bus, and an AMI whose store task takes 600 s."""
     outputs = deployed.outputs
@@ -281,24 +151,6 @@ def test_a_completed_store_reaches_subscribers_of_the_deployed_topic_and_bus(
 # --- the deployed role, enforced --------------------------------------------------------------------------
 
 
-@dataclass
-class Role:
-    """A session of the deployed function's role, as Lambda gets one."""
-
-    session_arn: str
-    credentials: dict[str, Any]
-
-
-@pytest.fixture
-def role(deployed: Deployed, boto_session: Any) -> Role:
-    arn = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=deployed.outputs["FunctionName"]
-    )["Role"]
-    # Assumed with the admin credentials, before moto enforces anything (moto checks no trust policy then).
-    assumed = boto_session.client("sts").assume_role(RoleArn=arn, RoleSessionName="ami-store-notifier")
-    return Role(assumed["AssumedRoleUser"]["Arn"], assumed["Credentials"])
-
-
 @contextmanager
 def as_the_role(role: Role, handler: ModuleType | None = None) -> Iterator[list[Decision]]:
     """moto enforcing IAM, the default credential chain on the role's session, the handler on a cold start.
@@ -321,44 +173,6 @@ def as_the_role(role: Role, handler: ModuleType | None = None) -> Iterator[list[
             if handler is not None:
                 handler.wiring.cache_clear()
     assert not_enforcing == moto_settings.INITIAL_NO_AUTH_ACTION_COUNT, "moto still enforces IAM"
-
-
-@dataclass
-class Resources:
-    """ARNs of the deployed resources and of look-alikes the role was not given (created as admin)."""
-
-    table: str
-    topic: str
-    bus: str
-    other_table_name: str
-    other_table: str
-    other_topic: str
-    other_bus_name: str
-    other_bus: str
-
-
-@pytest.fixture
-def resources(deployed: Deployed) -> Resources:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    table = dynamodb.describe_table(TableName=deployed.outputs["TableName"])["Table"]
-    other_table = dynamodb.create_table(
-        TableName="another-table",
-        KeySchema=table["KeySchema"],
-        AttributeDefinitions=table["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-    )["TableDescription"]
-    other_topic = boto3.client("sns", region_name=REGION).create_topic(Name="another-topic")["TopicArn"]
-    other_bus = boto3.client("events", region_name=REGION).create_event_bus(Name="another-bus")["EventBusArn"]
-    return Resources(
-        table=table["TableArn"],
-        topic=deployed.outputs["TopicArn"],
-        bus=deployed.outputs["EventBusArn"],
-        other_table_name=other_table["TableName"],
-        other_table=other_table["TableArn"],
-        other_topic=other_topic,
-        other_bus_name="another-bus",
-        other_bus=other_bus,
-    )
 
 
 def refusals(decisions: list[Decision]) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 
 from infra.app import build_app
 from infra.settings import SPECS, Settings, SettingsError, load_settings
-from tests.infra.support import REPO_ROOT, Synthesized, synthesize
+from tests.infra.support import REPO_ROOT, Synthesized
 
 
 def parse(**context: Any) -> Settings:
@@ -180,41 +180,6 @@ def test_the_settings_table_shows_each_default() -> None:
 
 
 # --- the effect on the stack ----------------------------------------------------------------------------
-
-CUSTOM = {
-    "stackName": "StoreNotes",
-    "scheduleMinutes": "5",
-    "regions": "us-east-1,eu-west-1",
-    "eventSource": "acme.ami-store",
-    "announceStates": "InProgress,Completed,Failed",
-    "announceExistingOnFirstRun": "true",
-    "pageSize": "100",
-    "listingOverlapMinutes": "30",
-    "fullScanIntervalMinutes": "240",
-    "deliveryReserveSeconds": "30",
-    "stateTtlDays": "60",
-    "functionTimeoutSeconds": "300",
-    "functionMemoryMb": "512",
-    "logRetentionDays": "365",
-    "notificationEmail": "ops@example.com",
-    "alarmEmail": "oncall@example.com",
-    "eventBusName": "ami-store",
-    "powertoolsLayerVersion": "41",
-    "schedulMinutes": "3",  # a typo: warned about, not used
-}
-
-
-@pytest.fixture(scope="module")
-def custom(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM)
-
-
-@pytest.fixture(scope="module")
-def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(
-        tmp_path_factory.mktemp("imported-bus"),
-        {"eventBusArn": "arn:aws:events:eu-west-1:123456789012:event-bus/central"},
-    )
 
 
 def environment(synth: Synthesized) -> dict[str, Any]:

@@ -11,12 +11,7 @@ from aws_cdk.assertions import Match
 # The handler's own parser: the environment the stack sets must be one it accepts.
 from ami_store_notifier.config import load_settings as load_handler_settings
 from infra.settings import DEFAULT_POWERTOOLS_LAYER_VERSION
-from tests.infra.support import Synthesized, synthesize
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("default"))
+from tests.infra.support import Synthesized
 
 
 def ref(logical_id: str) -> dict[str, Any]:

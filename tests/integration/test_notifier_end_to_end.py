@@ -16,18 +16,6 @@ from tests.conftest import ACCOUNT, EVENT_DETAIL_KEYS
 from tests.faults import SimulatedCrash
 
 
-@pytest.fixture
-def two_stores(ec2, store_tasks, new_ami, bucket, run_handler):
-    """After a baseline run: one store that will complete in 10 minutes, one that will fail in 5."""
-    run_handler()
-    completing, failing = new_ami(), new_ami()
-    store_tasks.plan(completing, duration_seconds=600)
-    store_tasks.plan(failing, duration_seconds=300, fail_reason="AMI snapshot is not in a usable state")
-    for ami in (completing, failing):
-        ec2.create_store_image_task(ImageId=ami, Bucket=bucket)
-    return completing, failing
-
-
 def test_completed_and_failed_stores_reach_topic_and_rule_subscribers_once(
     two_stores, run_handler, deployment
 ):
