@@ -21,7 +21,7 @@ from ami_store_notifier import handler
 from ami_store_notifier.domain.announcements import Announcement, email_text
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE, Received, deploy
 from local.ec2_store_tasks import CLOCK, endpoint_url, start_server, store_tasks_backend
-from local.lambda_context import ACCOUNT, REGION, LambdaContextStub
+from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 
 BUCKET = "golden-ami-archive"
 SIMULATED_MINUTES = 12
@@ -39,7 +39,6 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     handler_level = handler.logger.log_level
     handler.logger.setLevel(logging.WARNING)
-    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # the demo registers its own AMIs
     server = start_server()
     try:
         _configure_environment(endpoint_url(server))
@@ -50,16 +49,10 @@ def main() -> int:
 
 
 def _configure_environment(endpoint: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "demo",
-            "AWS_SECRET_ACCESS_KEY": "demo",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(OFFLINE_AWS_ENVIRONMENT)
+    for name in OFFLINE_UNSET:
+        os.environ.pop(name, None)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
     print(f"Embedded AWS (moto + EC2 store-task emulator) at {endpoint}\n")
 
 

@@ -1,4 +1,4 @@
-"""A stand-in for the context object Lambda passes to a handler."""
+"""Running the handler outside Lambda: a stand-in for its context, and an offline AWS environment."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ from dataclasses import dataclass
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# What a process needs to talk to moto only: fake credentials, a region, and no profile or endpoint
+# of a real account that could be picked up by mistake.
+OFFLINE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # faster backends; callers register their own AMIs
+}
+OFFLINE_UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL")
 
 
 @dataclass

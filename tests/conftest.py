@@ -37,7 +37,7 @@ from local.ec2_store_tasks import (
     start_server,
     store_tasks_backend,
 )
-from local.lambda_context import LambdaContextStub
+from local.lambda_context import OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, LambdaContextStub
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
 from tests.faults import AwsFaults
 
@@ -177,18 +177,10 @@ def boto_session() -> boto3.session.Session:
 
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # faster backends; tests register their own AMIs
-    }.items():
+    for name, value in OFFLINE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in OFFLINE_UNSET:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ from local.ec2_store_tasks import (
     store_tasks_backend,
 )
 from local.ec2_store_tasks import reset as reset_emulator
-from local.lambda_context import ACCOUNT, REGION, LambdaContextStub
+from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 from tests.faults import AwsFaults, SimulatedCrash
 
 CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
@@ -96,16 +96,10 @@ CURSOR_PK = f"CURSOR#{REGION}"
 # Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
 DEFAULT_SETTINGS = {"PAGE_SIZE": "2"}
 _ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    **OFFLINE_AWS_ENVIRONMENT,
     # The harness empties the subscriber queues between scenarios, faster than SQS's 60 s rule allows.
     "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
 }
-_UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL")
 _deserializer = TypeDeserializer()
 
 
@@ -466,10 +460,10 @@ class ChaosWorld:
 
     def start(self) -> None:
         stack = self._stack
-        saved = {name: os.environ.get(name) for name in (*_ENVIRONMENT, *_UNSET)}
+        saved = {name: os.environ.get(name) for name in (*_ENVIRONMENT, *OFFLINE_UNSET)}
         stack.callback(_restore_environment, saved)
         os.environ.update(_ENVIRONMENT)
-        for name in _UNSET:
+        for name in OFFLINE_UNSET:
             os.environ.pop(name, None)
         install()
         reset_emulator()
