@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import cast
 
 from aws_cdk import (
@@ -29,25 +28,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER
 from infra.monitoring import Monitoring
 from infra.settings import Settings, unknown_keys
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FUNCTION_CODE_DIR = REPO_ROOT / "functions"
-HANDLER = "ami_store_notifier.handler.lambda_handler"
-# Shipped as the folder is, without what tests and tools leave next to the code.
-CODE_EXCLUDES = [
-    "**/__pycache__",
-    "**/*.pyc",
-    "**/tests",
-    "**/test_*.py",
-    "**/conftest.py",
-    "**/.pytest_cache",
-    "**/.mypy_cache",
-    "**/.ruff_cache",
-    "**/*.egg-info",
-    "**/.DS_Store",
-]
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 SERVICE_NAME = "ami-store-notifier"
 METRICS_NAMESPACE = "AmiStoreNotifier"
