@@ -1,0 +1,25 @@
+"""Runs the whole benchmark: cold-start figures, then both passes at every size."""
+
+from __future__ import annotations
+
+import time
+
+from bench.report import Results
+from bench.scenario import Log, Plan, SizeRun, run_size
+from bench.static import measure_asset, measure_import_time
+
+
+def run_benchmark(plan: Plan, *, log: Log, cold_start: bool = True, import_runs: int = 5) -> Results:
+    started = time.perf_counter()
+    imports = asset = None
+    if cold_start:
+        log("Import time and asset size")
+        imports = measure_import_time(import_runs)
+        asset = measure_asset()
+    timing: dict[int, SizeRun] = {}
+    memory: dict[int, SizeRun] = {}
+    for n in plan.sizes:
+        timing[n] = run_size(n, plan, traced=False, log=log)
+        if plan.memory:
+            memory[n] = run_size(n, plan, traced=True, log=log)
+    return Results(plan, timing, memory, imports, asset, time.perf_counter() - started)
