@@ -120,10 +120,6 @@ class Cursor:
     last_full_scan_at: datetime | None = None
     full_scan_horizon: datetime | None = None
 
-    @property
-    def in_progress_keys(self) -> list[str]:
-        return [key for key, state in self.known.items() if state is TaskState.IN_PROGRESS]
-
 
 @dataclass(frozen=True)
 class RecordedTask:
