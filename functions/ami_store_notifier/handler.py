@@ -120,8 +120,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         with tracer.provider.in_subsegment(f"poll {poller.region}"):
             report = poller.run()
         record_metrics(report)
-        logger.info("Poll finished", extra={"report": summary(report)})
         reports.append(summary(report))
+        logger.info("Poll finished", extra={"report": reports[-1]})
     for service, count in wired.api_calls.by_service().items():
         metrics.add_metric(name=f"ApiCalls{service}", unit=MetricUnit.Count, value=count)
     return {"regions": reports}
