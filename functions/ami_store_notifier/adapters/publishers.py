@@ -7,7 +7,7 @@ through, and the poller keeps the rest pending for the next run.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,6 +28,39 @@ def _call_failed(error: BaseException) -> str:
     return type(cause).__name__
 
 
+Entry = tuple[str, dict[str, Any]]
+
+
+def publish_in_batches(
+    operation: str,
+    entries: Sequence[Entry],
+    size_of: Callable[[dict[str, Any]], int],
+    send: Callable[[list[Entry]], dict[str, str | None]],
+) -> PublishResult:
+    """Sends (event id, entry) pairs in batches the channel accepts. `send` makes one call and answers,
+    by event id, None for an accepted entry or the reason it was refused; a failed call fails its batch."""
+    delivered: set[str] = set()
+    failures: dict[str, str] = {}
+    unavailable = False
+    for batch in batches(entries, lambda pair: size_of(pair[1])):
+        try:
+            with transient_errors(operation):
+                outcomes = send(batch)
+        except (ClientError, BotoCoreError, TransientAwsError) as error:
+            unavailable = unavailable or isinstance(error, TransientAwsError)
+            reason = _call_failed(error)
+            failures.update((event_id, reason) for event_id, _ in batch)
+            continue
+        for event_id, _ in batch:
+            if event_id not in outcomes:
+                failures[event_id] = "no result returned for this entry"
+            elif (refusal := outcomes[event_id]) is not None:
+                failures[event_id] = refusal
+            else:
+                delivered.add(event_id)
+    return PublishResult(frozenset(delivered), failures, unavailable)
+
+
 class SnsPublisher:
     channel = "sns"
 
@@ -36,26 +69,19 @@ class SnsPublisher:
         self._topic_arn = topic_arn
 
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
-        delivered: set[str] = set()
-        failures: dict[str, str] = {}
-        unavailable = False
-        for batch in batches([sns_entry(item) for item in announcements], _sns_entry_size):
-            try:
-                with transient_errors("sns:PublishBatch"):
-                    response = self._sns.publish_batch(
-                        TopicArn=self._topic_arn, PublishBatchRequestEntries=batch
-                    )
-            except (ClientError, BotoCoreError, TransientAwsError) as error:
-                unavailable = unavailable or isinstance(error, TransientAwsError)
-                reason = _call_failed(error)
-                failures.update((entry["Id"], reason) for entry in batch)
-                continue
-            delivered.update(success["Id"] for success in response.get("Successful", []))
-            failures.update(
-                (failure["Id"], f"{failure.get('Code')}: {failure.get('Message', '')}")
-                for failure in response.get("Failed", [])
-            )
-        return PublishResult(frozenset(delivered), failures, unavailable)
+        entries = [(item.event_id, sns_entry(item)) for item in announcements]
+        return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send)
+
+    def _send(self, batch: list[Entry]) -> dict[str, str | None]:
+        response = self._sns.publish_batch(
+            TopicArn=self._topic_arn, PublishBatchRequestEntries=[entry for _, entry in batch]
+        )
+        outcomes: dict[str, str | None] = {success["Id"]: None for success in response.get("Successful", [])}
+        outcomes.update(
+            (failure["Id"], f"{failure.get('Code')}: {failure.get('Message', '')}")
+            for failure in response.get("Failed", [])
+        )
+        return outcomes
 
 
 def sns_entry(announcement: Announcement) -> dict[str, Any]:
@@ -91,27 +117,18 @@ class EventBridgePublisher:
         self._source = source
 
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
-        delivered: set[str] = set()
-        failures: dict[str, str] = {}
-        unavailable = False
-        for batch in batches(list(announcements), lambda item: _event_size(self._event(item))):
-            try:
-                with transient_errors("events:PutEvents"):
-                    response = self._events.put_events(Entries=[self._event(item) for item in batch])
-            except (ClientError, BotoCoreError, TransientAwsError) as error:
-                unavailable = unavailable or isinstance(error, TransientAwsError)
-                reason = _call_failed(error)
-                failures.update((item.event_id, reason) for item in batch)
-                continue
-            # PutEvents answers entry by entry, in the order sent.
-            for item, result in zip(batch, response.get("Entries", []), strict=False):
-                if result.get("ErrorCode"):
-                    failures[item.event_id] = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
-                else:
-                    delivered.add(item.event_id)
-            for item in batch[len(response.get("Entries", [])) :]:
-                failures[item.event_id] = "no result returned for this entry"
-        return PublishResult(frozenset(delivered), failures, unavailable)
+        entries = [(item.event_id, self._event(item)) for item in announcements]
+        return publish_in_batches("events:PutEvents", entries, _event_size, self._send)
+
+    def _send(self, batch: list[Entry]) -> dict[str, str | None]:
+        response = self._events.put_events(Entries=[entry for _, entry in batch])
+        # PutEvents answers entry by entry, in the order sent.
+        return {
+            event_id: f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
+            if result.get("ErrorCode")
+            else None
+            for (event_id, _), result in zip(batch, response.get("Entries", []), strict=False)
+        }
 
     def _event(self, announcement: Announcement) -> dict[str, Any]:
         return {
