@@ -167,24 +167,23 @@ class PollSession:
         oldest = min(task.task_start_time for task in page)
         span = max(task.task_start_time for task in page) - oldest
         likely_on_next_page = sum(
-            1
-            for key, state in self._known.items()
-            if state is TaskState.IN_PROGRESS
-            and key not in self._progress.seen_in_progress
-            and oldest - span <= split_task_key(key)[1] <= oldest
+            1 for key in self._unseen_tracked() if oldest - span <= split_task_key(key)[1] <= oldest
         )
         return likely_on_next_page > MAX_IMAGE_IDS_PER_CALL
 
     def tracked_amis_to_recheck(self) -> list[str]:
         """AMIs of tasks recorded in progress that this run has not seen in the listing."""
-        amis = {
-            split_task_key(key)[0]
+        return sorted({split_task_key(key)[0] for key in self._unseen_tracked()})
+
+    def _unseen_tracked(self) -> list[str]:
+        """Keys of the tasks recorded in progress that this run has neither seen nor claimed yet."""
+        return [
+            key
             for key, state in self._known.items()
             if state is TaskState.IN_PROGRESS
             and key not in self._progress.seen_in_progress
             and key not in self._claims
-        }
-        return sorted(amis)
+        ]
 
     def observe_recheck(self, tasks: Sequence[StoreTask]) -> None:
         """Takes the answer to a re-check by AMI id (EC2 returns each AMI's newest store task)."""
@@ -370,8 +369,9 @@ class PollSession:
         known = dict(self._known)
         for key, claim in self._claims.items():
             known[key] = claim.state
-        for key in self._vanished() + self._superseded():
-            known.pop(key, None)
+        for keys in self._departed():
+            for key in keys:
+                known.pop(key, None)
         if high_water_mark is not None:
             window_start = high_water_mark - self._policy.overlap
             known = {
@@ -404,31 +404,23 @@ class PollSession:
             and final.full_scan_horizon == cursor.full_scan_horizon
         )
 
-    def _unresolved_tracked(self) -> list[str]:
+    def _departed(self) -> tuple[list[str], list[str]]:
+        """Once the re-check by AMI has answered: the tracked tasks still unseen, as (vanished,
+        superseded by a newer store of their AMI)."""
+        vanished: list[str] = []
+        superseded: list[str] = []
         if not self._progress.rechecked:
-            return []
-        return [
-            key
-            for key, state in self._known.items()
-            if state is TaskState.IN_PROGRESS
-            and key not in self._progress.seen_in_progress
-            and key not in self._claims
-        ]
-
-    def _superseded(self) -> list[str]:
+            return vanished, superseded
         newest = self._progress.recheck_newest_by_ami
-        return [
-            key
-            for key in self._unresolved_tracked()
-            if (start := newest.get(split_task_key(key)[0])) is not None and start > split_task_key(key)[1]
-        ]
-
-    def _vanished(self) -> list[str]:
-        superseded = set(self._superseded())
-        return [key for key in self._unresolved_tracked() if key not in superseded]
+        for key in self._unseen_tracked():
+            ami, start = split_task_key(key)
+            newer = newest.get(ami)
+            (superseded if newer is not None and newer > start else vanished).append(key)
+        return vanished, superseded
 
     def report(self) -> SessionReport:
         progress = self._progress
+        vanished, superseded = self._departed()
         return SessionReport(
             mode=self.mode,
             listing_complete=progress.listing_complete and not progress.claim_limit_reached,
@@ -436,7 +428,7 @@ class PollSession:
             unknown_states=tuple(progress.unknown_states),
             future_dated=tuple(progress.future_dated.values()),
             shortened_reasons=tuple(progress.shortened_reasons.values()),
-            vanished=tuple(self._vanished()),
-            superseded=tuple(self._superseded()),
+            vanished=tuple(vanished),
+            superseded=tuple(superseded),
             claim_limit_reached=progress.claim_limit_reached,
         )
