@@ -98,7 +98,7 @@ class _Progress:
     claim_limit_reached: bool = False
     seen_in_progress: set[str] = field(default_factory=set)
     recheck_newest_by_ami: dict[str, datetime] = field(default_factory=dict)
-    unknown_states: list[StoreTask] = field(default_factory=list)
+    unknown_states: dict[str, StoreTask] = field(default_factory=dict)
     future_dated: dict[str, StoreTask] = field(default_factory=dict)
     shortened_reasons: dict[str, StoreTask] = field(default_factory=dict)
 
@@ -200,7 +200,7 @@ class PollSession:
         state = task.state
         key = task.key
         if state is None:
-            self._progress.unknown_states.append(task)
+            self._progress.unknown_states[key] = task
             if self._known.get(key) is TaskState.IN_PROGRESS:
                 self._progress.seen_in_progress.add(key)
             return
@@ -425,7 +425,7 @@ class PollSession:
             mode=self.mode,
             listing_complete=progress.listing_complete and not progress.claim_limit_reached,
             tasks_seen=progress.tasks_seen,
-            unknown_states=tuple(progress.unknown_states),
+            unknown_states=tuple(progress.unknown_states.values()),
             future_dated=tuple(progress.future_dated.values()),
             shortened_reasons=tuple(progress.shortened_reasons.values()),
             vanished=tuple(vanished),
