@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App, IStackSynthesizer, Validations
+from aws_cdk import App, Environment, IStackSynthesizer, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.settings import load_settings
+from infra.settings import Settings, check_deployment_target, load_settings
 from infra.stack import AmiStoreNotifierStack
 
 STACK_ID = "AmiStoreNotifier"
@@ -20,14 +21,20 @@ def build_app(
     outdir: str | None = None,
     nag: bool = True,
     synthesizer: IStackSynthesizer | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> tuple[App, AmiStoreNotifierStack]:
-    """The app and its one stack. ``context`` adds to what the CLI passes (tests use it)."""
+    """The app and its one stack. ``context`` adds to what the CLI passes (tests use it).
+
+    ``environ`` is where the CLI says the stack deploys: CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION, set
+    from the credentials it found (absent offline)."""
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     settings = load_settings(app.node.try_get_context)
+    check_deployment_target(settings, environ.get("CDK_DEFAULT_ACCOUNT"), environ.get("CDK_DEFAULT_REGION"))
     stack = AmiStoreNotifierStack(
         app,
         STACK_ID,
         settings=settings,
+        env=pinned_environment(settings),
         context=dict(app.node.get_all_context()),
         description="AMI Store Notifier: announces finished EC2 AMI store tasks on SNS and EventBridge",
         synthesizer=synthesizer,
@@ -38,3 +45,10 @@ def build_app(
         # cdk-nag 3 runs as a CDK validation plugin: findings not acknowledged fail synthesis.
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
+
+
+def pinned_environment(settings: Settings) -> Environment | None:
+    """An existing bus fixes where the stack may go: its account and Region (the handler is given only
+    the bus's name). The CLI then refuses to deploy with credentials of another account."""
+    bus = settings.imported_bus
+    return None if bus is None else Environment(account=bus.account, region=bus.region)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -20,6 +22,9 @@ ALARM_PERIOD = Duration.minutes(5)
 DURATION_ALARM_FRACTION = 0.8
 HEARTBEAT_PERIODS = 3
 API_CALL_METRICS = ("ApiCallsEC2", "ApiCallsDynamoDB", "ApiCallsSNS", "ApiCallsEventBridge")
+SUCCESSFUL_POLLS_METRIC = "SuccessfulPolls"
+# The handler's per-region failure count (functions/ami_store_notifier/handler.py).
+REGION_FAILURES_METRIC = "RegionFailures"
 
 
 class Monitoring(Construct):
@@ -31,31 +36,24 @@ class Monitoring(Construct):
         settings: Settings,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
+        polled_regions: Sequence[str],
         namespace: str,
         service: str,
+        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self._namespace = namespace
         self._service = service
         self._settings = settings
-        stack_name = Stack.of(self).stack_name
+        self._stack_name = Stack.of(self).stack_name
+        self._alarm_names: list[str] = []
 
         self.alarm_key = kms.Key(
             self,
             "AlarmKey",
             description="Encrypts the AMI store notifier alarm topic",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        # CloudWatch publishes alarm notifications itself, so it needs the key: an encrypted topic that
-        # CloudWatch cannot use for encryption drops every alarm.
-        self.alarm_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" is this key
-            )
+            removal_policy=removal_policy,
         )
         self.alarm_topic = sns.Topic(
             self,
@@ -66,96 +64,207 @@ class Monitoring(Construct):
         )
         if settings.alarm_email:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
-        action = cw_actions.SnsAction(self.alarm_topic)
 
-        timeout_ms = settings.function_timeout_seconds * 1000
-        schedule_period = Duration.minutes(settings.schedule_minutes)
         self.alarms: dict[str, cloudwatch.Alarm] = {
-            "Errors": cloudwatch.Alarm(
-                self,
-                "ErrorsAlarm",
-                alarm_name=f"{stack_name}-PollerErrors",
-                alarm_description="The poller function failed (an error or a timeout).",
-                metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            "Throttles": cloudwatch.Alarm(
-                self,
-                "ThrottlesAlarm",
-                alarm_name=f"{stack_name}-PollerThrottles",
-                alarm_description=(
-                    "A poll was throttled: with reserved concurrency 1 this means a run was still going "
-                    "when the next one was due."
-                ),
-                metric=function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            "Duration": cloudwatch.Alarm(
-                self,
-                "DurationAlarm",
-                alarm_name=f"{stack_name}-PollerNearTimeout",
-                alarm_description=(
-                    f"A poll ran longer than {int(DURATION_ALARM_FRACTION * 100)}% of the "
-                    f"{settings.function_timeout_seconds} s timeout."
-                ),
-                metric=function.metric_duration(period=ALARM_PERIOD, statistic="Maximum"),
-                threshold=DURATION_ALARM_FRACTION * timeout_ms,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            "DeadLetters": cloudwatch.Alarm(
-                self,
-                "DeadLettersAlarm",
-                alarm_name=f"{stack_name}-ScheduleDeadLetters",
-                alarm_description="Scheduled invocations could not be delivered; they are in the DLQ.",
-                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=ALARM_PERIOD, statistic="Maximum"
-                ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            "PublishFailures": cloudwatch.Alarm(
-                self,
-                "PublishFailuresAlarm",
-                alarm_name=f"{stack_name}-PublishFailures",
-                alarm_description="An announcement could not be delivered to SNS or EventBridge.",
-                metric=self.metric("PublishFailures", "Sum", ALARM_PERIOD),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            "Heartbeat": cloudwatch.Alarm(
-                self,
-                "HeartbeatAlarm",
-                alarm_name=f"{stack_name}-NoSuccessfulPolls",
-                alarm_description=(
-                    f"No successful poll in {HEARTBEAT_PERIODS} schedule periods "
-                    f"({HEARTBEAT_PERIODS * settings.schedule_minutes} min): the notifier is not working."
-                ),
-                metric=self.metric("SuccessfulPolls", "Sum", schedule_period),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=HEARTBEAT_PERIODS,
-                datapoints_to_alarm=HEARTBEAT_PERIODS,
-                # No data is the failure this alarm exists for: a poller that never runs reports nothing.
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            ),
+            **self._poller_alarms(function),
+            **self._delivery_alarms(dead_letter_queue),
+            **{f"RegionFailures-{region}": self._region_alarm(region) for region in polled_regions},
         }
+        self._let_these_alarms_publish(self._alarm_names)
+        action = cw_actions.SnsAction(self.alarm_topic)
         for alarm in self.alarms.values():
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
 
-        self.dashboard = self._dashboard(stack_name, function)
+        self.dashboard = self._dashboard(function)
+
+    def _let_these_alarms_publish(self, alarm_names: Sequence[str]) -> None:
+        """CloudWatch publishes alarm notifications itself, so the topic and its key must let it.
+
+        A topic policy replaces SNS's default policy (the TLS-only deny CDK writes is one), so without
+        this statement CloudWatch is refused ("... is not authorized to perform: SNS:Publish") and every
+        alarm fires into nothing. aws:SourceAccount and aws:SourceArn (this stack's alarms) guard against
+        the confused deputy: no other alarm, of this account or another, can publish here (CloudWatch
+        user guide, "Setting up Amazon SNS notifications": preventing confused deputy issues).
+        """
+        stack = Stack.of(self)
+        # ARNs built from the names, not the alarms' GetAtt: the key policy is part of the key, which the
+        # topic and so the alarms depend on.
+        alarm_arns = [
+            stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in alarm_names
+        ]
+        from_this_stacks_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": alarm_arns},
+        }
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+                conditions=from_this_stacks_alarms,
+            )
+        )
+        # What an encrypted topic needs from its key for a publishing service, with the same
+        # confused-deputy conditions (SNS developer guide, "Enable compatibility between event sources
+        # from AWS services and encrypted topics", steps 2 and 3).
+        self.alarm_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions=from_this_stacks_alarms,
+            )
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        name: str,
+        *,
+        what_happened: str,
+        what_to_do: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        comparison: cloudwatch.ComparisonOperator,
+        periods: int = 1,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        alarm_name = f"{self._stack_name}-{name}"
+        self._alarm_names.append(alarm_name)
+        return cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_name=alarm_name,
+            alarm_description=f"{what_happened} What to do: {what_to_do} (README, Runbook: {name})",
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=missing,
+        )
+
+    def _poller_alarms(self, function: lambda_.IFunction) -> dict[str, cloudwatch.Alarm]:
+        settings = self._settings
+        at_least_one = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        return {
+            "Errors": self._alarm(
+                "ErrorsAlarm",
+                "PollerErrors",
+                what_happened=(
+                    "An invocation of the poller failed as a whole (a bad setting, a crash outside any "
+                    "region's poll, or the timeout); it is not retried, the next tick runs again."
+                ),
+                what_to_do="read the ERROR lines of the poller's log group for the last hour.",
+                metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+                threshold=1,
+                comparison=at_least_one,
+            ),
+            "Throttles": self._alarm(
+                "ThrottlesAlarm",
+                "PollerThrottles",
+                what_happened=(
+                    "Lambda throttled a poll: the account's unreserved concurrency (or reservedConcurrency) "
+                    "was used up. The tick waits in Lambda's queue for one schedule period, then is dropped."
+                ),
+                what_to_do="check the account's concurrency with aws lambda get-account-settings.",
+                metric=function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
+                threshold=1,
+                comparison=at_least_one,
+            ),
+            "Duration": self._alarm(
+                "DurationAlarm",
+                "PollerNearTimeout",
+                what_happened=(
+                    f"A poll ran longer than {int(DURATION_ALARM_FRACTION * 100)}% of the "
+                    f"{settings.function_timeout_seconds} s timeout; runs cut short resume on the next tick."
+                ),
+                what_to_do="look for throttling and long listings in the poll summaries; raise "
+                "functionTimeoutSeconds if it persists.",
+                metric=function.metric_duration(period=ALARM_PERIOD, statistic="Maximum"),
+                threshold=DURATION_ALARM_FRACTION * settings.function_timeout_seconds * 1000,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            "Heartbeat": self._alarm(
+                "HeartbeatAlarm",
+                "NoSuccessfulPolls",
+                what_happened=(
+                    f"No region finished a poll in {HEARTBEAT_PERIODS} schedule periods "
+                    f"({HEARTBEAT_PERIODS * settings.schedule_minutes} min): nothing is being announced."
+                ),
+                what_to_do="check that the schedule rule is enabled, then the other alarms and the logs.",
+                metric=self.metric(
+                    SUCCESSFUL_POLLS_METRIC, "Sum", Duration.minutes(settings.schedule_minutes)
+                ),
+                threshold=1,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                periods=HEARTBEAT_PERIODS,
+                # No data is the failure this alarm exists for: a poller that never runs reports nothing.
+                missing=cloudwatch.TreatMissingData.BREACHING,
+            ),
+        }
+
+    def _delivery_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
+        return {
+            "DeadLetters": self._alarm(
+                "DeadLettersAlarm",
+                "ScheduleDeadLetters",
+                what_happened=(
+                    "EventBridge could not hand scheduled ticks to the poller after its retries; they "
+                    "were sent to the dead-letter queue (each message says why)."
+                ),
+                what_to_do="read the queue's messages (aws sqs receive-message) for the error, then "
+                "purge it.",
+                # Messages arriving, not the backlog: a queue nobody reads would stay in ALARM for its
+                # whole retention and hide every later failure. EventBridge sends with SendMessage, which
+                # NumberOfMessagesSent counts (SQS developer guide, "Available CloudWatch metrics").
+                metric=dead_letter_queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
+                threshold=0,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            "PublishFailures": self._alarm(
+                "PublishFailuresAlarm",
+                "PublishFailures",
+                what_happened=(
+                    "SNS or EventBridge refused an announcement; it stays pending and is retried on the "
+                    "next run."
+                ),
+                what_to_do="read the 'Publish refused' warnings in the log group for the reason.",
+                metric=self.metric("PublishFailures", "Sum", ALARM_PERIOD),
+                threshold=0,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+        }
+
+    def _region_alarm(self, region: str) -> cloudwatch.Alarm:
+        named = "StackRegion" if Token.is_unresolved(region) else region
+        return self._alarm(
+            f"RegionFailuresAlarm{named}",
+            f"RegionFailures-{region}",
+            what_happened=(
+                f"Polling {region} failed: its tasks are not being announced, while the other regions go on."
+            ),
+            what_to_do="read the 'Region failed' ERROR line in the log group: its errorCode says why "
+            "(UnauthorizedOperation: an SCP or the role; OptInRequired: the region is not enabled).",
+            metric=cloudwatch.Metric(
+                namespace=self._namespace,
+                metric_name=REGION_FAILURES_METRIC,
+                dimensions_map={"service": self._service, "region": region},
+                statistic="Sum",
+                period=ALARM_PERIOD,
+            ),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
 
     def metric(self, name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
         """One of the poller's own EMF metrics."""
@@ -167,9 +276,12 @@ class Monitoring(Construct):
             period=period,
         )
 
-    def _dashboard(self, stack_name: str, function: lambda_.IFunction) -> cloudwatch.Dashboard:
+    def _dashboard(self, function: lambda_.IFunction) -> cloudwatch.Dashboard:
         period = Duration.minutes(max(5, self._settings.schedule_minutes))
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=stack_name)
+        # Dashboard names are global to the account, not per Region: stack name and Region both.
+        dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=f"{self._stack_name}-{Stack.of(self).region}"
+        )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Store tasks in progress",
@@ -204,7 +316,7 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Polls and failures",
                 left=[
-                    self.metric("SuccessfulPolls", "Sum", period),
+                    self.metric(SUCCESSFUL_POLLS_METRIC, "Sum", period),
                     self.metric("PublishFailures", "Sum", period),
                     function.metric_errors(period=period, statistic="Sum"),
                     function.metric_throttles(period=period, statistic="Sum"),

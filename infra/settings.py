@@ -57,16 +57,17 @@ LOG_RETENTION_DAYS = (
 MAX_PAGE_SIZE = 200
 # The heartbeat alarm looks at three schedule periods, and CloudWatch evaluates at most one day of data.
 MAX_SCHEDULE_MINUTES = 480
-# Version of AWS's managed layer AWSLambdaPowertoolsPythonV3-python313-arm64. The number published for
-# Powertools 3.37.0 (the version the tests pin) was not found in any source reachable offline. 38 is the
-# newest layer version the Powertools project's own install page names (docs/getting-started/install.md
-# in aws-powertools/powertools-lambda-python, in a revision made after the Python 3.9 layers were
-# retired in September 2026: 37 in its table, 38 in its
-# `get-layer-version-by-arn` example), so it exists and is close to 3.37.0 (released October 2026;
-# counting one layer per release from the 32 pinned as latest in late April 2026 suggests about 41).
-# Check with `aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/latest` and
-# override with `-c powertoolsLayerVersion=N`.
-DEFAULT_POWERTOOLS_LAYER_VERSION = 38
+_LAYER_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:layer:[A-Za-z0-9_\-]{1,140}:\d{1,8}$"
+)
+# Keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
+RETIRED_KEYS = {
+    "powertoolsLayerVersion": (
+        "powertoolsLayerVersion is no longer read: the layer is now AWS's own published layer for the "
+        "Powertools version the tests pin, looked up in the deployment's region and partition. Remove the "
+        "key, or set powertoolsLayerArn to a full layer version ARN to override"
+    ),
+}
 
 
 class SettingsError(ValueError):
@@ -95,7 +96,9 @@ class Settings:
     alarm_email: str | None = None
     event_bus_arn: str | None = None
     event_bus_name: str | None = None
-    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
+    powertools_layer_arn: str | None = None
+    reserved_concurrency: int | None = None
+    retain_on_delete: bool = True
 
     @property
     def claim_lease_seconds(self) -> int:
@@ -103,13 +106,26 @@ class Settings:
         return self.function_timeout_seconds + 60
 
     @property
-    def imported_bus_name(self) -> str | None:
-        """The name part of ``event_bus_arn``, which is what the handler is given."""
+    def imported_bus(self) -> ImportedBus | None:
+        """``event_bus_arn`` taken apart: the handler is given the name, the stack must share the rest."""
         if self.event_bus_arn is None:
             return None
         match = _BUS_ARN.match(self.event_bus_arn)
         assert match is not None  # checked when parsed
-        return match.group("name")
+        return ImportedBus(
+            partition=match.group("partition"),
+            region=match.group("region"),
+            account=match.group("account"),
+            name=match.group("name"),
+        )
+
+
+@dataclass(frozen=True)
+class ImportedBus:
+    partition: str
+    region: str
+    account: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -139,13 +155,22 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("alarmEmail", "none", "Email address subscribed to the alarm topic."),
     SettingSpec("eventBusArn", "none (a new bus)", "Existing bus to announce on (same account and region)."),
     SettingSpec("eventBusName", "generated", "Name of the new bus (only without `eventBusArn`)."),
-    SettingSpec("powertoolsLayerVersion", str(DEFAULT_POWERTOOLS_LAYER_VERSION), "Powertools layer version."),
+    SettingSpec(
+        "powertoolsLayerArn",
+        "AWS's layer for the pinned Powertools",
+        "Layer version ARN to use instead (same Powertools major, python3.13, arm64).",
+    ),
+    SettingSpec("reservedConcurrency", "none", "Concurrency reserved for the poller (see the README first)."),
+    SettingSpec("retainOnDelete", "true", "Keep the table, log group and keys when the stack is deleted."),
 )
 KNOWN_KEYS = frozenset(spec.key for spec in SPECS)
 
 
 def load_settings(get: Callable[[str], object]) -> Settings:
     """Parse every setting; ``get`` returns a context value or None (``node.try_get_context``)."""
+    for key, replacement in RETIRED_KEYS.items():
+        if not _absent(get(key)):
+            raise SettingsError(replacement)
     defaults = Settings()
     timeout = _integer(get, "functionTimeoutSeconds", defaults.function_timeout_seconds, low=10, high=900)
     settings = Settings(
@@ -186,9 +211,14 @@ def load_settings(get: Callable[[str], object]) -> Settings:
             "an EventBridge bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)",
         ),
         event_bus_name=_bus_name(get),
-        powertools_layer_version=_integer(
-            get, "powertoolsLayerVersion", defaults.powertools_layer_version, low=1, high=10_000
+        powertools_layer_arn=_optional_matching(
+            get,
+            "powertoolsLayerArn",
+            _LAYER_ARN,
+            "a Lambda layer version ARN (arn:aws:lambda:...:layer:NAME:N)",
         ),
+        reserved_concurrency=_optional_integer(get, "reservedConcurrency", low=1, high=1000),
+        retain_on_delete=_boolean(get, "retainOnDelete", defaults.retain_on_delete),
     )
     if settings.delivery_reserve_seconds >= settings.function_timeout_seconds:
         raise SettingsError(
@@ -200,7 +230,68 @@ def load_settings(get: Callable[[str], object]) -> Settings:
         raise SettingsError(
             "eventBusName names a new bus and eventBusArn an existing one: set only one of them"
         )
+    _check_one_partition(settings)
     return settings
+
+
+def check_deployment_target(settings: Settings, account: str | None, region: str | None) -> None:
+    """Refuses settings the handler could not honour where the stack is deployed.
+
+    ``account`` and ``region`` are where the stack goes, when known at synth time (the CLI sets
+    CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION from the credentials it finds)."""
+    bus = settings.imported_bus
+    if bus is not None:
+        # The handler gets the bus's name and puts events in its own account and Region.
+        if account is not None and account != bus.account:
+            raise SettingsError(
+                f"eventBusArn is a bus of account {bus.account}, but the stack deploys to account {account}: "
+                "the poller can only announce on a bus of its own account and region"
+            )
+        if region is not None and region != bus.region:
+            raise SettingsError(
+                f"eventBusArn is a bus in {bus.region}, but the stack deploys to {region}: the poller "
+                "can only announce on a bus of its own account and region"
+            )
+    if region is not None and settings.regions and partition_of(settings.regions[0]) != partition_of(region):
+        raise SettingsError(
+            f"regions ({', '.join(settings.regions)}) are in partition {partition_of(settings.regions[0])}, "
+            f"but the stack deploys to {region} ({partition_of(region)}): credentials of one partition "
+            "cannot call another"
+        )
+
+
+def partition_of(region: str) -> str:
+    """The partition of a Region name (AWS General Reference, "ARN format": aws, aws-cn, aws-us-gov...)."""
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+_PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
+
+
+def _check_one_partition(settings: Settings) -> None:
+    partitions = {region: partition_of(region) for region in settings.regions}
+    if len(set(partitions.values())) > 1:
+        listed = ", ".join(f"{region} ({partition})" for region, partition in partitions.items())
+        raise SettingsError(
+            f"regions must all be in one partition, the stack's: one function's credentials cannot call "
+            f"another partition; got {listed}"
+        )
+    bus = settings.imported_bus
+    if bus is not None and settings.regions and bus.partition != partition_of(settings.regions[0]):
+        raise SettingsError(
+            f"eventBusArn is in partition {bus.partition}, but regions are in "
+            f"{partition_of(settings.regions[0])}: set both in the stack's partition"
+        )
 
 
 def unknown_keys(context: Mapping[str, object]) -> list[str]:
@@ -228,6 +319,12 @@ def _integer(get: Callable[[str], object], key: str, default: int, *, low: int, 
     if not low <= value <= high:
         raise SettingsError(f"{key} must be between {low} and {high}, got {value}")
     return value
+
+
+def _optional_integer(get: Callable[[str], object], key: str, *, low: int, high: int) -> int | None:
+    if _absent(get(key)):
+        return None
+    return _integer(get, key, low, low=low, high=high)
 
 
 def _boolean(get: Callable[[str], object], key: str, default: bool) -> bool:

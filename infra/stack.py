@@ -11,6 +11,7 @@ from aws_cdk import (
     Aws,
     CfnOutput,
     Duration,
+    Environment,
     IStackSynthesizer,
     RemovalPolicy,
     Stack,
@@ -26,13 +27,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER
+from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
 from infra.monitoring import Monitoring
 from infra.settings import Settings, unknown_keys
 
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 SERVICE_NAME = "ami-store-notifier"
 METRICS_NAMESPACE = "AmiStoreNotifier"
 TABLE_PARTITION_KEY = "pk"
@@ -64,14 +65,6 @@ _RETENTION = {
 }
 
 
-def powertools_layer_arn(version: int) -> str:
-    """AWS's managed Powertools layer for Python 3.13 on arm64, in the stack's region."""
-    return (
-        f"arn:aws:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
-    )
-
-
 class AmiStoreNotifierStack(Stack):
     def __init__(
         self,
@@ -81,6 +74,7 @@ class AmiStoreNotifierStack(Stack):
         settings: Settings,
         context: Mapping[str, object] | None = None,
         description: str | None = None,
+        env: Environment | None = None,
         synthesizer: IStackSynthesizer | None = None,
         analytics_reporting: bool | None = None,
     ) -> None:
@@ -89,10 +83,13 @@ class AmiStoreNotifierStack(Stack):
             construct_id,
             stack_name=settings.stack_name,
             description=description,
+            env=env,
             synthesizer=synthesizer,
             analytics_reporting=analytics_reporting,
         )
         self.settings = settings
+        # Whether cdk destroy keeps what holds data or keys: kept unless the deployment is disposable.
+        self.removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
         for key in unknown_keys(context or {}):
             Annotations.of(self).add_warning_v2(
                 f"ami-store-notifier:unknown-context-{key}",
@@ -107,7 +104,7 @@ class AmiStoreNotifierStack(Stack):
             self,
             "PollerLogs",
             retention=_RETENTION[settings.log_retention_days],
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=self.removal_policy,
         )
         self.dead_letter_queue = self._dead_letter_queue()
         self.role = self._poller_role()
@@ -119,8 +116,10 @@ class AmiStoreNotifierStack(Stack):
             settings=settings,
             function=self.function,
             dead_letter_queue=self.dead_letter_queue,
+            polled_regions=self.polled_regions,
             namespace=METRICS_NAMESPACE,
             service=SERVICE_NAME,
+            removal_policy=self.removal_policy,
         )
         self._outputs()
 
@@ -141,7 +140,7 @@ class AmiStoreNotifierStack(Stack):
             # The AWS managed key: DynamoDB uses it on the caller's behalf, so the poller needs no KMS
             # permission for the table.
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=self.removal_policy,
         )
 
     # --- announcement targets --------------------------------------------------------------------------
@@ -152,7 +151,7 @@ class AmiStoreNotifierStack(Stack):
             "NotificationKey",
             description="Encrypts the AMI store notification topic",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=self.removal_policy,
         )
         topic = sns.Topic(
             self,
@@ -167,13 +166,18 @@ class AmiStoreNotifierStack(Stack):
 
     def _event_bus(self) -> tuple[events.IEventBus, str, str]:
         """The bus, its name for the handler and its ARN for the policy and the outputs."""
-        arn = self.settings.event_bus_arn
-        if arn is not None:
-            bus = events.EventBus.from_event_bus_arn(self, "EventBus", arn)
-            name = self.settings.imported_bus_name
-            assert name is not None
-            return bus, name, arn
-        new_bus = events.EventBus(self, "EventBus", event_bus_name=self.settings.event_bus_name)
+        imported = self.settings.imported_bus
+        if imported is not None:
+            arn = self.settings.event_bus_arn
+            assert arn is not None
+            return events.EventBus.from_event_bus_arn(self, "EventBus", arn), imported.name, arn
+        # Bus names are unique per account and Region: named after the stack, so that two stacks (two
+        # stackName values) in one account and Region never collide.
+        new_bus = events.EventBus(
+            self,
+            "EventBus",
+            event_bus_name=self.settings.event_bus_name or f"{self.settings.stack_name}-events",
+        )
         # Fn::GetAtt Name, not Ref: moto's CloudFormation resolves a Ref to a bus to an object, which
         # would break the function's environment in the deploy test. Both are the name on AWS.
         name = cast(events.CfnEventBus, new_bus.node.default_child).attr_name
@@ -194,6 +198,8 @@ class AmiStoreNotifierStack(Stack):
                 sid="ListStoreImageTasks",
                 actions=["ec2:DescribeStoreImageTasks"],
                 resources=["*"],  # the action has no resource-level permissions
+                # Only the Regions this deployment polls (aws:RequestedRegion, IAM global condition keys).
+                conditions={"StringEquals": {"aws:RequestedRegion": list(self.polled_regions)}},
             ),
             iam.PolicyStatement(
                 sid="TaskStateItems",
@@ -251,10 +257,27 @@ class AmiStoreNotifierStack(Stack):
         )
         return role
 
+    @property
+    def polled_regions(self) -> tuple[str, ...]:
+        """The configured Regions, or the stack's own (a token until deployment)."""
+        return self.settings.regions or (Aws.REGION,)
+
+    def _powertools_layer_arn(self) -> str:
+        """AWS's own record of its layer for the pinned Powertools version, read where the stack deploys.
+
+        An SSM-typed CloudFormation parameter (Powertools docs, "Lambda Layer": the public parameters
+        under /aws/service/powertools/) resolves in the deployment's own Region and partition, so the ARN
+        is right everywhere, and it follows the version pinned in infra/asset.py, which is the version
+        the tests run. powertoolsLayerArn overrides it.
+        """
+        if self.settings.powertools_layer_arn is not None:
+            return self.settings.powertools_layer_arn
+        return ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
+
     def _poller_function(self) -> lambda_.Function:
         s = self.settings
         layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", powertools_layer_arn(s.powertools_layer_version)
+            self, "PowertoolsLayer", self._powertools_layer_arn()
         )
         function = lambda_.Function(
             self,
@@ -268,12 +291,13 @@ class AmiStoreNotifierStack(Stack):
             code=lambda_.Code.from_asset(str(FUNCTION_CODE_DIR), exclude=CODE_EXCLUDES),
             layers=[layer],
             role=self.role,
-            dead_letter_queue=self.dead_letter_queue,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            # One poller at a time: overlapping runs would only repeat the same listing (their claims in
-            # the table keep them from announcing twice, but they would spend EC2's shared API budget).
-            reserved_concurrent_executions=1,
+            # None by default: Lambda refuses a reservation that leaves the account less than its minimum
+            # unreserved concurrency (Lambda quotas; accounts whose quota is 10 cannot reserve any), and
+            # overlapping runs are safe without it: only one run can move the cursor, so the other
+            # announces nothing twice. reservedConcurrency sets it for accounts that have room.
+            reserved_concurrent_executions=s.reserved_concurrency,
             # 120 s: a poll makes a handful of paged Describe calls per region plus a few table and
             # delivery calls, normally done in seconds; the headroom covers throttling back-off and a
             # full 31-day listing of thousands of tasks. The claim lease is this plus 60 s.
@@ -284,12 +308,12 @@ class AmiStoreNotifierStack(Stack):
             memory_size=s.function_memory_mb,
             environment=self._environment(),
         )
-        # A failed poll is retried by Lambda only while it is younger than one schedule period: after
-        # that the next scheduled poll does the same work. Failures are surfaced by the Errors and
-        # heartbeat alarms.
-        function.configure_async_invoke(
-            retry_attempts=2, max_event_age=Duration.minutes(max(1, min(s.schedule_minutes, 360)))
-        )
+        # A failed poll is not retried by Lambda: a tick carries no data, so the next scheduled tick does
+        # the same work with fresh state, while a retry (Lambda waits 1 minute, then 2) would overlap
+        # it and spend EC2's shared rate budget twice. An event throttled by Lambda waits in the
+        # async queue for at most one schedule period, when the next tick supersedes it. Failed polls
+        # are counted by the Errors alarm; no dead-letter queue, since a tick has nothing to replay.
+        function.configure_async_invoke(retry_attempts=0, max_event_age=self.schedule_period_capped(360))
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-L1",
@@ -323,15 +347,31 @@ class AmiStoreNotifierStack(Stack):
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 
+    def schedule_period_capped(self, most_minutes: int) -> Duration:
+        """One schedule period, within the at least 60 s and at most `most_minutes` an event age allows."""
+        return Duration.minutes(max(1, min(self.settings.schedule_minutes, most_minutes)))
+
     def _dead_letter_queue(self) -> sqs.Queue:
-        """Catches both ticks the schedule could not deliver and polls that failed all their retries."""
-        return sqs.Queue(
+        """Ticks that EventBridge could not hand to Lambda after its retries."""
+        queue = sqs.Queue(
             self,
             "ScheduleDeadLetterQueue",
+            # SSE-SQS: EventBridge can send to it without a key policy of ours (SSE-KMS with the AWS
+            # managed aws/sqs key would refuse EventBridge; EventBridge user guide, dead-letter queues).
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SQS3",
+                reason=(
+                    "This queue is itself a dead-letter queue: the schedule rule's target names it in its "
+                    "DeadLetterConfig, a use cdk-nag recognizes only for Lambda and SQS redrive policies."
+                ),
+            )
+        )
+        return queue
 
     def _schedule(self) -> events.Rule:
         # An EventBridge rule rather than EventBridge Scheduler: it has target retries and a dead-letter
@@ -347,9 +387,11 @@ class AmiStoreNotifierStack(Stack):
         rule.add_target(
             targets.LambdaFunction(
                 self.function,
+                # EventBridge retries only what failed to be handed over (throttled or unavailable
+                # Lambda API), with back-off, for as long as the tick is younger than one period: by
+                # then the next tick does the same work. What is left goes to the dead-letter queue.
                 retry_attempts=3,
-                # A tick older than two periods is superseded by later ones.
-                max_event_age=Duration.minutes(max(2, min(2 * self.settings.schedule_minutes, 1440))),
+                max_event_age=self.schedule_period_capped(1440),
                 dead_letter_queue=self.dead_letter_queue,
             )
         )
@@ -368,5 +410,5 @@ class AmiStoreNotifierStack(Stack):
             self,
             "DeadLetterQueueUrl",
             value=self.dead_letter_queue.queue_url,
-            description="Scheduled invocations that could not be delivered",
+            description="Scheduled ticks EventBridge could not hand to the poller",
         )

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ami_store_notifier.adapters.aws import CLIENT_CONFIG, ApiCallCounter
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, ApiCallCounter, error_code
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
@@ -26,11 +26,13 @@ from ami_store_notifier.ports import Publisher
 
 # The environment names them in a deployment; the defaults keep local runs and tests consistent.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ami-store-notifier")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AmiStoreNotifier")
+# Counted per region (dimensions service and region), so each region's alarm watches its own failures.
+REGION_FAILURES_METRIC = "RegionFailures"
+_MAX_REPORTED_MESSAGE_CHARS = 500
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(
-    service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AmiStoreNotifier")
-)
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 copy_config_to_registered_loggers(source_logger=logger, include={"ami_store_notifier"})
 
 
@@ -113,18 +115,48 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     wired = wiring()
     wired.api_calls.reset()
     account = context.invoked_function_arn.split(":")[4]
-    reports = []
+    reports: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
     for poller in pollers(
         wired, account=account, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
     ):
-        with tracer.provider.in_subsegment(f"poll {poller.region}"):
-            report = poller.run()
-        record_metrics(report)
-        reports.append(summary(report))
-        logger.info("Poll finished", extra={"report": reports[-1]})
+        try:
+            reports.append(poll_region(poller))
+        except Exception as error:
+            # One region refusing (an SCP, an opt-in region not enabled, a bug its data triggers) must
+            # not keep the regions after it from being polled, run after run. Claims are transactional,
+            # so a region stopped midway has committed whole steps or nothing.
+            failures.append(region_failed(poller.region, error))
     for service, count in wired.api_calls.by_service().items():
         metrics.add_metric(name=f"ApiCalls{service}", unit=MetricUnit.Count, value=count)
-    return {"regions": reports}
+    return {"regions": reports, "failedRegions": failures}
+
+
+def poll_region(poller: Poller) -> dict[str, Any]:
+    with tracer.provider.in_subsegment(f"poll {poller.region}"):
+        report = poller.run()
+    record_metrics(report)
+    reported = summary(report)
+    logger.info("Poll finished", extra={"report": reported})
+    return reported
+
+
+def region_failed(region: str, error: Exception) -> dict[str, str]:
+    failure = {
+        "region": region,
+        "errorCode": error_code(error),
+        "message": str(error)[:_MAX_REPORTED_MESSAGE_CHARS],
+    }
+    logger.exception("Region failed; the other regions were polled", extra={"failure": failure})
+    with single_metric(
+        name=REGION_FAILURES_METRIC,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE},
+    ) as metric:
+        metric.add_dimension(name="region", value=region)
+    return failure
 
 
 def record_metrics(report: RunReport) -> None:

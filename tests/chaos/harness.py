@@ -660,6 +660,7 @@ class ChaosWorld:
                 # powertools warns when a crashed invocation flushed no metric of its own
                 warnings.filterwarnings("ignore", message="No application metrics to publish")
                 record.result = handler.lambda_handler({}, context)
+            record.error = failed_regions(record.result)
         except SimulatedCrash as crash:
             record.crash = str(crash)
         except Exception as error:
@@ -782,3 +783,11 @@ def assert_no_violations(ledger: Ledger, *, allow: Iterable[str] = ()) -> None:
     allowed = set(allow)
     found = [violation for violation in ledger.finish() if violation.kind not in allowed]
     assert not found, "invariants broken:\n" + "\n".join(str(violation) for violation in found)
+
+
+def failed_regions(result: dict[str, Any]) -> str | None:
+    """A failing region no longer stops the others; for the campaign it is a crash all the same."""
+    failures = result.get("failedRegions") or []
+    if not failures:
+        return None
+    return "; ".join(f"{f['region']}: {f['errorCode']}: {f['message']}" for f in failures)

@@ -316,7 +316,7 @@ def test_calls_outside_the_deployed_role_are_refused(
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_the_deployed_code_configured_with_another_table_is_refused(
+def test_the_deployed_code_configured_with_another_table_is_refused_and_reports_its_region(
     deployed_handler: tuple[ModuleType, LambdaContextStub],
     role: Role,
     resources: Resources,
@@ -325,10 +325,13 @@ def test_the_deployed_code_configured_with_another_table_is_refused(
     handler, context = deployed_handler
     monkeypatch.setenv("TABLE_NAME", resources.other_table_name)
 
-    with as_the_role(role, handler) as decisions, pytest.raises(ClientError) as refused:
-        handler.lambda_handler({}, context)
+    with as_the_role(role, handler) as decisions:
+        result = handler.lambda_handler({}, context)
 
-    assert refused_action(refused.value) == "dynamodb:GetItem"
+    assert result["regions"] == []
+    (failure,) = result["failedRegions"]
+    assert failure["region"] == REGION
+    assert "GetItem operation" in failure["message"]
     assert refusals(decisions) == [("dynamodb:GetItem", resources.other_table)]
 
 

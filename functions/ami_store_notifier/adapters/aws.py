@@ -50,6 +50,13 @@ _THROTTLING_CODES = frozenset(
 )
 
 
+def error_code(error: BaseException) -> str:
+    """AWS's error code where AWS answered (UnauthorizedOperation, OptInRequired...), else the type."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__
+
+
 def is_transient(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
