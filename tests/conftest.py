@@ -332,6 +332,14 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="module")
+def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The same app deployed a second time in the same account, under another stack name."""
+    from tests.infra.support import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("second"), {"stackName": "AmiStoreNotifierStaging"})
+
+
+@pytest.fixture(scope="module")
 def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from tests.infra.support import synthesize
 

@@ -200,7 +200,9 @@ def _matches(statement: Mapping[str, Any], request: Request) -> bool:
 def _principal_matches(principal: Any, request: Request) -> bool:
     if principal is None:
         raise NotImplementedError("a resource policy statement without Principal")
-    if principal == "*":
+    # "*" and {"AWS": "*"} are the same: every principal, services included (IAM user guide, "AWS JSON
+    # policy elements: Principal", all principals).
+    if principal == "*" or "*" in _as_list(principal.get("AWS", [])):
         return True
     unsupported = set(principal) - {"AWS", "Service"}
     if unsupported:
@@ -216,8 +218,6 @@ def _principal_matches(principal: Any, request: Request) -> bool:
 def _aws_principal_matches(entry: str, request: Request) -> bool:
     # An account id or its root ARN stands for every principal of that account (IAM user guide,
     # "AWS JSON policy elements: Principal").
-    if entry == "*":
-        return True
     if re.fullmatch(r"\d{12}", entry):
         return entry == request.principal_account
     if entry.endswith(":root"):

@@ -101,7 +101,9 @@ CUSTOM = {
     "notificationEmail": "ops@example.com",
     "alarmEmail": "oncall@example.com",
     "eventBusName": "ami-store",
-    "powertoolsLayerVersion": "41",
+    "powertoolsLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:my-powertools:7",
+    "reservedConcurrency": "2",
+    "retainOnDelete": "false",
     "schedulMinutes": "3",  # a typo: warned about, not used
 }
 

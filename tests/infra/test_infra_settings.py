@@ -62,7 +62,15 @@ def test_repeated_regions_and_states_are_listed_once() -> None:
 
 def test_the_default_bus_may_be_given_by_arn() -> None:
     settings = parse(eventBusArn="arn:aws:events:eu-west-1:123456789012:event-bus/default")
-    assert settings.imported_bus_name == "default"
+    assert settings.imported_bus is not None
+    assert settings.imported_bus.name == "default"
+
+
+def test_a_disposable_deployment_and_a_reservation_are_opt_in() -> None:
+    defaults = parse()
+    assert (defaults.retain_on_delete, defaults.reserved_concurrency) == (True, None)
+    chosen = parse(retainOnDelete="false", reservedConcurrency="1")
+    assert (chosen.retain_on_delete, chosen.reserved_concurrency) == (False, 1)
 
 
 # --- refused values -------------------------------------------------------------------------------------
@@ -101,8 +109,14 @@ BAD_VALUES = [
     ("eventBusArn", "my-bus"),
     ("eventBusName", "default"),
     ("eventBusName", "has space"),
-    ("powertoolsLayerVersion", "0"),
-    ("powertoolsLayerVersion", "latest"),
+    ("powertoolsLayerArn", "AWSLambdaPowertoolsPythonV3-python313-arm64:38"),
+    ("powertoolsLayerArn", "arn:aws:lambda:us-east-1:017000801446:layer:Powertools"),
+    ("reservedConcurrency", "0"),
+    ("reservedConcurrency", "1001"),
+    ("reservedConcurrency", "one"),
+    ("retainOnDelete", "sometimes"),
+    ("regions", "us-east-1,cn-north-1"),
+    ("powertoolsLayerVersion", "38"),
 ]
 
 
@@ -128,6 +142,50 @@ def test_the_delivery_reserve_must_leave_time_for_the_poll_itself() -> None:
 def test_a_new_bus_name_and_an_existing_bus_arn_are_not_both_allowed() -> None:
     with pytest.raises(SettingsError, match=r"eventBusName.*eventBusArn"):
         parse(eventBusName="mine", eventBusArn="arn:aws:events:us-east-1:123456789012:event-bus/theirs")
+
+
+def test_a_setting_that_is_no_longer_read_is_refused_with_what_replaces_it() -> None:
+    with pytest.raises(SettingsError, match=r"^powertoolsLayerVersion is no longer read.*powertoolsLayerArn"):
+        parse(powertoolsLayerVersion=38)
+
+
+BUS_IN_IRELAND = "arn:aws:events:eu-west-1:123456789012:event-bus/central"
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "refusal"),
+    [
+        (
+            "999999999999",
+            "eu-west-1",
+            r"^eventBusArn is a bus of account 123456789012, .* account 999999999999",
+        ),
+        (
+            "123456789012",
+            "us-east-1",
+            r"^eventBusArn is a bus in eu-west-1, but the stack deploys to us-east-1",
+        ),
+    ],
+)
+def test_an_existing_bus_elsewhere_than_the_deployment_is_refused_at_synth(
+    account: str, region: str, refusal: str
+) -> None:
+    target = {"CDK_DEFAULT_ACCOUNT": account, "CDK_DEFAULT_REGION": region}
+    with pytest.raises(SettingsError, match=refusal):
+        build_app({"eventBusArn": BUS_IN_IRELAND}, nag=False, environ=target)
+
+
+def test_an_existing_bus_pins_the_stack_to_its_account_and_region() -> None:
+    target = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}
+    _, stack = build_app({"eventBusArn": BUS_IN_IRELAND}, nag=False, environ=target)
+    assert (stack.account, stack.region) == ("123456789012", "eu-west-1")
+    _, offline = build_app({"eventBusArn": BUS_IN_IRELAND}, nag=False, environ={})
+    assert (offline.account, offline.region) == ("123456789012", "eu-west-1")
+
+
+def test_regions_of_another_partition_than_the_deployment_are_refused_at_synth() -> None:
+    with pytest.raises(SettingsError, match=r"^regions \(cn-north-1\) are in partition aws-cn.*us-east-1"):
+        build_app({"regions": "cn-north-1"}, nag=False, environ={"CDK_DEFAULT_REGION": "us-east-1"})
 
 
 def test_the_app_entry_point_reports_a_bad_value_and_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +231,7 @@ def test_the_settings_table_shows_each_default() -> None:
         "functionTimeoutSeconds": str(defaults.function_timeout_seconds),
         "functionMemoryMb": str(defaults.function_memory_mb),
         "logRetentionDays": str(defaults.log_retention_days),
-        "powertoolsLayerVersion": str(defaults.powertools_layer_version),
+        "retainOnDelete": "true",
     }
     for key, default in literal.items():
         assert rows[key][0] == f"`{default}`", key
@@ -210,11 +268,14 @@ def test_every_setting_reaches_the_pollers_environment(custom: Synthesized) -> N
 
 def test_the_schedule_timeout_memory_layer_and_retention_follow_the_settings(custom: Synthesized) -> None:
     props = custom.only("AWS::Lambda::Function")[1]["Properties"]
-    assert (props["Timeout"], props["MemorySize"]) == (300, 512)
-    assert props["Layers"][0]["Fn::Join"][1][-1].endswith("-python313-arm64:41")
+    assert (props["Timeout"], props["MemorySize"], props["ReservedConcurrentExecutions"]) == (300, 512, 2)
+    assert props["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:my-powertools:7"]
+    assert "Parameters" not in custom.template_json or not [
+        name for name in custom.template_json["Parameters"] if name.startswith("SsmParameterValue")
+    ]
     rule = custom.only("AWS::Events::Rule")[1]["Properties"]
     assert rule["ScheduleExpression"] == "rate(5 minutes)"
-    assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 600
+    assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 300
     assert custom.only("AWS::Lambda::EventInvokeConfig")[1]["Properties"]["MaximumEventAgeInSeconds"] == 300
     assert custom.only("AWS::Logs::LogGroup")[1]["Properties"]["RetentionInDays"] == 365
 
@@ -225,6 +286,7 @@ def test_the_alarms_follow_the_schedule_and_the_timeout(custom: Synthesized) -> 
         for resource in custom.resources("AWS::CloudWatch::Alarm").values()
     }
     assert all(name.startswith("StoreNotes-") for name in alarms)
+    assert {"StoreNotes-RegionFailures-us-east-1", "StoreNotes-RegionFailures-eu-west-1"} <= set(alarms)
     heartbeat = alarms["StoreNotes-NoSuccessfulPolls"]
     assert (heartbeat["Period"], heartbeat["EvaluationPeriods"]) == (300, 3)
     assert alarms["StoreNotes-PollerNearTimeout"]["Threshold"] == 0.8 * 300_000
@@ -233,7 +295,22 @@ def test_the_alarms_follow_the_schedule_and_the_timeout(custom: Synthesized) -> 
 def test_the_stack_name_and_the_new_bus_name_are_used(custom: Synthesized) -> None:
     assert custom.stack.stack_name == "StoreNotes"
     assert custom.only("AWS::Events::EventBus")[1]["Properties"] == {"Name": "ami-store"}
-    assert custom.only("AWS::CloudWatch::Dashboard")[1]["Properties"]["DashboardName"] == "StoreNotes"
+    assert custom.only("AWS::CloudWatch::Dashboard")[1]["Properties"]["DashboardName"] == {
+        "Fn::Join": ["", ["StoreNotes-", {"Ref": "AWS::Region"}]]
+    }
+
+
+def test_the_poller_may_list_store_tasks_only_in_the_configured_regions(custom: Synthesized) -> None:
+    statements = custom.only("AWS::IAM::Policy")[1]["Properties"]["PolicyDocument"]["Statement"]
+    (listing,) = [statement for statement in statements if statement.get("Sid") == "ListStoreImageTasks"]
+    assert listing["Condition"] == {"StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}
+
+
+def test_a_disposable_deployment_deletes_its_table_log_group_and_keys(custom: Synthesized) -> None:
+    for kind in ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::KMS::Key"):
+        for resource in custom.resources(kind).values():
+            assert resource["DeletionPolicy"] == "Delete", kind
+            assert resource["UpdateReplacePolicy"] == "Delete", kind
 
 
 def test_email_addresses_are_subscribed_to_their_topics(custom: Synthesized) -> None:

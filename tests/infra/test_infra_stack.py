@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,8 @@ from aws_cdk.assertions import Match
 
 # The handler's own parser: the environment the stack sets must be one it accepts.
 from ami_store_notifier.config import load_settings as load_handler_settings
-from infra.settings import DEFAULT_POWERTOOLS_LAYER_VERSION
-from tests.infra.support import Synthesized
+from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
+from tests.infra.support import REPO_ROOT, Synthesized
 
 
 def ref(logical_id: str) -> dict[str, Any]:
@@ -75,25 +77,32 @@ def test_the_state_table_survives_the_deletion_of_the_stack(synth: Synthesized) 
 
 def test_the_poller_runs_python_3_13_on_arm64(synth: Synthesized) -> None:
     props = function(synth)
-    assert props["Runtime"] == "python3.13"
-    assert props["Architectures"] == ["arm64"]
+    assert props["Runtime"] == "python3.13" == f"python{LAMBDA_PYTHON}"
+    assert props["Architectures"] == ["arm64"] == [LAMBDA_ARCHITECTURE]
     assert props["Handler"] == "ami_store_notifier.handler.lambda_handler"
 
 
-def test_the_poller_loads_the_pinned_powertools_layer_for_its_region(synth: Synthesized) -> None:
-    assert function(synth)["Layers"] == [
-        {
-            "Fn::Join": [
-                "",
-                [
-                    "arn:aws:lambda:",
-                    {"Ref": "AWS::Region"},
-                    ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:"
-                    f"{DEFAULT_POWERTOOLS_LAYER_VERSION}",
-                ],
-            ]
-        }
-    ]
+def test_the_powertools_layer_is_read_from_awss_parameter_for_the_pinned_version(synth: Synthesized) -> None:
+    (layer,) = function(synth)["Layers"]
+    parameter = synth.template_json["Parameters"][layer["Ref"]]
+    assert parameter == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": "/aws/service/powertools/python/arm64/python3.13/3.37.0",
+    }
+    assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER
+
+
+def test_the_layer_and_the_tested_powertools_are_the_same_version() -> None:
+    pins = {
+        name: re.search(r"^aws[-_]lambda[-_]powertools(\[\w+\])?==(?P<version>\S+)$", text, re.M | re.I)
+        for name in ("requirements-dev.in", "requirements-dev.txt")
+        for text in [(REPO_ROOT / name).read_text()]
+    }
+    assert {name: match and match.group("version") for name, match in pins.items()} == {
+        "requirements-dev.in": POWERTOOLS_VERSION,
+        "requirements-dev.txt": POWERTOOLS_VERSION,
+    }
+    assert importlib.metadata.version("aws-lambda-powertools") == POWERTOOLS_VERSION
 
 
 def test_the_poller_code_is_the_functions_folder_without_tests_or_caches(synth: Synthesized) -> None:
@@ -156,9 +165,12 @@ def test_the_poller_environment_is_accepted_by_the_handlers_own_parser(synth: Sy
     assert parsed.announce_existing_on_first_run is False
 
 
-def test_the_poller_runs_one_at_a_time_traced_with_its_chosen_timeout_and_memory(synth: Synthesized) -> None:
+def test_the_poller_reserves_no_concurrency_and_is_traced_with_its_timeout_and_memory(
+    synth: Synthesized,
+) -> None:
     props = function(synth)
-    assert props["ReservedConcurrentExecutions"] == 1
+    # A reservation fails the deployment in accounts whose concurrency quota is 10.
+    assert "ReservedConcurrentExecutions" not in props
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Timeout"] == 120
     assert props["MemorySize"] == 256
@@ -171,10 +183,14 @@ def test_the_poller_logs_to_its_own_log_group_kept_ninety_days(synth: Synthesize
     assert function(synth)["LoggingConfig"] == {"LogGroup": ref(log_group_id)}
 
 
-def test_a_failed_poll_is_retried_only_within_one_schedule_period(synth: Synthesized) -> None:
+def test_a_failed_poll_is_left_to_the_next_tick_and_a_throttled_one_waits_one_period(
+    synth: Synthesized,
+) -> None:
     config = synth.only("AWS::Lambda::EventInvokeConfig")[1]["Properties"]
-    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumRetryAttempts"] == 0
     assert config["MaximumEventAgeInSeconds"] == 60
+    assert "DestinationConfig" not in config
+    assert "DeadLetterConfig" not in function(synth), "a tick has nothing to replay"
 
 
 # --- least privilege ------------------------------------------------------------------------------------
@@ -193,6 +209,7 @@ def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synt
             "Effect": "Allow",
             "Action": "ec2:DescribeStoreImageTasks",
             "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": [{"Ref": "AWS::Region"}]}},
         },
         {
             "Sid": "TaskStateItems",
@@ -230,12 +247,6 @@ def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synt
             "Resource": arn_of(synth.logical_id(stack.log_group)),
         },
         {
-            # Added by Lambda's dead-letter configuration: a poll that failed all retries is sent there.
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": arn_of(synth.logical_id(stack.dead_letter_queue)),
-        },
-        {
             "Effect": "Allow",
             "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
             "Resource": "*",
@@ -268,7 +279,7 @@ def test_the_schedule_runs_the_poller_every_minute_with_retries_and_a_dead_lette
         {
             "Id": "Target0",
             "Arn": arn_of(synth.logical_id(stack.function)),
-            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 120},
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 60},
             "DeadLetterConfig": {"Arn": arn_of(synth.logical_id(stack.dead_letter_queue))},
         }
     ]
@@ -355,9 +366,9 @@ def test_nobody_is_subscribed_by_email_unless_an_address_is_given(synth: Synthes
     assert synth.resources("AWS::SNS::Subscription") == {}
 
 
-def test_a_new_custom_event_bus_is_created_by_default(synth: Synthesized) -> None:
+def test_a_new_custom_event_bus_named_after_the_stack_is_created_by_default(synth: Synthesized) -> None:
     bus_id, bus = synth.only("AWS::Events::EventBus")
-    assert set(bus["Properties"]) == {"Name"}
+    assert bus["Properties"] == {"Name": "AmiStoreNotifier-events"}
     assert bus_id == synth.logical_id(synth.stack.bus)
 
 
@@ -367,7 +378,7 @@ def test_a_new_custom_event_bus_is_created_by_default(synth: Synthesized) -> Non
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Synthesized) -> None:
     alarm_topic = ref(synth.logical_id(synth.stack.monitoring.alarm_topic))
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 6
+    assert len(alarms) == 7
     for resource in alarms.values():
         assert resource["Properties"]["AlarmActions"] == [alarm_topic]
         assert resource["Properties"]["OKActions"] == [alarm_topic]
@@ -384,23 +395,21 @@ def test_the_alarm_topic_is_encrypted_refuses_plain_http_and_cloudwatch_may_use_
     assert topic["KmsMasterKeyId"] == arn_of(key_id)
     key = synth.resources("AWS::KMS::Key")[key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
-    assert {
-        "Sid": "AllowCloudWatchAlarmsToUseTheKey",
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Resource": "*",
-    } in key["KeyPolicy"]["Statement"]
+    assert "AllowThisStacksAlarmsToUseTheKey" in [
+        statement.get("Sid") for statement in key["KeyPolicy"]["Statement"]
+    ]
     synth.template.has_resource_properties(
         "AWS::SNS::TopicPolicy",
         {
             "Topics": [ref(topic_id)],
             "PolicyDocument": {
-                "Statement": [
-                    Match.object_like(
-                        {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-                    )
-                ]
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
             },
         },
     )
@@ -435,12 +444,43 @@ def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthe
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0.8 * 120_000)
 
 
-def test_the_dead_letter_alarm_fires_when_the_queue_holds_anything(synth: Synthesized) -> None:
+def test_the_dead_letter_alarm_fires_on_messages_arriving_not_on_the_backlog(synth: Synthesized) -> None:
     props = alarm(synth, "ScheduleDeadLetters")
-    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "NumberOfMessagesSent")
     queue_id = synth.logical_id(synth.stack.dead_letter_queue)
     assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    assert (props["Statistic"], props["Period"]) == ("Sum", 300)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_a_failing_region_has_its_own_alarm_on_the_handlers_region_metric(synth: Synthesized) -> None:
+    (props,) = [
+        resource["Properties"]
+        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        if resource["Properties"]["MetricName"] == "RegionFailures"
+    ]
+    assert props["AlarmName"] == {
+        "Fn::Join": ["", ["AmiStoreNotifier-RegionFailures-", {"Ref": "AWS::Region"}]]
+    }
+    assert props["Namespace"] == "AmiStoreNotifier"
+    assert props["Dimensions"] == [
+        {"Name": "region", "Value": {"Ref": "AWS::Region"}},
+        {"Name": "service", "Value": "ami-store-notifier"},
+    ]
+    assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
+        "Sum",
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+
+
+def test_every_alarm_says_what_happened_and_what_to_do(synth: Synthesized) -> None:
+    for resource in synth.resources("AWS::CloudWatch::Alarm").values():
+        description = resource["Properties"]["AlarmDescription"]
+        text = description if isinstance(description, str) else str(description)
+        assert "What to do:" in text, text
+        assert "Runbook" in text, text
 
 
 def test_the_publish_failures_alarm_watches_the_pollers_own_metric(synth: Synthesized) -> None:
@@ -483,7 +523,10 @@ def test_the_dashboard_shows_tasks_announcements_duration_and_api_calls(synth: S
         "PublishFailures",
     ):
         assert f'\\"{metric}\\"' in text or f'"{metric}"' in text, metric
-    assert dashboard["Properties"]["DashboardName"] == "AmiStoreNotifier"
+    # Dashboards are global to the account: the Region is part of the name.
+    assert dashboard["Properties"]["DashboardName"] == {
+        "Fn::Join": ["", ["AmiStoreNotifier-", {"Ref": "AWS::Region"}]]
+    }
 
 
 # --- outputs --------------------------------------------------------------------------------------------
@@ -509,6 +552,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
     "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
     "AwsSolutions-L1": "AmiStoreNotifier/Poller/Resource",
+    "AwsSolutions-SQS3": "AmiStoreNotifier/ScheduleDeadLetterQueue/Resource",
 }
 
 
@@ -519,7 +563,7 @@ def test_cdk_nag_aws_solutions_reports_no_findings(synth: Synthesized) -> None:
     assert report["violations"] == []
 
 
-def test_only_the_three_justified_findings_are_acknowledged_each_with_its_rule_and_reason(
+def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_and_reason(
     synth: Synthesized,
 ) -> None:
     (report,) = synth.validation_report["pluginReports"]
@@ -530,11 +574,3 @@ def test_only_the_three_justified_findings_are_acknowledged_each_with_its_rule_a
         assert violation["acknowledgedId"] == f"AwsSolutions::{rule}"
         assert [c["constructPath"] for c in violation["violatingConstructs"]] == [path]
         assert len(violation["reason"]) > 60, f"{rule} needs a real reason"
-
-
-def test_a_poll_that_fails_all_its_retries_lands_in_the_dead_letter_queue(synth: Synthesized) -> None:
-    assert function(synth)["DeadLetterConfig"] == {
-        "TargetArn": arn_of(synth.logical_id(synth.stack.dead_letter_queue))
-    }
-    (_, invoke_config) = synth.only("AWS::Lambda::EventInvokeConfig")
-    assert invoke_config["Properties"]["MaximumRetryAttempts"] == 2
