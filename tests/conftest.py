@@ -369,6 +369,7 @@ def deployed(assembly: Synthesized, mocked_aws: None) -> Deployed:
         STACK_NAME,
         Deployed,
         publish_assets,
+        publish_powertools_layer_parameter,
     )
 
     account = str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
@@ -377,6 +378,7 @@ def deployed(assembly: Synthesized, mocked_aws: None) -> Deployed:
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value="30", Type="String"
     )
+    publish_powertools_layer_parameter(account)
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -122,6 +122,37 @@ SKIPPED_BY_MOTO = {
 }
 
 
+# What AWS publishes under the layer parameter in us-east-1 (the ARN's shape; the number is made up).
+POWERTOOLS_LAYER_ARN = (
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:41"
+)
+
+
+def publish_powertools_layer_parameter(account: str) -> None:
+    """Play AWS's part: its public /aws/service/... parameters exist in every account, and nobody else
+    may write them (moto, like SSM, answers AccessDeniedException), so the parameter goes straight into
+    moto's SSM backend, as moto itself loads AWS's other public parameters."""
+    from moto.core.utils import utcnow
+    from moto.ssm.models import Parameter, ssm_backends
+
+    from infra.asset import POWERTOOLS_LAYER_PARAMETER
+
+    ssm_backends[account][REGION]._parameters[POWERTOOLS_LAYER_PARAMETER].append(
+        Parameter(
+            account_id=account,
+            name=POWERTOOLS_LAYER_PARAMETER,
+            value=POWERTOOLS_LAYER_ARN,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=utcnow(),
+            version=1,
+            data_type="text",
+        )
+    )
+
+
 @dataclass
 class Deployed:
     account: str

@@ -42,7 +42,7 @@ from tests.infra.iam_enforcement import (
     teach_moto,
     use_credentials,
 )
-from tests.infra.support import REGION, Deployed, Resources, Role
+from tests.infra.support import POWERTOOLS_LAYER_ARN, REGION, Deployed, Resources, Role, Synthesized
 
 # --- the CloudFormation half ----------------------------------------------------------------------------
 
@@ -76,6 +76,19 @@ def test_the_stack_deploys_in_moto_and_outputs_its_topic_bus_table_and_function(
     assert environment["EVENT_BUS_NAME"] == outputs["EventBusName"]
     assert environment["REGIONS"] == REGION
     assert environment["CLAIM_LEASE_SECONDS"] == str(configuration["Timeout"] + 60)
+    assert bus["Name"] == "AmiStoreNotifier-events"
+
+
+def test_the_deployment_resolves_the_layer_aws_publishes_for_the_pinned_powertools_in_its_region(
+    deployed: Deployed, assembly: Synthesized
+) -> None:
+    # moto's Lambda keeps no layer it did not create itself, and its CloudFormation reports no
+    # ResolvedValue, so the resolved parameter is read from the deployed stack's own record.
+    from moto.cloudformation.models import cloudformation_backends
+
+    (layer,) = assembly.only("AWS::Lambda::Function")[1]["Properties"]["Layers"]
+    (stack,) = cloudformation_backends[deployed.account][REGION].stacks.values()
+    assert stack.resource_map.resolved_parameters[layer["Ref"]] == POWERTOOLS_LAYER_ARN
 
 
 def test_the_deployed_schedule_targets_the_function_with_retries_and_a_dead_letter_queue(
@@ -89,7 +102,7 @@ def test_the_deployed_schedule_targets_the_function_with_retries_and_a_dead_lett
         FunctionName=deployed.outputs["FunctionName"]
     )["FunctionArn"]
     assert target["Arn"] == function_arn
-    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 120}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 60}
     sqs = boto3.client("sqs", region_name=REGION)
     queue_arn = sqs.get_queue_attributes(
         QueueUrl=deployed.outputs["DeadLetterQueueUrl"], AttributeNames=["QueueArn", "SqsManagedSseEnabled"]
