@@ -66,6 +66,22 @@ class Synthesized:
         report: dict[str, Any] = json.loads((self.outdir / "validation-report.json").read_text())
         return report
 
+    @property
+    def nag_report(self) -> dict[str, Any]:
+        """cdk-nag's AwsSolutions report (the report also lists the construct annotations)."""
+        (report,) = [
+            plugin
+            for plugin in self.validation_report["pluginReports"]
+            if plugin["pluginName"] == "AwsSolutions"
+        ]
+        return dict(report)
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """What the CLI passes the app from cdk.json, before any -c value."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
 
 def synthesize(
     outdir: Path,
@@ -74,8 +90,11 @@ def synthesize(
     nag: bool = True,
     synthesizer: IStackSynthesizer | None = None,
 ) -> Synthesized:
-    """Synthesize the app as `npx cdk synth` would, with `context` as if given with `-c`."""
-    app, stack = build_app(context, outdir=str(outdir), nag=nag, synthesizer=synthesizer)
+    """Synthesize the app as `npx cdk synth` would: cdk.json's context (the feature flags), then
+    `context` as if given with `-c`."""
+    app, stack = build_app(
+        {**cdk_json_context(), **(context or {})}, outdir=str(outdir), nag=nag, synthesizer=synthesizer
+    )
     app.synth()
     template = json.loads((outdir / f"{STACK_ID}.template.json").read_text())
     return Synthesized(stack=stack, outdir=outdir, template_json=template)

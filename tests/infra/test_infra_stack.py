@@ -248,7 +248,7 @@ def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synt
         },
         {
             "Effect": "Allow",
-            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
             "Resource": "*",
         },
     ]
@@ -557,7 +557,7 @@ ACKNOWLEDGED = {
 
 
 def test_cdk_nag_aws_solutions_reports_no_findings(synth: Synthesized) -> None:
-    (report,) = synth.validation_report["pluginReports"]
+    report = synth.nag_report
     assert report["pluginName"] == "AwsSolutions"
     assert report["conclusion"] == "success"
     assert report["violations"] == []
@@ -566,7 +566,7 @@ def test_cdk_nag_aws_solutions_reports_no_findings(synth: Synthesized) -> None:
 def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_and_reason(
     synth: Synthesized,
 ) -> None:
-    (report,) = synth.validation_report["pluginReports"]
+    report = synth.nag_report
     acknowledged = {violation["ruleName"]: violation for violation in report.get("suppressedViolations", [])}
     assert set(acknowledged) == set(ACKNOWLEDGED)
     for rule, path in ACKNOWLEDGED.items():
