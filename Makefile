@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: setup demo test lint typecheck unit synth bench chaos clean
+.PHONY: setup demo test lint typecheck unit synth lint-template bench chaos clean
 
 $(BIN)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint typecheck unit
 
 synth: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --no-notices --quiet
+
+# What `make test` checks on the test synths, on the template `make synth` writes (.cfnlintrc.yaml).
+lint-template: synth
+	$(BIN)/cfn-lint cdk.out/AmiStoreNotifier.template.json
 
 bench: setup
 	PYTHONPATH=functions $(BIN)/python -m bench

@@ -405,6 +405,7 @@ class AmiStoreNotifierStack(Stack):
         CfnOutput(self, "EventBusArn", value=self.bus_arn, description="Bus the events are put on")
         CfnOutput(self, "TableName", value=self.table.table_name, description="Task state table")
         CfnOutput(self, "FunctionName", value=self.function.function_name, description="Poller function")
+        CfnOutput(self, "LogGroupName", value=self.log_group.log_group_name, description="Poller logs")
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.alarm_topic.topic_arn, description="Alarms")
         CfnOutput(
             self,

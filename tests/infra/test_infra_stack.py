@@ -574,3 +574,19 @@ def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_an
         assert violation["acknowledgedId"] == f"AwsSolutions::{rule}"
         assert [c["constructPath"] for c in violation["violatingConstructs"]] == [path]
         assert len(violation["reason"]) > 60, f"{rule} needs a real reason"
+
+
+def test_the_readme_runbook_has_an_entry_for_every_alarm(synth: Synthesized) -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    runbook = readme.split("\n## Runbook\n", 1)[1].split("\n## ", 1)[0]
+    entries = set(re.findall(r"^\| `([\w<>-]+)` \|", runbook, re.MULTILINE))
+    alarms = set()
+    for resource in synth.resources("AWS::CloudWatch::Alarm").values():
+        name = synth.stack.resolve(resource["Properties"]["AlarmName"])
+        text = (
+            name
+            if isinstance(name, str)
+            else "".join(part if isinstance(part, str) else "<region>" for part in name["Fn::Join"][1])
+        )
+        alarms.add(text.removeprefix("AmiStoreNotifier-"))
+    assert alarms == entries
