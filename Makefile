@@ -5,11 +5,17 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: setup demo test lint typecheck unit synth lint-template bench chaos clean
+.PHONY: setup demo test lint typecheck unit synth lint-template docs bench chaos clean
 
-$(BIN)/.installed: requirements-dev.txt
+# uv (pinned) installs the pinned requirements several times faster than pip; the project itself is
+# installed editable, so the CDK app imports the handler's settings declarations.
+UV_VERSION := 0.13.8
+
+$(BIN)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -39,6 +45,10 @@ synth: setup
 # What `make test` checks on the test synths, on the template `make synth` writes (.cfnlintrc.yaml).
 lint-template: synth
 	$(BIN)/cfn-lint cdk.out/AmiStoreNotifier.template.json
+
+# The README's settings tables, written from functions/ami_store_notifier/settings_spec.py.
+docs: setup
+	PYTHONPATH=functions $(BIN)/python -m infra.docs
 
 bench: setup
 	PYTHONPATH=functions $(BIN)/python -m bench

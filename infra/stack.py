@@ -30,6 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ami_store_notifier.settings_spec import HANDLER_SETTINGS, to_environment
 from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
 from infra.monitoring import Monitoring
 from infra.settings import Settings, unknown_keys
@@ -327,21 +328,23 @@ class AmiStoreNotifierStack(Stack):
         return function
 
     def _environment(self) -> dict[str, str]:
+        """Every handler setting of settings_spec.py, written as the handler reads it back."""
         s = self.settings
-        return {
+        from_resources = {
             "TABLE_NAME": self.table.table_name,
             "TOPIC_ARN": self.topic.topic_arn,
             "EVENT_BUS_NAME": self.bus_name,
-            "REGIONS": ",".join(s.regions) if s.regions else Aws.REGION,
-            "EVENT_SOURCE": s.event_source,
-            "ANNOUNCE_STATES": ",".join(s.announce_states),
-            "ANNOUNCE_EXISTING_ON_FIRST_RUN": "true" if s.announce_existing_on_first_run else "false",
-            "PAGE_SIZE": str(s.page_size),
-            "LISTING_OVERLAP_MINUTES": str(s.listing_overlap_minutes),
-            "FULL_SCAN_INTERVAL_MINUTES": str(s.full_scan_interval_minutes),
             "CLAIM_LEASE_SECONDS": str(s.claim_lease_seconds),
-            "DELIVERY_RESERVE_SECONDS": str(s.delivery_reserve_seconds),
-            "STATE_TTL_DAYS": str(s.state_ttl_days),
+            "REGIONS": ",".join(self.polled_regions),
+        }
+        from_settings = {
+            setting.variable: to_environment(getattr(s, setting.field))
+            for setting in HANDLER_SETTINGS
+            if setting.variable is not None and setting.variable not in from_resources
+        }
+        return {
+            **from_resources,
+            **from_settings,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -6,7 +6,7 @@ import functools
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -66,9 +66,9 @@ def wiring() -> Wiring:
         policy=Policy(
             announce_states=settings.announce_states,
             announce_existing_on_first_run=settings.announce_existing_on_first_run,
-            overlap=timedelta(seconds=settings.listing_overlap_seconds),
-            full_scan_interval=timedelta(seconds=settings.full_scan_interval_seconds),
-            claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+            overlap=settings.listing_overlap,
+            full_scan_interval=settings.full_scan_interval,
+            claim_lease=settings.claim_lease,
         ),
         api_calls=api_calls,
         ec2_clients={region: client("ec2", region) for region in settings.regions},

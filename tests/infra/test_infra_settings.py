@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
+from ami_store_notifier.config import Settings as HandlerSettings
+from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, SETTINGS, to_environment
 from infra.app import build_app
-from infra.settings import SPECS, Settings, SettingsError, load_settings
+from infra.docs import deployment_settings_table, handler_settings_table, with_tables
+from infra.settings import Settings, SettingsError, load_settings
 from tests.infra.support import REPO_ROOT, Synthesized
 
 
@@ -21,7 +24,6 @@ def parse(**context: Any) -> Settings:
 
 def test_no_context_gives_the_documented_defaults() -> None:
     settings = parse()
-    assert settings == Settings()
     assert settings.stack_name == "AmiStoreNotifier"
     assert settings.schedule_minutes == 1
     assert settings.regions == ()
@@ -51,7 +53,7 @@ def test_command_line_strings_and_cdk_json_values_mean_the_same() -> None:
 
 
 def test_blank_values_fall_back_to_the_defaults() -> None:
-    assert parse(scheduleMinutes="", regions=" ", eventSource="", notificationEmail="") == Settings()
+    assert parse(scheduleMinutes="", regions=" ", eventSource="", notificationEmail="") == parse()
 
 
 def test_repeated_regions_and_states_are_listed_once() -> None:
@@ -199,42 +201,30 @@ def test_the_app_entry_point_reports_a_bad_value_and_exits_non_zero(monkeypatch:
 # --- documentation --------------------------------------------------------------------------------------
 
 
-def documented_rows() -> dict[str, list[str]]:
+def test_the_readme_tables_are_the_ones_the_settings_spec_writes() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("### Deployment settings", 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        match = re.match(r"^\| `(\w+)` \|(.*)\|$", line)
-        if match:
-            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
-    return rows
+    assert readme == with_tables(readme), "run `make docs` to write the tables from settings_spec.py"
 
 
-def test_the_settings_table_documents_every_context_key_and_no_other() -> None:
-    assert list(documented_rows()) == [spec.key for spec in SPECS]
+def test_the_settings_tables_list_every_context_key_and_handler_variable() -> None:
+    deployment, handler_variables = deployment_settings_table(), handler_settings_table()
+    for setting in SETTINGS:
+        if setting.key is not None:
+            assert f"| `{setting.key}` |" in deployment
+        if setting.variable is not None:
+            assert f"| `{setting.variable}` |" in handler_variables
 
 
-def test_the_settings_table_shows_each_default() -> None:
-    rows = documented_rows()
-    defaults = Settings()
-    literal = {
-        "stackName": defaults.stack_name,
-        "scheduleMinutes": str(defaults.schedule_minutes),
-        "eventSource": defaults.event_source,
-        "announceStates": ",".join(defaults.announce_states),
-        "announceExistingOnFirstRun": "false",
-        "pageSize": str(defaults.page_size),
-        "listingOverlapMinutes": str(defaults.listing_overlap_minutes),
-        "fullScanIntervalMinutes": str(defaults.full_scan_interval_minutes),
-        "deliveryReserveSeconds": str(defaults.delivery_reserve_seconds),
-        "stateTtlDays": str(defaults.state_ttl_days),
-        "functionTimeoutSeconds": str(defaults.function_timeout_seconds),
-        "functionMemoryMb": str(defaults.function_memory_mb),
-        "logRetentionDays": str(defaults.log_retention_days),
-        "retainOnDelete": "true",
-    }
-    for key, default in literal.items():
-        assert rows[key][0] == f"`{default}`", key
+def test_each_side_has_one_typed_attribute_per_setting_it_reads() -> None:
+    assert [f.name for f in fields(Settings)] == [s.field for s in CONTEXT_SETTINGS]
+    assert sorted(f.name for f in fields(HandlerSettings)) == sorted(s.field for s in HANDLER_SETTINGS)
+
+
+def test_every_default_is_accepted_by_its_own_parser() -> None:
+    for setting in SETTINGS:
+        if setting.default not in (None, ()):
+            name = setting.key or setting.variable or ""
+            assert setting.parse(to_environment(setting.default), name) == setting.default, name
 
 
 # --- the effect on the stack ----------------------------------------------------------------------------

@@ -44,10 +44,10 @@ def test_every_setting_is_read_from_its_variable():
     assert settings.announce_states == {TaskState.IN_PROGRESS, TaskState.FAILED}
     assert settings.announce_existing_on_first_run is True
     assert settings.event_source == "acme.ami-archive"
-    assert (settings.page_size, settings.listing_overlap_seconds, settings.full_scan_interval_seconds) == (
+    assert (settings.page_size, settings.listing_overlap_minutes, settings.full_scan_interval_minutes) == (
         50,
-        300,
-        7200,
+        5,
+        120,
     )
     assert (settings.claim_lease_seconds, settings.delivery_reserve_seconds, settings.state_ttl_days) == (
         180,
@@ -62,10 +62,10 @@ def test_every_setting_is_read_from_its_variable():
         ("TABLE_NAME", "", "TABLE_NAME is required"),
         ("TOPIC_ARN", "my-topic", "TOPIC_ARN must be an SNS topic ARN"),
         ("EVENT_BUS_NAME", " ", "EVENT_BUS_NAME is required"),
-        ("REGIONS", "us-east-1,mars", "REGIONS must be a comma-separated list"),
+        ("REGIONS", "us-east-1,mars", "REGIONS must list region names such as us-east-1, got mars"),
         ("ANNOUNCE_STATES", "Completed,Done", "ANNOUNCE_STATES may list only"),
         ("ANNOUNCE_EXISTING_ON_FIRST_RUN", "maybe", "ANNOUNCE_EXISTING_ON_FIRST_RUN must be true or false"),
-        ("EVENT_SOURCE", "aws.ec2", "EVENT_SOURCE must be"),
+        ("EVENT_SOURCE", "aws.ec2", "EVENT_SOURCE must not start with 'aws.'"),
         ("PAGE_SIZE", "201", "PAGE_SIZE must be between 1 and 200"),
         ("PAGE_SIZE", "ten", "PAGE_SIZE must be a whole number"),
         ("LISTING_OVERLAP_MINUTES", "0", "LISTING_OVERLAP_MINUTES must be between"),

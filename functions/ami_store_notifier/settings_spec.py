@@ -1,0 +1,444 @@
+"""Every setting, declared once: its CDK context key, the handler's environment variable, how a value is
+parsed and checked, its default and what it means.
+
+Four readers use these declarations: the handler's config (`config.py`, from the environment), the
+CDK settings (`infra/settings.py`, from context), the stack's environment wiring (which variables
+the function gets, and how each value is written), and the README's tables (`make docs`). A value
+can come from JSON (cdk.json) or from a string (`-c key=value`, an environment variable), so every
+parser takes both, and a bad value raises a `SettingError` whose message starts with the name it
+was read under: the context key at synth time, the variable at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ami_store_notifier.domain.model import TaskState
+
+MAX_PAGE_SIZE = 200
+# The heartbeat alarm looks at three schedule periods, and CloudWatch evaluates at most one day of data.
+MAX_SCHEDULE_MINUTES = 480
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731),
+    *(1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+Parser = Callable[[object, str], Any]
+
+
+class SettingError(ValueError):
+    """A setting is missing or malformed; the message starts with the name it was read under."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. ``key`` is None for what the stack sets itself; ``variable`` is None for what only
+    the deployment uses."""
+
+    key: str | None
+    variable: str | None
+    parse: Parser
+    meaning: str
+    default: Any = None
+    allowed: str | None = None  # the README's wording; a range's own description when None
+    shown_default: str | None = None  # the README's wording where the default is not a literal value
+    required: bool = False
+
+    @property
+    def field(self) -> str:
+        """The attribute of the parsed settings, on the CDK side and in the handler alike."""
+        if self.key is not None:
+            return re.sub(r"(?<!^)([A-Z])", r"_\1", self.key).lower()
+        assert self.variable is not None
+        return self.variable.lower()
+
+    def read(self, raw: object, name: str) -> Any:
+        if not is_absent(raw):
+            return self.parse(raw, name)
+        if self.required:
+            raise SettingError(f"{name} is required but not set")
+        return self.default
+
+    def documented_allowed(self) -> str:
+        return self.allowed if self.allowed is not None else str(getattr(self.parse, "allowed", ""))
+
+    def documented_default(self) -> str:
+        if self.required:
+            return "required"
+        if self.shown_default is not None:
+            return self.shown_default
+        return f"`{to_environment(self.default)}`"
+
+
+def is_absent(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def to_environment(value: object) -> str:
+    """How a parsed value is written into the function's environment (and read back by the parser)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+# --- parsers -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    low: int
+    high: int
+
+    @property
+    def allowed(self) -> str:
+        return f"{self.low}-{self.high}"
+
+    def __call__(self, raw: object, name: str) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise SettingError(f"{name} must be a whole number, got {raw!r}")
+        try:
+            value = int(raw.strip()) if isinstance(raw, str) else raw
+        except ValueError:
+            raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+        if not self.low <= value <= self.high:
+            raise SettingError(f"{name} must be between {self.low} and {self.high}, got {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class OneOfNumbers:
+    choices: tuple[int, ...]
+
+    @property
+    def allowed(self) -> str:
+        return f"one of {', '.join(map(str, self.choices))}"
+
+    def __call__(self, raw: object, name: str) -> int:
+        value = WholeNumber(min(self.choices), max(self.choices))(raw, name)
+        if value not in self.choices:
+            raise SettingError(f"{name} must be {self.allowed}, got {value}")
+        return value
+
+
+def boolean(raw: object, name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE:
+        return True
+    if isinstance(raw, str) and raw.strip().lower() in _FALSE:
+        return False
+    raise SettingError(f"{name} must be true or false, got {raw!r}")
+
+
+def matching(pattern: str, what: str, *, reserved: Callable[[str], str | None] = lambda _: None) -> Parser:
+    """A string that matches `pattern`; `reserved` names why a matching value is still refused."""
+    compiled = re.compile(pattern)
+
+    def parse(raw: object, name: str) -> str:
+        if not isinstance(raw, str) or not compiled.fullmatch(raw.strip()):
+            raise SettingError(f"{name} must be {what}, got {raw!r}")
+        refusal = reserved(raw.strip())
+        if refusal is not None:
+            raise SettingError(f"{name} {refusal}, got {raw.strip()!r}")
+        return raw.strip()
+
+    return parse
+
+
+def _string_list(raw: object, name: str) -> list[str]:
+    if isinstance(raw, str):
+        parts = raw.split(",")
+    elif isinstance(raw, list) and all(isinstance(part, str) for part in raw):
+        parts = list(raw)
+    else:
+        raise SettingError(f"{name} must be a comma-separated string or a list of strings, got {raw!r}")
+    items = list(dict.fromkeys(part.strip() for part in parts if part.strip()))
+    if not items:
+        raise SettingError(f"{name} must name at least one value, got {raw!r}")
+    return items
+
+
+def regions(raw: object, name: str) -> tuple[str, ...]:
+    items = _string_list(raw, name)
+    bad = [item for item in items if not REGION_PATTERN.fullmatch(item)]
+    if bad:
+        raise SettingError(f"{name} must list region names such as us-east-1, got {', '.join(bad)}")
+    return tuple(items)
+
+
+def task_states(raw: object, name: str) -> tuple[TaskState, ...]:
+    canonical = {state.value.lower(): state for state in TaskState.known()}
+    items = _string_list(raw, name)
+    unknown = [item for item in items if item.lower() not in canonical]
+    if unknown:
+        known = ", ".join(state.value for state in TaskState.known())
+        raise SettingError(f"{name} may list only {known}, got {', '.join(unknown)}")
+    return tuple(dict.fromkeys(canonical[item.lower()] for item in items))
+
+
+def required_text(raw: object, name: str) -> str:
+    if not isinstance(raw, str):
+        raise SettingError(f"{name} must be a string, got {raw!r}")
+    return raw.strip()
+
+
+def _not_aws(value: str) -> str | None:
+    return "must not start with 'aws.' (reserved for AWS)" if value.startswith("aws.") else None
+
+
+def _not_default(value: str) -> str | None:
+    if value == "default":
+        return (
+            "names a bus to create and cannot be 'default': to announce on the default bus set "
+            "eventBusArn to its ARN"
+        )
+    return None
+
+
+BUS_ARN_PATTERN = (
+    r"arn:(?P<partition>aws[a-z\-]*):events:(?P<region>[a-z]{2}(-[a-z]+)+-\d):(?P<account>\d{12})"
+    r":event-bus/(?P<name>[A-Za-z0-9._\-/]{1,256})"
+)
+_EMAIL = r"[^@\s,]+@[^@\s,]+\.[^@\s,]+"
+
+# --- the settings --------------------------------------------------------------------------------------
+
+DEFAULT_TIMEOUT_SECONDS = 120
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        key="stackName",
+        variable=None,
+        parse=matching(r"[A-Za-z][A-Za-z0-9-]{0,127}", "a CloudFormation stack name"),
+        default="AmiStoreNotifier",
+        allowed="letter, then letters, digits, `-` (max 128)",
+        meaning="CloudFormation stack name; also prefixes every fixed name: the bus (`<stackName>-events`), "
+        "the alarms (`<stackName>-<Alarm>`) and the dashboard (`<stackName>-<region>`, since dashboards "
+        "are global to the account).",
+    ),
+    Setting(
+        key="scheduleMinutes",
+        variable=None,
+        parse=WholeNumber(1, MAX_SCHEDULE_MINUTES),
+        default=1,
+        meaning="Minutes between polls (EventBridge rule `rate(...)`). The heartbeat alarm looks at 3 "
+        "periods, and CloudWatch evaluates at most one day, hence 480.",
+    ),
+    Setting(
+        key="regions",
+        variable="REGIONS",
+        parse=regions,
+        default=(),
+        shown_default="the stack's region",
+        allowed="comma-separated string or JSON list of region names",
+        meaning="Regions whose store tasks are polled, all in the stack's partition. The poller's "
+        "`ec2:DescribeStoreImageTasks` grant is limited to them (`aws:RequestedRegion`), and each has its "
+        "own `RegionFailures` alarm. Events carry their region.",
+    ),
+    Setting(
+        key="eventSource",
+        variable="EVENT_SOURCE",
+        parse=matching(r"[A-Za-z0-9._\-/]{1,256}", "1-256 letters, digits or . _ - /", reserved=_not_aws),
+        default="ami-store-notifier",
+        allowed="1-256 of letters, digits, `. _ - /`; not starting with `aws.`",
+        meaning="`source` of the EventBridge events.",
+    ),
+    Setting(
+        key="announceStates",
+        variable="ANNOUNCE_STATES",
+        parse=task_states,
+        default=(TaskState.COMPLETED, TaskState.FAILED),
+        allowed="any of `InProgress`, `Completed`, `Failed` (case-insensitive), comma-separated or JSON list",
+        meaning="Task states that are announced; add `InProgress` to announce starts.",
+    ),
+    Setting(
+        key="announceExistingOnFirstRun",
+        variable="ANNOUNCE_EXISTING_ON_FIRST_RUN",
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`)",
+        meaning="Whether the first poll announces tasks that had already finished before the notifier "
+        "was deployed.",
+    ),
+    Setting(
+        key="pageSize",
+        variable="PAGE_SIZE",
+        parse=WholeNumber(1, MAX_PAGE_SIZE),
+        default=MAX_PAGE_SIZE,
+        meaning="`MaxResults` of each `DescribeStoreImageTasks` page.",
+    ),
+    Setting(
+        key="listingOverlapMinutes",
+        variable="LISTING_OVERLAP_MINUTES",
+        parse=WholeNumber(1, 24 * 60),
+        default=15,
+        meaning="How far back before the newest task already seen the incremental listing keeps reading.",
+    ),
+    Setting(
+        key="fullScanIntervalMinutes",
+        variable="FULL_SCAN_INTERVAL_MINUTES",
+        parse=WholeNumber(1, 7 * 24 * 60),
+        default=60,
+        meaning="Minutes between full 31-day listings (the safety net).",
+    ),
+    Setting(
+        key="deliveryReserveSeconds",
+        variable="DELIVERY_RESERVE_SECONDS",
+        parse=WholeNumber(1, 600),
+        default=20,
+        allowed="1-600, less than `functionTimeoutSeconds`",
+        meaning="Time kept back at the end of each run to finish deliveries.",
+    ),
+    Setting(
+        key="stateTtlDays",
+        variable="STATE_TTL_DAYS",
+        parse=WholeNumber(32, 3650),
+        default=45,
+        meaning="Days a task's record is kept in the table (TTL attribute `expiresAt`); longer than EC2's "
+        "31-day listing.",
+    ),
+    Setting(
+        key="functionTimeoutSeconds",
+        variable=None,
+        parse=WholeNumber(10, 900),
+        default=DEFAULT_TIMEOUT_SECONDS,
+        meaning="Poller timeout. The claim lease (`CLAIM_LEASE_SECONDS`) is this plus 60 s, and the "
+        "duration alarm fires at 80 % of it.",
+    ),
+    Setting(
+        key="functionMemoryMb",
+        variable=None,
+        parse=WholeNumber(128, 10240),
+        default=256,
+        meaning="Poller memory size.",
+    ),
+    Setting(
+        key="logRetentionDays",
+        variable=None,
+        parse=OneOfNumbers(LOG_RETENTION_DAYS),
+        default=90,
+        meaning="Retention of the poller's log group (the periods CloudWatch Logs accepts).",
+    ),
+    Setting(
+        key="notificationEmail",
+        variable=None,
+        parse=matching(_EMAIL, "an email address"),
+        shown_default="none",
+        allowed="an email address",
+        meaning="Subscribes the address to the notification topic (confirm the email AWS sends).",
+    ),
+    Setting(
+        key="alarmEmail",
+        variable=None,
+        parse=matching(_EMAIL, "an email address"),
+        shown_default="none",
+        allowed="an email address",
+        meaning="Subscribes the address to the alarm topic.",
+    ),
+    Setting(
+        key="eventBusArn",
+        variable=None,
+        parse=matching(
+            BUS_ARN_PATTERN, "an EventBridge bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)"
+        ),
+        shown_default="none: a new custom bus",
+        allowed="`arn:aws:events:<region>:<account>:event-bus/<name>`, the default bus included",
+        meaning="Announce on an existing bus instead of a new one. The handler is given the bus's name, "
+        "so the bus must be in the stack's account and region: the stack is pinned to them, and synthesis "
+        "stops when the CLI's credentials point elsewhere.",
+    ),
+    Setting(
+        key="eventBusName",
+        variable=None,
+        parse=matching(r"[A-Za-z0-9._\-]{1,256}", "1-256 letters, digits or . _ -", reserved=_not_default),
+        shown_default="`<stackName>-events`",
+        allowed="1-256 of letters, digits, `. _ -`; not `default`",
+        meaning="Name of the new bus. Not together with `eventBusArn`.",
+    ),
+    Setting(
+        key="powertoolsLayerArn",
+        variable=None,
+        parse=matching(
+            r"arn:aws[a-z\-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:layer:[A-Za-z0-9_\-]{1,140}:\d{1,8}",
+            "a Lambda layer version ARN (arn:aws:lambda:...:layer:NAME:N)",
+        ),
+        shown_default="AWS's layer for the pinned Powertools",
+        allowed="a Lambda layer version ARN",
+        meaning="Layer to load instead of AWS's own build of the Powertools version the tests pin "
+        "(`POWERTOOLS_VERSION` in `infra/asset.py`), which the stack reads at deploy time from the public "
+        "parameter `/aws/service/powertools/python/arm64/python3.13/<version>` of the deployment's "
+        "region and partition. Use it where that parameter does not exist. (`powertoolsLayerVersion` is "
+        "no longer read: synthesis stops and says so.)",
+    ),
+    Setting(
+        key="reservedConcurrency",
+        variable=None,
+        parse=WholeNumber(1, 1000),
+        shown_default="none",
+        meaning="Concurrency reserved for the poller. Not needed for correctness (see Deploying), and "
+        "refused by Lambda in accounts without room for it.",
+    ),
+    Setting(
+        key="retainOnDelete",
+        variable=None,
+        parse=boolean,
+        default=True,
+        allowed="`true`/`false`",
+        meaning="`false` makes a disposable deployment: `cdk destroy` then deletes the table, the log "
+        "group and both keys (the keys after KMS's 30-day waiting period).",
+    ),
+    # Set by the stack from its own resources and settings, not by context.
+    Setting(
+        key=None,
+        variable="TABLE_NAME",
+        parse=required_text,
+        required=True,
+        allowed="a table name",
+        meaning="The state table (partition key `pk`, TTL attribute `expiresAt`).",
+    ),
+    Setting(
+        key=None,
+        variable="TOPIC_ARN",
+        parse=matching(r"arn:aws[a-z\-]*:sns:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,256}", "an SNS topic ARN"),
+        required=True,
+        allowed="an SNS topic ARN",
+        meaning="The topic announcements are published to.",
+    ),
+    Setting(
+        key=None,
+        variable="EVENT_BUS_NAME",
+        parse=required_text,
+        required=True,
+        allowed="a bus name or ARN",
+        meaning="The bus events are put on.",
+    ),
+    Setting(
+        key=None,
+        variable="CLAIM_LEASE_SECONDS",
+        parse=WholeNumber(30, 24 * 3600),
+        default=300,
+        meaning="How long a claimed delivery is left to its run before another run takes it over; must "
+        "exceed the function timeout (the stack sets `functionTimeoutSeconds` + 60).",
+    ),
+)
+
+# Context keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
+RETIRED_KEYS = {
+    "powertoolsLayerVersion": (
+        "powertoolsLayerVersion is no longer read: the layer is now AWS's own published layer for the "
+        "Powertools version the tests pin, looked up in the deployment's region and partition. Remove the "
+        "key, or set powertoolsLayerArn to a full layer version ARN to override"
+    ),
+}
+
+CONTEXT_SETTINGS = tuple(setting for setting in SETTINGS if setting.key is not None)
+HANDLER_SETTINGS = tuple(setting for setting in SETTINGS if setting.variable is not None)

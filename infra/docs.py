@@ -1,0 +1,70 @@
+"""The README's settings tables, written from the declarations in settings_spec.py.
+
+`make docs` (python -m infra.docs) rewrites the tables between their markers in README.md; a test fails
+when the README differs from what this would write.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, Setting
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def deployment_settings_table() -> str:
+    rows = [
+        "| Context key | Default | Allowed values | What it does | Handler variable |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    rows += [
+        f"| `{s.key}` | {s.documented_default()} | {s.documented_allowed()} | {s.meaning} | {_variable(s)} |"
+        for s in CONTEXT_SETTINGS
+    ]
+    return "\n".join(rows)
+
+
+def handler_settings_table() -> str:
+    rows = ["| Variable | Default | Allowed values | Meaning |", "| --- | --- | --- | --- |"]
+    rows += [
+        f"| `{s.variable}` | {_handler_default(s)} | {s.documented_allowed()} | {s.meaning} |"
+        for s in HANDLER_SETTINGS
+    ]
+    return "\n".join(rows)
+
+
+def _variable(setting: Setting) -> str:
+    return f"`{setting.variable}`" if setting.variable else "—"
+
+
+def _handler_default(setting: Setting) -> str:
+    # Without REGIONS the function watches the region it runs in.
+    return "the function's region" if setting.variable == "REGIONS" else setting.documented_default()
+
+
+TABLES = {"deployment-settings": deployment_settings_table, "handler-settings": handler_settings_table}
+
+
+def with_tables(readme: str) -> str:
+    for name, table in TABLES.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.DOTALL)
+        if not pattern.search(readme):
+            raise ValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> markers")
+        readme = pattern.sub(rf"\g<1>{_escaped(table())}\n\g<2>", readme)
+    return readme
+
+
+def _escaped(replacement: str) -> str:
+    return replacement.replace("\\", "\\\\")
+
+
+def main() -> None:
+    README.write_text(with_tables(README.read_text()))
+    sys.stdout.write("README.md: settings tables written from settings_spec.py\n")
+
+
+if __name__ == "__main__":
+    main()
