@@ -34,6 +34,7 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         settings: Settings,
+        name_prefix: str,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
         polled_regions: Sequence[str],
@@ -45,7 +46,7 @@ class Monitoring(Construct):
         self._namespace = namespace
         self._service = service
         self._settings = settings
-        self._stack_name = Stack.of(self).stack_name
+        self._name_prefix = name_prefix
         self._alarm_names: list[str] = []
 
         self.alarm_key = kms.Key(
@@ -138,7 +139,7 @@ class Monitoring(Construct):
         periods: int = 1,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
-        alarm_name = f"{self._stack_name}-{name}"
+        alarm_name = f"{self._name_prefix}-{name}"
         self._alarm_names.append(alarm_name)
         return cloudwatch.Alarm(
             self,
@@ -280,7 +281,7 @@ class Monitoring(Construct):
         period = Duration.minutes(max(5, self._settings.schedule_minutes))
         # Dashboard names are global to the account, not per Region: stack name and Region both.
         dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"{self._stack_name}-{Stack.of(self).region}"
+            self, "Dashboard", dashboard_name=f"{self._name_prefix}-{Stack.of(self).region}"
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(

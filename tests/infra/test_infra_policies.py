@@ -65,14 +65,14 @@ def alarm_publishing(
 
 @pytest.fixture(scope="module")
 def alarm_topic(synth: Synthesized, deployed: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
-    topic_id = synth.logical_id(synth.stack.monitoring.alarm_topic)
+    topic_id = synth.logical_id(synth.stack.notifier.monitoring.alarm_topic)
     topic_arn = deployed.resolve({"Ref": topic_id})
     return topic_arn, policy_of(deployed, "AWS::SNS::TopicPolicy", "Topics", topic_id)
 
 
 @pytest.fixture(scope="module")
 def alarm_key_policy(synth: Synthesized, deployed: ResolvedTemplate) -> dict[str, Any]:
-    key_id = synth.logical_id(synth.stack.monitoring.alarm_key)
+    key_id = synth.logical_id(synth.stack.notifier.monitoring.alarm_key)
     return dict(deployed.resource(key_id)["Properties"]["KeyPolicy"])
 
 
@@ -146,7 +146,7 @@ def test_the_account_still_administers_the_alarm_key(alarm_key_policy) -> None:
 
 @pytest.fixture(scope="module")
 def dead_letter_queue(synth: Synthesized, deployed: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
-    queue_id = synth.logical_id(synth.stack.dead_letter_queue)
+    queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
     queue_arn = deployed.resolve({"Fn::GetAtt": [queue_id, "Arn"]})
     return queue_arn, policy_of(deployed, "AWS::SQS::QueuePolicy", "Queues", queue_id)
 
@@ -162,7 +162,9 @@ def dead_lettering(queue_arn: str, rule_arn: str, *, tls: bool = True) -> Reques
 
 def test_the_schedule_rule_may_dead_letter_its_ticks(synth, deployed, dead_letter_queue) -> None:
     queue_arn, policy = dead_letter_queue
-    rule_arn = deployed.resolve({"Fn::GetAtt": [synth.logical_id(synth.stack.schedule), "Arn"]})
+    rule_arn = deployed.resolve(
+        {"Fn::GetAtt": [synth.logical_id(synth.stack.notifier.poller.schedule), "Arn"]}
+    )
     assert evaluate(policy, dead_lettering(queue_arn, rule_arn)) == ALLOW
     assert evaluate(policy, dead_lettering(queue_arn, rule_arn, tls=False)) == DENY
 

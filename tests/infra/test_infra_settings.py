@@ -304,7 +304,7 @@ def test_a_disposable_deployment_deletes_its_table_log_group_and_keys(custom: Sy
 
 
 def test_email_addresses_are_subscribed_to_their_topics(custom: Synthesized) -> None:
-    stack = custom.stack
+    notifier = custom.stack.notifier
     subscriptions = {
         resource["Properties"]["Endpoint"]: resource["Properties"]
         for resource in custom.resources("AWS::SNS::Subscription").values()
@@ -313,12 +313,12 @@ def test_email_addresses_are_subscribed_to_their_topics(custom: Synthesized) -> 
         "ops@example.com": {
             "Protocol": "email",
             "Endpoint": "ops@example.com",
-            "TopicArn": {"Ref": custom.logical_id(stack.topic)},
+            "TopicArn": {"Ref": custom.logical_id(notifier.announcements.topic)},
         },
         "oncall@example.com": {
             "Protocol": "email",
             "Endpoint": "oncall@example.com",
-            "TopicArn": {"Ref": custom.logical_id(stack.monitoring.alarm_topic)},
+            "TopicArn": {"Ref": custom.logical_id(notifier.monitoring.alarm_topic)},
         },
     }
 

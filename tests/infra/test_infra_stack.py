@@ -125,12 +125,12 @@ def test_the_poller_handler_module_is_in_the_shipped_code(synth: Synthesized) ->
 
 
 def test_the_poller_environment_wires_every_setting_the_handler_reads(synth: Synthesized) -> None:
-    stack = synth.stack
+    notifier = synth.stack.notifier
     assert function(synth)["Environment"]["Variables"] == {
-        "TABLE_NAME": ref(synth.logical_id(stack.table)),
-        "TOPIC_ARN": ref(synth.logical_id(stack.topic)),
+        "TABLE_NAME": ref(synth.logical_id(notifier.state.table)),
+        "TOPIC_ARN": ref(synth.logical_id(notifier.announcements.topic)),
         # GetAtt Name, not Ref: see infra/stack.py (moto resolves a Ref to a bus wrongly).
-        "EVENT_BUS_NAME": {"Fn::GetAtt": [synth.logical_id(stack.bus), "Name"]},
+        "EVENT_BUS_NAME": {"Fn::GetAtt": [synth.logical_id(notifier.announcements.bus), "Name"]},
         "REGIONS": {"Ref": "AWS::Region"},
         "EVENT_SOURCE": "ami-store-notifier",
         "ANNOUNCE_STATES": "Completed,Failed",
@@ -197,8 +197,8 @@ def test_a_failed_poll_is_left_to_the_next_tick_and_a_throttled_one_waits_one_pe
 
 
 def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synthesized) -> None:
-    stack = synth.stack
-    role_id = synth.logical_id(stack.role)
+    notifier = synth.stack.notifier
+    role_id = synth.logical_id(notifier.poller.role)
     policies = synth.resources("AWS::IAM::Policy")
     assert len(policies) == 1, "the poller role is the only principal with an identity policy"
     policy = next(iter(policies.values()))["Properties"]
@@ -220,31 +220,31 @@ def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synt
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
             ],
-            "Resource": arn_of(synth.logical_id(stack.table)),
+            "Resource": arn_of(synth.logical_id(notifier.state.table)),
         },
         {
             "Sid": "PublishNotifications",
             "Effect": "Allow",
             "Action": "sns:Publish",
-            "Resource": ref(synth.logical_id(stack.topic)),
+            "Resource": ref(synth.logical_id(notifier.announcements.topic)),
         },
         {
             "Sid": "EncryptNotifications",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": arn_of(synth.logical_id(stack.topic_key)),
+            "Resource": arn_of(synth.logical_id(notifier.announcements.key)),
         },
         {
             "Sid": "PutAnnouncementEvents",
             "Effect": "Allow",
             "Action": "events:PutEvents",
-            "Resource": arn_of(synth.logical_id(stack.bus)),
+            "Resource": arn_of(synth.logical_id(notifier.announcements.bus)),
         },
         {
             "Sid": "WriteOwnLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": arn_of(synth.logical_id(stack.log_group)),
+            "Resource": arn_of(synth.logical_id(notifier.poller.log_group)),
         },
         {
             "Effect": "Allow",
@@ -261,7 +261,7 @@ def test_the_poller_role_has_no_managed_policies_and_only_lambda_may_assume_it(s
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
-    assert function(synth)["Role"] == arn_of(synth.logical_id(synth.stack.role))
+    assert function(synth)["Role"] == arn_of(synth.logical_id(synth.stack.notifier.poller.role))
 
 
 # --- the schedule ---------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_the_poller_role_has_no_managed_policies_and_only_lambda_may_assume_it(s
 def test_the_schedule_runs_the_poller_every_minute_with_retries_and_a_dead_letter_queue(
     synth: Synthesized,
 ) -> None:
-    stack = synth.stack
+    notifier = synth.stack.notifier
     rule = synth.only("AWS::Events::Rule")[1]["Properties"]
     assert rule["ScheduleExpression"] == "rate(1 minute)"
     assert rule["State"] == "ENABLED"
@@ -278,9 +278,9 @@ def test_the_schedule_runs_the_poller_every_minute_with_retries_and_a_dead_lette
     assert rule["Targets"] == [
         {
             "Id": "Target0",
-            "Arn": arn_of(synth.logical_id(stack.function)),
+            "Arn": arn_of(synth.logical_id(notifier.poller.function)),
             "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 60},
-            "DeadLetterConfig": {"Arn": arn_of(synth.logical_id(stack.dead_letter_queue))},
+            "DeadLetterConfig": {"Arn": arn_of(synth.logical_id(notifier.poller.dead_letter_queue))},
         }
     ]
     synth.template.has_resource_properties(
@@ -288,8 +288,8 @@ def test_the_schedule_runs_the_poller_every_minute_with_retries_and_a_dead_lette
         {
             "Action": "lambda:InvokeFunction",
             "Principal": "events.amazonaws.com",
-            "FunctionName": arn_of(synth.logical_id(stack.function)),
-            "SourceArn": arn_of(synth.logical_id(stack.schedule)),
+            "FunctionName": arn_of(synth.logical_id(notifier.poller.function)),
+            "SourceArn": arn_of(synth.logical_id(notifier.poller.schedule)),
         },
     )
 
@@ -319,7 +319,9 @@ def test_only_the_schedule_rule_may_send_to_the_dead_letter_queue(synth: Synthes
     assert allows == [
         {
             "Action": "sqs:SendMessage",
-            "Condition": {"ArnEquals": {"aws:SourceArn": arn_of(synth.logical_id(synth.stack.schedule))}},
+            "Condition": {
+                "ArnEquals": {"aws:SourceArn": arn_of(synth.logical_id(synth.stack.notifier.poller.schedule))}
+            },
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Resource": arn_of(queue_id),
@@ -331,16 +333,16 @@ def test_only_the_schedule_rule_may_send_to_the_dead_letter_queue(synth: Synthes
 
 
 def test_the_notification_topic_is_encrypted_with_its_own_rotating_key(synth: Synthesized) -> None:
-    stack = synth.stack
-    topic = synth.resources("AWS::SNS::Topic")[synth.logical_id(stack.topic)]["Properties"]
-    assert topic["KmsMasterKeyId"] == arn_of(synth.logical_id(stack.topic_key))
-    key = synth.resources("AWS::KMS::Key")[synth.logical_id(stack.topic_key)]
+    notifier = synth.stack.notifier
+    topic = synth.resources("AWS::SNS::Topic")[synth.logical_id(notifier.announcements.topic)]["Properties"]
+    assert topic["KmsMasterKeyId"] == arn_of(synth.logical_id(notifier.announcements.key))
+    key = synth.resources("AWS::KMS::Key")[synth.logical_id(notifier.announcements.key)]
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
 
 
 def test_the_notification_topic_refuses_publishing_without_tls(synth: Synthesized) -> None:
-    topic_id = synth.logical_id(synth.stack.topic)
+    topic_id = synth.logical_id(synth.stack.notifier.announcements.topic)
     synth.template.has_resource_properties(
         "AWS::SNS::TopicPolicy",
         {
@@ -369,14 +371,14 @@ def test_nobody_is_subscribed_by_email_unless_an_address_is_given(synth: Synthes
 def test_a_new_custom_event_bus_named_after_the_stack_is_created_by_default(synth: Synthesized) -> None:
     bus_id, bus = synth.only("AWS::Events::EventBus")
     assert bus["Properties"] == {"Name": "AmiStoreNotifier-events"}
-    assert bus_id == synth.logical_id(synth.stack.bus)
+    assert bus_id == synth.logical_id(synth.stack.notifier.announcements.bus)
 
 
 # --- operations -----------------------------------------------------------------------------------------
 
 
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Synthesized) -> None:
-    alarm_topic = ref(synth.logical_id(synth.stack.monitoring.alarm_topic))
+    alarm_topic = ref(synth.logical_id(synth.stack.notifier.monitoring.alarm_topic))
     alarms = synth.resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 7
     for resource in alarms.values():
@@ -387,10 +389,10 @@ def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Sy
 def test_the_alarm_topic_is_encrypted_refuses_plain_http_and_cloudwatch_may_use_its_key(
     synth: Synthesized,
 ) -> None:
-    monitoring = synth.stack.monitoring
+    monitoring = synth.stack.notifier.monitoring
     topic_id = synth.logical_id(monitoring.alarm_topic)
     key_id = synth.logical_id(monitoring.alarm_key)
-    assert topic_id != synth.logical_id(synth.stack.topic)
+    assert topic_id != synth.logical_id(synth.stack.notifier.announcements.topic)
     topic = synth.resources("AWS::SNS::Topic")[topic_id]["Properties"]
     assert topic["KmsMasterKeyId"] == arn_of(key_id)
     key = synth.resources("AWS::KMS::Key")[key_id]["Properties"]
@@ -420,7 +422,7 @@ def test_the_errors_alarm_fires_on_any_failed_poll(synth: Synthesized) -> None:
     assert props["Namespace"] == "AWS/Lambda"
     assert props["MetricName"] == "Errors"
     assert props["Dimensions"] == [
-        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.function))}
+        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.notifier.poller.function))}
     ]
     assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
@@ -431,7 +433,7 @@ def test_the_throttles_alarm_fires_on_any_throttled_poll(synth: Synthesized) -> 
     props = alarm(synth, "PollerThrottles")
     assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Throttles")
     assert props["Dimensions"] == [
-        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.function))}
+        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.notifier.poller.function))}
     ]
     assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
@@ -447,7 +449,7 @@ def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthe
 def test_the_dead_letter_alarm_fires_on_messages_arriving_not_on_the_backlog(synth: Synthesized) -> None:
     props = alarm(synth, "ScheduleDeadLetters")
     assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "NumberOfMessagesSent")
-    queue_id = synth.logical_id(synth.stack.dead_letter_queue)
+    queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
     assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
     assert (props["Statistic"], props["Period"]) == ("Sum", 300)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
@@ -533,13 +535,13 @@ def test_the_dashboard_shows_tasks_announcements_duration_and_api_calls(synth: S
 
 
 def test_the_stack_outputs_the_topic_bus_table_and_function(synth: Synthesized) -> None:
-    stack = synth.stack
+    notifier = synth.stack.notifier
     outputs = {name: output["Value"] for name, output in synth.template_json["Outputs"].items()}
-    assert outputs["TopicArn"] == ref(synth.logical_id(stack.topic))
-    assert outputs["EventBusName"] == {"Fn::GetAtt": [synth.logical_id(stack.bus), "Name"]}
-    assert outputs["EventBusArn"] == arn_of(synth.logical_id(stack.bus))
-    assert outputs["TableName"] == ref(synth.logical_id(stack.table))
-    assert outputs["FunctionName"] == ref(synth.logical_id(stack.function))
+    assert outputs["TopicArn"] == ref(synth.logical_id(notifier.announcements.topic))
+    assert outputs["EventBusName"] == {"Fn::GetAtt": [synth.logical_id(notifier.announcements.bus), "Name"]}
+    assert outputs["EventBusArn"] == arn_of(synth.logical_id(notifier.announcements.bus))
+    assert outputs["TableName"] == ref(synth.logical_id(notifier.state.table))
+    assert outputs["FunctionName"] == ref(synth.logical_id(notifier.poller.function))
 
 
 def test_the_stack_name_defaults_to_ami_store_notifier(synth: Synthesized) -> None:
@@ -549,10 +551,12 @@ def test_the_stack_name_defaults_to_ami_store_notifier(synth: Synthesized) -> No
 # --- cdk-nag --------------------------------------------------------------------------------------------
 
 ACKNOWLEDGED = {
-    "AwsSolutions-IAM5[Resource::*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
-    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "AmiStoreNotifier/PollerRole/DefaultPolicy/Resource",
-    "AwsSolutions-L1": "AmiStoreNotifier/Poller/Resource",
-    "AwsSolutions-SQS3": "AmiStoreNotifier/ScheduleDeadLetterQueue/Resource",
+    "AwsSolutions-IAM5[Resource::*]": "AmiStoreNotifier/Default/Default/PollerRole/DefaultPolicy/Resource",
+    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
+        "AmiStoreNotifier/Default/Default/PollerRole/DefaultPolicy/Resource"
+    ),
+    "AwsSolutions-L1": "AmiStoreNotifier/Default/Default/Poller/Resource",
+    "AwsSolutions-SQS3": "AmiStoreNotifier/Default/Default/ScheduleDeadLetterQueue/Resource",
 }
 
 

@@ -1,0 +1,62 @@
+"""Where announcements go: the encrypted notification topic and the event bus."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.settings import Settings
+
+
+class Announcements(Construct):
+    """``bus_name`` is what the handler is given, ``bus_arn`` what the role and the outputs name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        name_prefix: str,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "NotificationKey",
+            description="Encrypts the AMI store notification topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        self.topic = sns.Topic(
+            self,
+            "NotificationTopic",
+            display_name="AMI store task notifications",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        if settings.notification_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(settings.notification_email))
+        self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, name_prefix)
+
+    def _event_bus(self, settings: Settings, name_prefix: str) -> tuple[events.IEventBus, str, str]:
+        imported = settings.imported_bus
+        if imported is not None:
+            assert settings.event_bus_arn is not None
+            arn = settings.event_bus_arn
+            return events.EventBus.from_event_bus_arn(self, "EventBus", arn), imported.name, arn
+        # Bus names are unique per account and Region: named after the stack, so that two stacks (two
+        # stackName values) in one account and Region never collide.
+        new_bus = events.EventBus(
+            self, "EventBus", event_bus_name=settings.event_bus_name or f"{name_prefix}-events"
+        )
+        # Fn::GetAtt Name, not Ref: moto's CloudFormation resolves a Ref to a bus to an object, which
+        # would break the function's environment in the deploy test. Both are the name on AWS.
+        name = cast(events.CfnEventBus, new_bus.node.default_child).attr_name
+        return new_bus, name, new_bus.event_bus_arn

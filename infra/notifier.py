@@ -1,0 +1,65 @@
+"""The whole notifier as one construct, for this app's stack or for a stack of your own."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from constructs import Construct
+
+from infra.announcements import Announcements
+from infra.monitoring import Monitoring
+from infra.poller import METRICS_NAMESPACE, SERVICE_NAME, Poller
+from infra.settings import Settings
+from infra.state_table import StateTable
+
+# The id under which the resources keep the logical ids of the one-stack layout: CDK leaves a construct
+# named "Default" out of the logical ids of what it contains.
+TRANSPARENT_ID = "Default"
+
+
+class AmiStoreNotifier(Construct):
+    """The state table, the announcements (topic, bus), the poller and its monitoring.
+
+    Fixed names (the bus, the alarms, the dashboard) start with ``name_prefix``: the stack's name, and
+    the construct's id too when it is not this app's own, so that two notifiers never collide.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(scope, construct_id)
+        stack_name = Stack.of(self).stack_name
+        self.name_prefix = stack_name if construct_id == TRANSPARENT_ID else f"{stack_name}-{construct_id}"
+        self.settings = settings
+        # The configured Regions, or the stack's own (a token until deployment).
+        self.polled_regions: tuple[str, ...] = settings.regions or (Aws.REGION,)
+        # Whether cdk destroy keeps what holds data or keys: kept unless the deployment is disposable.
+        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
+
+        self.state = StateTable(self, "StateTable", removal_policy=removal_policy)
+        self.announcements = Announcements(
+            self,
+            "Announcements",
+            settings=settings,
+            name_prefix=self.name_prefix,
+            removal_policy=removal_policy,
+        )
+        # Transparent, so the poller's resources keep their logical ids from the one-stack layout.
+        self.poller = Poller(
+            self,
+            TRANSPARENT_ID,
+            settings=settings,
+            table=self.state.table,
+            announcements=self.announcements,
+            polled_regions=self.polled_regions,
+            removal_policy=removal_policy,
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            settings=settings,
+            name_prefix=self.name_prefix,
+            function=self.poller.function,
+            dead_letter_queue=self.poller.dead_letter_queue,
+            polled_regions=self.polled_regions,
+            namespace=METRICS_NAMESPACE,
+            service=SERVICE_NAME,
+            removal_policy=removal_policy,
+        )

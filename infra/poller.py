@@ -1,0 +1,288 @@
+"""The poller: its role, function, log group, schedule and the schedule's dead-letter queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ami_store_notifier.settings_spec import HANDLER_SETTINGS, to_environment
+from infra.announcements import Announcements
+from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
+from infra.settings import Settings
+
+SERVICE_NAME = "ami-store-notifier"
+METRICS_NAMESPACE = "AmiStoreNotifier"
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class Poller(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        table: dynamodb.ITable,
+        announcements: Announcements,
+        polled_regions: Sequence[str],
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        self.log_group = logs.LogGroup(
+            self,
+            "PollerLogs",
+            retention=_RETENTION[settings.log_retention_days],
+            removal_policy=removal_policy,
+        )
+        self.dead_letter_queue = self._dead_letter_queue()
+        self.role = self._role(table, announcements, polled_regions)
+        self.function = self._function(self._environment(table, announcements, polled_regions))
+        self.schedule = self._schedule()
+
+    def _role(
+        self, table: dynamodb.ITable, announcements: Announcements, polled_regions: Sequence[str]
+    ) -> iam.Role:
+        """Exactly the calls the poller makes, each on the one resource it touches."""
+        role = iam.Role(
+            self,
+            "PollerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="AMI store notifier poller",
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="ListStoreImageTasks",
+                actions=["ec2:DescribeStoreImageTasks"],
+                resources=["*"],  # the action has no resource-level permissions
+                # Only the Regions this deployment polls (aws:RequestedRegion, IAM global condition keys).
+                conditions={"StringEquals": {"aws:RequestedRegion": list(polled_regions)}},
+            ),
+            iam.PolicyStatement(
+                sid="TaskStateItems",
+                # TransactWriteItems is authorized per contained action: the poller's transactions
+                # hold PutItem and UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem.
+                actions=[
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+                resources=[table.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="PublishNotifications",
+                actions=["sns:Publish"],  # also authorizes PublishBatch
+                resources=[announcements.topic.topic_arn],
+            ),
+            iam.PolicyStatement(
+                sid="EncryptNotifications",
+                # What publishing to a topic with server-side encryption needs from its key.
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=[announcements.key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="PutAnnouncementEvents",
+                actions=["events:PutEvents"],
+                resources=[announcements.bus_arn],
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                # The log group exists (it is created here), so no logs:CreateLogGroup.
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            ),
+        ]
+        for statement in statements:
+            role.add_to_policy(statement)
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "ec2:DescribeStoreImageTasks has no resource-level permissions, and X-Ray's "
+                    "PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no resource: "
+                    "both can only be granted on '*'. Every other statement names its one resource."
+                ),
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                reason=(
+                    "kms:GenerateDataKey* is what SNS documents for publishers to a topic with server-side "
+                    "encryption; it is granted on the notification topic's key only."
+                ),
+            ),
+        )
+        return role
+
+    def _powertools_layer_arn(self) -> str:
+        """AWS's own record of its layer for the pinned Powertools version, read where the stack deploys.
+
+        An SSM-typed CloudFormation parameter (Powertools docs, "Lambda Layer": the public parameters
+        under /aws/service/powertools/) resolves in the deployment's own Region and partition, so the ARN
+        is right everywhere, and it follows the version pinned in infra/asset.py, which is the version
+        the tests run. powertoolsLayerArn overrides it.
+        """
+        if self._settings.powertools_layer_arn is not None:
+            return self._settings.powertools_layer_arn
+        return ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
+
+    def _function(self, environment: Mapping[str, str]) -> lambda_.Function:
+        s = self._settings
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", self._powertools_layer_arn()
+        )
+        function = lambda_.Function(
+            self,
+            "Poller",
+            description="Polls EC2 DescribeStoreImageTasks and announces finished AMI store tasks",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            # The folder as it is: no bundling (no Docker here) and no third-party packages to install,
+            # since boto3 comes with the runtime and Powertools with the layer.
+            code=lambda_.Code.from_asset(str(FUNCTION_CODE_DIR), exclude=CODE_EXCLUDES),
+            layers=[layer],
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            # None by default: Lambda refuses a reservation that leaves the account less than its minimum
+            # unreserved concurrency (Lambda quotas; accounts whose quota is 10 cannot reserve any), and
+            # overlapping runs are safe without it: only one run can move the cursor, so the other
+            # announces nothing twice. reservedConcurrency sets it for accounts that have room.
+            reserved_concurrent_executions=s.reserved_concurrency,
+            # 120 s: a poll makes a handful of paged Describe calls per region plus a few table and
+            # delivery calls, normally done in seconds; the headroom covers throttling back-off and a
+            # full 31-day listing of thousands of tasks. The claim lease is this plus 60 s.
+            timeout=Duration.seconds(s.function_timeout_seconds),
+            # 256 MB: the work is I/O bound (API calls), so more memory buys little; Lambda allots CPU
+            # in proportion to memory, and 256 MB gives the cold start (boto3, Powertools with the X-Ray
+            # SDK) more CPU than the 128 MB minimum, at a small cost for one short run a minute.
+            memory_size=s.function_memory_mb,
+            environment=dict(environment),
+        )
+        # A failed poll is not retried by Lambda: a tick carries no data, so the next scheduled tick does
+        # the same work with fresh state, while a retry (Lambda waits 1 minute, then 2) would overlap
+        # it and spend EC2's shared rate budget twice. An event throttled by Lambda waits in the
+        # async queue for at most one schedule period, when the next tick supersedes it. Failed polls
+        # are counted by the Errors alarm; no dead-letter queue, since a tick has nothing to replay.
+        function.configure_async_invoke(retry_attempts=0, max_event_age=self.schedule_period_capped(360))
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=(
+                    "The runtime is pinned to Python 3.13 on purpose: the Powertools managed layer it "
+                    "loads is the python313-arm64 build, which must match the runtime. Moving to 3.14 "
+                    "means switching the runtime and the layer together, as a deliberate upgrade."
+                ),
+            )
+        )
+        return function
+
+    def _environment(
+        self, table: dynamodb.ITable, announcements: Announcements, polled_regions: Sequence[str]
+    ) -> dict[str, str]:
+        """Every handler setting of settings_spec.py, written as the handler reads it back."""
+        s = self._settings
+        from_resources = {
+            "TABLE_NAME": table.table_name,
+            "TOPIC_ARN": announcements.topic.topic_arn,
+            "EVENT_BUS_NAME": announcements.bus_name,
+            "CLAIM_LEASE_SECONDS": str(s.claim_lease_seconds),
+            "REGIONS": ",".join(polled_regions),
+        }
+        from_settings = {
+            setting.variable: to_environment(getattr(s, setting.field))
+            for setting in HANDLER_SETTINGS
+            if setting.variable is not None and setting.variable not in from_resources
+        }
+        return {
+            **from_resources,
+            **from_settings,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+
+    def schedule_period_capped(self, most_minutes: int) -> Duration:
+        """One schedule period, within the at least 60 s and at most `most_minutes` an event age allows."""
+        return Duration.minutes(max(1, min(self._settings.schedule_minutes, most_minutes)))
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        """Ticks that EventBridge could not hand to Lambda after its retries."""
+        queue = sqs.Queue(
+            self,
+            "ScheduleDeadLetterQueue",
+            # SSE-SQS: EventBridge can send to it without a key policy of ours (SSE-KMS with the AWS
+            # managed aws/sqs key would refuse EventBridge; EventBridge user guide, dead-letter queues).
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SQS3",
+                reason=(
+                    "This queue is itself a dead-letter queue: the schedule rule's target names it in its "
+                    "DeadLetterConfig, a use cdk-nag recognizes only for Lambda and SQS redrive policies."
+                ),
+            )
+        )
+        return queue
+
+    def _schedule(self) -> events.Rule:
+        # An EventBridge rule rather than EventBridge Scheduler: it has target retries and a dead-letter
+        # queue too, and moto's CloudFormation creates it (it skips AWS::Scheduler::Schedule), so the
+        # deploy test covers the real wiring.
+        period = Duration.minutes(self._settings.schedule_minutes)
+        rule = events.Rule(
+            self,
+            "Schedule",
+            description="Runs the AMI store notifier poller",
+            schedule=events.Schedule.rate(period),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                # EventBridge retries only what failed to be handed over (throttled or unavailable
+                # Lambda API), with back-off, for as long as the tick is younger than one period: by
+                # then the next tick does the same work. What is left goes to the dead-letter queue.
+                retry_attempts=3,
+                max_event_age=self.schedule_period_capped(1440),
+                dead_letter_queue=self.dead_letter_queue,
+            )
+        )
+        return rule
