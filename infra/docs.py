@@ -1,4 +1,4 @@
-"""The README's settings tables, written from the declarations in settings_spec.py.
+"""The README's settings and metrics tables, written from settings_spec.py and report.py.
 
 `make docs` (python -m infra.docs) rewrites the tables between their markers in README.md; a test fails
 when the README differs from what this would write.
@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from ami_store_notifier.report import ALL_METRICS
 from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, Setting
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -36,6 +37,15 @@ def handler_settings_table() -> str:
     return "\n".join(rows)
 
 
+def metrics_table() -> str:
+    rows = ["| Metric | Unit | Dimensions | Meaning |", "| --- | --- | --- | --- |"]
+    rows += [
+        f"| `{m.name}` | {m.unit.value} | {', '.join(f'`{d}`' for d in m.dimensions)} | {m.meaning} |"
+        for m in ALL_METRICS
+    ]
+    return "\n".join(rows)
+
+
 def _variable(setting: Setting) -> str:
     return f"`{setting.variable}`" if setting.variable else "—"
 
@@ -45,7 +55,11 @@ def _handler_default(setting: Setting) -> str:
     return "the function's region" if setting.variable == "REGIONS" else setting.documented_default()
 
 
-TABLES = {"deployment-settings": deployment_settings_table, "handler-settings": handler_settings_table}
+TABLES = {
+    "deployment-settings": deployment_settings_table,
+    "handler-settings": handler_settings_table,
+    "metrics": metrics_table,
+}
 
 
 def with_tables(readme: str) -> str:
@@ -63,7 +77,7 @@ def _escaped(replacement: str) -> str:
 
 def main() -> None:
     README.write_text(with_tables(README.read_text()))
-    sys.stdout.write("README.md: settings tables written from settings_spec.py\n")
+    sys.stdout.write("README.md: settings and metrics tables written from settings_spec.py and report.py\n")
 
 
 if __name__ == "__main__":

@@ -15,16 +15,13 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ami_store_notifier.report import ANNOUNCED, API_CALLS, METRICS, REGION_FAILURES, Metric
 from infra.settings import Settings
 
 ALARM_PERIOD = Duration.minutes(5)
 # The duration alarm fires when a run gets this close to the timeout.
 DURATION_ALARM_FRACTION = 0.8
 HEARTBEAT_PERIODS = 3
-API_CALL_METRICS = ("ApiCallsEC2", "ApiCallsDynamoDB", "ApiCallsSNS", "ApiCallsEventBridge")
-SUCCESSFUL_POLLS_METRIC = "SuccessfulPolls"
-# The handler's per-region failure count (functions/ami_store_notifier/handler.py).
-REGION_FAILURES_METRIC = "RegionFailures"
 
 
 class Monitoring(Construct):
@@ -204,7 +201,7 @@ class Monitoring(Construct):
                 ),
                 what_to_do="check that the schedule rule is enabled, then the other alarms and the logs.",
                 metric=self.metric(
-                    SUCCESSFUL_POLLS_METRIC, "Sum", Duration.minutes(settings.schedule_minutes)
+                    METRICS["successful_polls"], "Sum", Duration.minutes(settings.schedule_minutes)
                 ),
                 threshold=1,
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -240,7 +237,7 @@ class Monitoring(Construct):
                     "next run."
                 ),
                 what_to_do="read the 'Publish refused' warnings in the log group for the reason.",
-                metric=self.metric("PublishFailures", "Sum", ALARM_PERIOD),
+                metric=self.metric(METRICS["publish_failures"], "Sum", ALARM_PERIOD),
                 threshold=0,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             ),
@@ -258,7 +255,7 @@ class Monitoring(Construct):
             "(UnauthorizedOperation: an SCP or the role; OptInRequired: the region is not enabled).",
             metric=cloudwatch.Metric(
                 namespace=self._namespace,
-                metric_name=REGION_FAILURES_METRIC,
+                metric_name=REGION_FAILURES.name,
                 dimensions_map={"service": self._service, "region": region},
                 statistic="Sum",
                 period=ALARM_PERIOD,
@@ -267,11 +264,11 @@ class Monitoring(Construct):
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
-    def metric(self, name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
-        """One of the poller's own EMF metrics."""
+    def metric(self, metric: Metric, statistic: str, period: Duration) -> cloudwatch.Metric:
+        """One of the poller's own EMF metrics, as report.py declares it."""
         return cloudwatch.Metric(
             namespace=self._namespace,
-            metric_name=name,
+            metric_name=metric.name,
             dimensions_map={"service": self._service},
             statistic=statistic,
             period=period,
@@ -286,24 +283,24 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Store tasks in progress",
-                left=[self.metric("TasksInProgress", "Maximum", period)],
+                left=[self.metric(METRICS["tasks_in_progress"], "Maximum", period)],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Announced",
                 left=[
-                    self.metric("AnnouncedCompleted", "Sum", period),
-                    self.metric("AnnouncedFailed", "Sum", period),
-                    self.metric("AnnouncedInProgress", "Sum", period),
+                    self.metric(ANNOUNCED["Completed"], "Sum", period),
+                    self.metric(ANNOUNCED["Failed"], "Sum", period),
+                    self.metric(ANNOUNCED["InProgress"], "Sum", period),
                 ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Poll duration (ms)",
                 left=[
-                    self.metric("PollDuration", "p50", period),
-                    self.metric("PollDuration", "p99", period),
-                    self.metric("PollDuration", "Maximum", period),
+                    self.metric(METRICS["duration_ms"], "p50", period),
+                    self.metric(METRICS["duration_ms"], "p99", period),
+                    self.metric(METRICS["duration_ms"], "Maximum", period),
                 ],
                 width=8,
             ),
@@ -311,14 +308,14 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="API calls",
-                left=[self.metric(name, "Sum", period) for name in API_CALL_METRICS],
+                left=[self.metric(metric, "Sum", period) for metric in API_CALLS.values()],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Polls and failures",
                 left=[
-                    self.metric(SUCCESSFUL_POLLS_METRIC, "Sum", period),
-                    self.metric("PublishFailures", "Sum", period),
+                    self.metric(METRICS["successful_polls"], "Sum", period),
+                    self.metric(METRICS["publish_failures"], "Sum", period),
                     function.metric_errors(period=period, statistic="Sum"),
                     function.metric_throttles(period=period, statistic="Sum"),
                 ],
@@ -327,10 +324,10 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Listing",
                 left=[
-                    self.metric("TasksSeen", "Sum", period),
-                    self.metric("TasksVanished", "Sum", period),
-                    self.metric("TasksSuperseded", "Sum", period),
-                    self.metric("UnparseableTasks", "Sum", period),
+                    self.metric(METRICS["tasks_seen"], "Sum", period),
+                    self.metric(METRICS["vanished"], "Sum", period),
+                    self.metric(METRICS["superseded"], "Sum", period),
+                    self.metric(METRICS["unparseable_tasks"], "Sum", period),
                 ],
                 width=8,
             ),

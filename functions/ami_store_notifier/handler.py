@@ -21,14 +21,13 @@ from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
 from ami_store_notifier.config import Settings, load_settings
 from ami_store_notifier.domain.session import Policy
-from ami_store_notifier.poller import Poller, RunReport
+from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
+from ami_store_notifier.report import API_CALLS, REGION_FAILURES, RunReport
 
 # The environment names them in a deployment; the defaults keep local runs and tests consistent.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ami-store-notifier")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AmiStoreNotifier")
-# Counted per region (dimensions service and region), so each region's alarm watches its own failures.
-REGION_FAILURES_METRIC = "RegionFailures"
 _MAX_REPORTED_MESSAGE_CHARS = 500
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
@@ -128,7 +127,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             # so a region stopped midway has committed whole steps or nothing.
             failures.append(region_failed(poller.region, error))
     for service, count in wired.api_calls.by_service().items():
-        metrics.add_metric(name=f"ApiCalls{service}", unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=API_CALLS[service].name, unit=MetricUnit.Count, value=count)
     return {"regions": reports, "failedRegions": failures}
 
 
@@ -136,7 +135,7 @@ def poll_region(poller: Poller) -> dict[str, Any]:
     with tracer.provider.in_subsegment(f"poll {poller.region}"):
         report = poller.run()
     record_metrics(report)
-    reported = summary(report)
+    reported = report.summary()
     logger.info("Poll finished", extra={"report": reported})
     return reported
 
@@ -149,7 +148,7 @@ def region_failed(region: str, error: Exception) -> dict[str, str]:
     }
     logger.exception("Region failed; the other regions were polled", extra={"failure": failure})
     with single_metric(
-        name=REGION_FAILURES_METRIC,
+        name=REGION_FAILURES.name,
         unit=MetricUnit.Count,
         value=1,
         namespace=NAMESPACE,
@@ -160,44 +159,5 @@ def region_failed(region: str, error: Exception) -> dict[str, str]:
 
 
 def record_metrics(report: RunReport) -> None:
-    counts = {
-        "TasksSeen": report.tasks_seen,
-        "TasksInProgress": report.tasks_in_progress,
-        "PublishFailures": report.publish_failures,
-        "Redelivered": report.redelivered,
-        "TasksVanished": report.vanished,
-        "TasksSuperseded": report.superseded,
-        "UnparseableTasks": report.unparseable_tasks,
-        "MalformedTasks": report.malformed_tasks,
-        "FailureReasonsShortened": report.shortened_failure_reasons,
-        "UnknownTaskStates": report.unknown_states,
-        "SuccessfulPolls": 0 if report.stopped_because == "aws-unavailable" else 1,
-        "RunsCutShort": 1 if report.stopped_because else 0,
-    }
-    for state in ("Completed", "Failed", "InProgress"):
-        counts[f"Announced{state}"] = report.announced[state]
-    for name, value in counts.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    metrics.add_metric(name="PollDuration", unit=MetricUnit.Milliseconds, value=report.duration_ms)
-
-
-def summary(report: RunReport) -> dict[str, Any]:
-    return {
-        "region": report.region,
-        "mode": report.mode,
-        "tasksSeen": report.tasks_seen,
-        "listingComplete": report.listing_complete,
-        "stoppedBecause": report.stopped_because,
-        "claimsCommitted": report.claims_committed,
-        "announced": dict(report.announced),
-        "redelivered": report.redelivered,
-        "publishFailures": report.publish_failures,
-        "tasksInProgress": report.tasks_in_progress,
-        "vanished": report.vanished,
-        "superseded": report.superseded,
-        "unparseableTasks": report.unparseable_tasks,
-        "malformedTasks": report.malformed_tasks,
-        "failureReasonsShortened": report.shortened_failure_reasons,
-        "unknownStates": report.unknown_states,
-        "durationMs": round(report.duration_ms, 1),
-    }
+    for metric, value in report.metric_values():
+        metrics.add_metric(name=metric.name, unit=MetricUnit(metric.unit.value), value=value)

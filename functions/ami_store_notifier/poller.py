@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from ami_store_notifier.domain.announcements import Announcement
@@ -33,36 +32,12 @@ from ami_store_notifier.ports import (
     TaskSource,
     TransientAwsError,
 )
+from ami_store_notifier.report import AWS_UNAVAILABLE, RunReport
 
 logger = logging.getLogger(__name__)
 
 MAX_PENDING_BEFORE_READING = 2 * 1000
 MAX_COMMIT_ATTEMPTS = 4
-
-
-@dataclass
-class RunReport:
-    region: str
-    mode: str = ""
-    tasks_seen: int = 0
-    listing_complete: bool = False
-    stopped_because: str | None = None
-    unparseable_tasks: int = 0
-    malformed_tasks: int = 0
-    shortened_failure_reasons: int = 0
-    unknown_states: int = 0
-    vanished: int = 0
-    superseded: int = 0
-    claims_committed: int = 0
-    announced: Counter[str] = field(default_factory=Counter)
-    redelivered: int = 0
-    publish_failures: int = 0
-    tasks_in_progress: int = 0
-    duration_ms: float = 0.0
-
-    def stop(self, reason: str) -> None:
-        if self.stopped_because is None:
-            self.stopped_because = reason
 
 
 class Poller:
@@ -103,7 +78,7 @@ class Poller:
         try:
             self._run(report)
         except TransientAwsError as error:
-            report.stop("aws-unavailable")
+            report.stop(AWS_UNAVAILABLE)
             logger.warning("AWS stayed unavailable; the next run catches up", extra={"error": str(error)})
         report.duration_ms = (time.perf_counter() - started) * 1000
         return report
@@ -129,7 +104,7 @@ class Poller:
         report.listing_complete = summary.listing_complete
         report.unknown_states = len(summary.unknown_states)
         report.malformed_tasks += len(summary.future_dated)
-        report.shortened_failure_reasons = len(summary.shortened_reasons)
+        report.failure_reasons_shortened = len(summary.shortened_reasons)
         report.vanished = len(summary.vanished)
         report.superseded = len(summary.superseded)
         report.tasks_in_progress = session.in_progress_count()
@@ -169,7 +144,7 @@ class Poller:
                 self._recheck_tracked(session, report)
             self._check_suspects(session)
         except TransientAwsError as error:
-            report.stop("aws-unavailable")
+            report.stop(AWS_UNAVAILABLE)
             logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
 
     def _read_listing(self, session: PollSession, report: RunReport) -> None:
@@ -224,7 +199,7 @@ class Poller:
                 try:
                     result = self._store.commit(session.cursor_version, step)
                 except TransientAwsError as error:
-                    report.stop("aws-unavailable")
+                    report.stop(AWS_UNAVAILABLE)
                     logger.warning("Claiming stopped: AWS stayed unavailable", extra={"error": str(error)})
                     return done
                 if result.outcome is CommitOutcome.CONFLICT:
@@ -273,7 +248,7 @@ class Poller:
             try:
                 stored = self._store.load_announcements(taken_over)
             except TransientAwsError:
-                report.stop("aws-unavailable")
+                report.stop(AWS_UNAVAILABLE)
                 stored_readable = False
         by_channel: dict[str, list[tuple[PendingDelivery, Announcement]]] = defaultdict(list)
         for lease, claimed in deliveries:
@@ -295,7 +270,7 @@ class Poller:
                 continue
             result = publisher.publish([announcement for _, announcement in ready])
             if result.throttled_or_unavailable:
-                report.stop("aws-unavailable")
+                report.stop(AWS_UNAVAILABLE)
             for lease, announcement in ready:
                 (delivered if announcement.event_id in result.delivered else failed).append(lease)
             for event_id, reason in result.failures.items():
@@ -310,7 +285,7 @@ class Poller:
         try:
             self._store.settle(delivered, failed)
         except TransientAwsError as error:
-            report.stop("aws-unavailable")
+            report.stop(AWS_UNAVAILABLE)
             logger.warning(
                 "Settling failed; leases expire and deliveries repeat", extra={"error": str(error)}
             )

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match
 
 # The handler's own parser: the environment the stack sets must be one it accepts.
 from ami_store_notifier.config import load_settings as load_handler_settings
+from ami_store_notifier.report import ALL_METRICS
 from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
 from tests.infra.support import REPO_ROOT, Synthesized
 
@@ -594,3 +595,17 @@ def test_the_readme_runbook_has_an_entry_for_every_alarm(synth: Synthesized) -> 
         )
         alarms.add(text.removeprefix("AmiStoreNotifier-"))
     assert alarms == entries
+
+
+def test_every_alarm_on_the_pollers_namespace_watches_a_metric_the_handler_emits(synth: Synthesized) -> None:
+    emitted = {metric.name: metric.dimensions for metric in ALL_METRICS}
+    watched = [
+        resource["Properties"]
+        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        if resource["Properties"]["Namespace"] == "AmiStoreNotifier"
+    ]
+    assert len(watched) == 3  # publish failures, the heartbeat, the region's failures
+    for alarm in watched:
+        assert alarm["MetricName"] in emitted, alarm["MetricName"]
+        dimensions = sorted(dimension["Name"] for dimension in alarm["Dimensions"])
+        assert dimensions == sorted(emitted[alarm["MetricName"]]), alarm["MetricName"]
