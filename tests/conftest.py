@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer
 
 from ami_store_notifier import handler
 from ami_store_notifier.domain.model import StoreTask, TaskState
-from ami_store_notifier.domain.session import Policy
+from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from local.deployment import LocalDeployment, deploy
 from local.ec2_store_tasks import (

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
-from ami_store_notifier.domain.session import MAX_IMAGE_IDS_PER_CALL, CommitStep
+from ami_store_notifier.domain.planning import CommitStep
+from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CommitOutcome,
     CommitResult,

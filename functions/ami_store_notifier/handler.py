@@ -20,7 +20,7 @@ from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
 from ami_store_notifier.config import Settings, load_settings
-from ami_store_notifier.domain.session import Policy
+from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
 from ami_store_notifier.report import API_CALLS, REGION_FAILURES, RunReport

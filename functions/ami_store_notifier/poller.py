@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from ami_store_notifier.domain.announcements import Announcement
-from ami_store_notifier.domain.model import PendingDelivery
-from ami_store_notifier.domain.session import (
-    CHANNELS,
-    MAX_IMAGE_IDS_PER_CALL,
-    CommitStep,
-    Policy,
-    PollSession,
-)
+from ami_store_notifier.delivery import claimed_deliveries, deliver
+from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
+from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL, ListingReader, Policy, ReadingReport
 from ami_store_notifier.ports import (
     CommitOutcome,
+    CommitResult,
     ListingPage,
     Publisher,
     StateStore,
@@ -85,69 +79,39 @@ class Poller:
 
     def _run(self, report: RunReport) -> None:
         cursor = self._store.load_cursor()
-        session = PollSession(
+        reader = ListingReader(
             cursor, self._policy, region=self._region, account=self._account, now=self._clock()
         )
-        report.mode = session.mode.value
+        planner = Planner(cursor, reader)
+        report.mode = reader.mode.value
         if len(cursor.pending) >= MAX_PENDING_BEFORE_READING:
             report.stop("delivery-backlog")
             logger.warning(
                 "Delivery backlog: delivering before reading more", extra={"pending": len(cursor.pending)}
             )
         else:
-            self._read(session, report)
-
-        steps_done = self._commit(session, report)
-        deliveries = self._claimed_deliveries(steps_done)
-        summary = session.report()
-        report.tasks_seen = summary.tasks_seen
-        report.listing_complete = summary.listing_complete
-        report.unknown_states = len(summary.unknown_states)
-        report.malformed_tasks += len(summary.future_dated)
-        report.failure_reasons_shortened = len(summary.shortened_reasons)
-        report.vanished = len(summary.vanished)
-        report.superseded = len(summary.superseded)
-        report.tasks_in_progress = session.in_progress_count()
-        for task in summary.unknown_states:
-            logger.warning(
-                "Task in a state this version does not know; left as it was",
-                extra={"task": task.key, "state": task.state_name},
-            )
-        for task in summary.future_dated:
-            logger.warning(
-                "Task starts in the future by this poller's clock; handled, but not taken as the newest",
-                extra={"task": task.key},
-            )
-        for task in summary.shortened_reasons:
-            logger.warning(
-                "Failure reason too long for the channels' limits; announced shortened",
-                extra={"task": task.key, "characters": len(task.failure_reason or "")},
-            )
-        for key in summary.vanished:
-            logger.warning("Task recorded in progress left the listing; not announced", extra={"task": key})
-        for key in summary.superseded:
-            logger.warning(
-                "Task recorded in progress was superseded by a newer store of its AMI; not announced",
-                extra={"task": key},
-            )
-        self._deliver(deliveries, report)
+            self._read(reader, report)
+        steps_done = self._commit(reader, planner, report)
+        record_findings(reader.report(), report)
+        report.tasks_in_progress = planner.in_progress_count()
+        deliver(claimed_deliveries(steps_done), self._store, self._publishers, report)
 
     # -- reading ---------------------------------------------------------------------------------
 
     def _time_to_stop(self) -> bool:
         return self._seconds_left() <= self._reserve
 
-    def _read(self, session: PollSession, report: RunReport) -> None:
+    def _read(self, reader: ListingReader, report: RunReport) -> None:
         try:
-            self._read_listing(session, report)
+            self._read_listing(reader, report)
             if report.stopped_because is None:
-                self._recheck_tracked(session, report)
-            self._check_suspects(session)
+                self._recheck_tracked(reader, report)
+            self._check_suspects(reader)
         except TransientAwsError as error:
             report.stop(AWS_UNAVAILABLE)
             logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
 
-    def _read_listing(self, session: PollSession, report: RunReport) -> None:
+    def _read_listing(self, reader: ListingReader, report: RunReport) -> None:
         pages = self._source.pages(self._page_size)
         while True:
             if self._time_to_stop():
@@ -157,135 +121,114 @@ class Poller:
             page = next(pages, None)
             if page is None:
                 return
-            self._note_anomalies(page, report)
-            if not session.observe_page(page.tasks, has_more=page.has_more):
+            note_anomalies(page, report)
+            if not reader.observe_page(page.tasks, has_more=page.has_more):
                 return
 
-    @staticmethod
-    def _note_anomalies(page: ListingPage, report: RunReport) -> None:
-        for anomaly in page.anomalies:
-            if anomaly.skipped:
-                report.unparseable_tasks += 1
-                logger.error("Listing entry skipped: %s", anomaly.reason, extra={"entry": anomaly.entry})
-            else:
-                report.malformed_tasks += 1
-                logger.warning("Listing entry repaired: %s", anomaly.reason, extra={"entry": anomaly.entry})
-
-    def _recheck_tracked(self, session: PollSession, report: RunReport) -> None:
-        amis = session.tracked_amis_to_recheck()
+    def _recheck_tracked(self, reader: ListingReader, report: RunReport) -> None:
+        amis = reader.tracked_amis_to_recheck()
         for start in range(0, len(amis), MAX_IMAGE_IDS_PER_CALL):
             if self._time_to_stop():
                 report.stop("time")
                 return
             page = self._source.by_ami(amis[start : start + MAX_IMAGE_IDS_PER_CALL])
-            self._note_anomalies(page, report)
-            session.observe_recheck(page.tasks)
-        session.recheck_finished()
+            note_anomalies(page, report)
+            reader.observe_recheck(page.tasks)
+        reader.recheck_finished()
 
-    def _check_suspects(self, session: PollSession) -> None:
-        suspects = session.suspects()
+    def _check_suspects(self, reader: ListingReader) -> None:
+        suspects = dict(reader.suspects)
         if suspects:
-            session.resolve(suspects.values(), self._store.load_records(list(suspects)))
+            reader.resolve(suspects.values(), self._store.load_records(list(suspects)))
 
     # -- claiming --------------------------------------------------------------------------------
 
-    def _commit(self, session: PollSession, report: RunReport) -> list[CommitStep]:
+    def _commit(self, reader: ListingReader, planner: Planner, report: RunReport) -> list[CommitStep]:
         done: list[CommitStep] = []
         for _ in range(MAX_COMMIT_ATTEMPTS):
-            steps = session.plan()
-            if not steps:
-                return done
-            for step in steps:
-                try:
-                    result = self._store.commit(session.cursor_version, step)
-                except TransientAwsError as error:
-                    report.stop(AWS_UNAVAILABLE)
-                    logger.warning("Claiming stopped: AWS stayed unavailable", extra={"error": str(error)})
-                    return done
-                if result.outcome is CommitOutcome.CONFLICT:
-                    report.stop("overlapping-run")
-                    logger.info("Another run moved the cursor first; it owns the rest of this work")
-                    return done
-                if result.outcome is CommitOutcome.REJECTED:
-                    tasks = [claim.task for claim in step.claims if claim.task.key in result.rejected_keys]
-                    session.resolve(tasks, self._store.load_records([task.key for task in tasks]))
-                    break
-                session.committed(step)
-                done.append(step)
-                report.claims_committed += len(step.claims)
-                report.announced.update(
-                    claim.state.value for claim in step.claims if claim.announcement is not None
-                )
-            else:
+            steps = planner.plan()
+            if not steps or not self._commit_steps(steps, reader, planner, report, done):
                 return done
         report.stop("commit-retries-exhausted")
         return done
 
-    @staticmethod
-    def _claimed_deliveries(steps: Sequence[CommitStep]) -> list[tuple[PendingDelivery, Announcement | None]]:
-        announcements = {
-            (claim.task.key, claim.state): claim.announcement for step in steps for claim in step.claims
-        }
-        return [
-            (lease, announcements.get((lease.key, lease.state)))
-            for step in steps
-            for lease in step.cursor.leases
-        ]
+    def _commit_steps(
+        self,
+        steps: Sequence[CommitStep],
+        reader: ListingReader,
+        planner: Planner,
+        report: RunReport,
+        done: list[CommitStep],
+    ) -> bool:
+        """Commits the steps in order; True when a rejected step means planning again."""
+        for step in steps:
+            result = self._try_commit(planner.cursor_version, step, report)
+            if result is None or result.outcome is CommitOutcome.CONFLICT:
+                return False
+            if result.outcome is CommitOutcome.REJECTED:
+                rejected = [claim.task for claim in step.claims if claim.task.key in result.rejected_keys]
+                reader.resolve(rejected, self._store.load_records([task.key for task in rejected]))
+                return True
+            planner.committed(step)
+            done.append(step)
+            report.claims_committed += len(step.claims)
+            report.announced.update(
+                claim.state.value for claim in step.claims if claim.announcement is not None
+            )
+        return False
 
-    # -- delivering ------------------------------------------------------------------------------
-
-    def _deliver(
-        self, deliveries: list[tuple[PendingDelivery, Announcement | None]], report: RunReport
-    ) -> None:
-        if not deliveries:
-            return
-        delivered: list[PendingDelivery] = []
-        failed: list[PendingDelivery] = []
-        stored: dict[str, Announcement] = {}
-        taken_over = [lease for lease, announcement in deliveries if announcement is None]
-        stored_readable = True
-        if taken_over:
-            try:
-                stored = self._store.load_announcements(taken_over)
-            except TransientAwsError:
-                report.stop(AWS_UNAVAILABLE)
-                stored_readable = False
-        by_channel: dict[str, list[tuple[PendingDelivery, Announcement]]] = defaultdict(list)
-        for lease, claimed in deliveries:
-            announcement = claimed or stored.get(lease.entry_id)
-            if announcement is not None:
-                by_channel[lease.channel].append((lease, announcement))
-            elif not stored_readable:
-                failed.append(lease)
-            else:
-                # Written in the same transaction as its claim: only a deleted item gets here.
-                logger.error(
-                    "Pending delivery has no stored announcement; dropped", extra={"entry": lease.entry_id}
-                )
-                delivered.append(lease)
-
-        for publisher in self._publishers:
-            ready = by_channel.get(publisher.channel, [])
-            if not ready:
-                continue
-            result = publisher.publish([announcement for _, announcement in ready])
-            if result.throttled_or_unavailable:
-                report.stop(AWS_UNAVAILABLE)
-            for lease, announcement in ready:
-                (delivered if announcement.event_id in result.delivered else failed).append(lease)
-            for event_id, reason in result.failures.items():
-                logger.warning(
-                    "Publish refused; the next run retries",
-                    extra={"channel": publisher.channel, "eventId": event_id, "reason": reason},
-                )
-
-        report.publish_failures = len(failed)
-        claimed_now = {lease.entry_id for lease, announcement in deliveries if announcement is not None}
-        report.redelivered = sum(1 for lease in delivered if lease.entry_id not in claimed_now)
+    def _try_commit(self, version: int, step: CommitStep, report: RunReport) -> CommitResult | None:
+        """The store's answer, or None when AWS stayed unavailable (the run stops claiming)."""
         try:
-            self._store.settle(delivered, failed)
+            result = self._store.commit(version, step)
         except TransientAwsError as error:
             report.stop(AWS_UNAVAILABLE)
-            logger.warning(
-                "Settling failed; leases expire and deliveries repeat", extra={"error": str(error)}
-            )
+            logger.warning("Claiming stopped: AWS stayed unavailable", extra={"error": str(error)})
+            return None
+        if result.outcome is CommitOutcome.CONFLICT:
+            report.stop("overlapping-run")
+            logger.info("Another run moved the cursor first; it owns the rest of this work")
+        return result
+
+
+def note_anomalies(page: ListingPage, report: RunReport) -> None:
+    for anomaly in page.anomalies:
+        if anomaly.skipped:
+            report.unparseable_tasks += 1
+            logger.error("Listing entry skipped: %s", anomaly.reason, extra={"entry": anomaly.entry})
+        else:
+            report.malformed_tasks += 1
+            logger.warning("Listing entry repaired: %s", anomaly.reason, extra={"entry": anomaly.entry})
+
+
+def record_findings(findings: ReadingReport, report: RunReport) -> None:
+    """Counts what the reading found beside the transitions, and logs each finding once."""
+    report.tasks_seen = findings.tasks_seen
+    report.listing_complete = findings.listing_complete
+    report.unknown_states = len(findings.unknown_states)
+    report.malformed_tasks += len(findings.future_dated)
+    report.failure_reasons_shortened = len(findings.shortened_reasons)
+    report.vanished = len(findings.vanished)
+    report.superseded = len(findings.superseded)
+    for task in findings.unknown_states:
+        logger.warning(
+            "Task in a state this version does not know; left as it was",
+            extra={"task": task.key, "state": task.state_name},
+        )
+    for task in findings.future_dated:
+        logger.warning(
+            "Task starts in the future by this poller's clock; handled, but not taken as the newest",
+            extra={"task": task.key},
+        )
+    for task in findings.shortened_reasons:
+        logger.warning(
+            "Failure reason too long for the channels' limits; announced shortened",
+            extra={"task": task.key, "characters": len(task.failure_reason or "")},
+        )
+    for key in findings.vanished:
+        logger.warning("Task recorded in progress left the listing; not announced", extra={"task": key})
+    for key in findings.superseded:
+        logger.warning(
+            "Task recorded in progress was superseded by a newer store of its AMI; not announced",
+            extra={"task": key},
+        )

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, ListingAnomaly, PendingDelivery, RecordedTask, StoreTask
-from ami_store_notifier.domain.session import CommitStep
+from ami_store_notifier.domain.planning import CommitStep
 
 
 class TransientAwsError(Exception):

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.domain.session import MAX_CLAIMS_PER_RUN
+from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
 
 COMPLETED = TaskState.COMPLETED
 IN_PROGRESS = TaskState.IN_PROGRESS

@@ -26,7 +26,8 @@ from ami_store_notifier.domain.model import (
     format_timestamp,
     parse_timestamp,
 )
-from ami_store_notifier.domain.session import Claim, CommitStep, CursorUpdate
+from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
+from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
 
 MAX_BATCH_GET_KEYS = 100

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
-from ami_store_notifier.domain.session import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import ListingPage
 
 _MAX_LOGGED_ENTRY_CHARS = 500

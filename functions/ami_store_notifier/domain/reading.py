@@ -1,0 +1,305 @@
+"""Reading one region's listing, as pure logic: which tasks moved, and so what the run must claim.
+
+The reader is fed the listing page by page (newest first), the answers to targeted re-checks by AMI,
+and what the state table says about tasks it asked for. It never calls AWS itself: the poller does,
+and hands the answers in. What it concludes (claims, suspects, what left the listing) is turned into
+commit steps by `planning.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from ami_store_notifier.domain.announcements import MAX_FAILURE_REASON_CHARS, Announcement, announce
+from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, TaskState, split_task_key
+
+MAX_IMAGE_IDS_PER_CALL = 20
+MAX_CLAIMS_PER_RUN = 1000
+# How far ahead of the poller's clock a task may claim to have started before it counts as misdated.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class ReadMode(Enum):
+    BASELINE = "baseline"
+    FULL_SCAN = "full-scan"
+    HEAD = "head"
+
+
+@dataclass(frozen=True)
+class Policy:
+    announce_states: frozenset[TaskState]
+    announce_existing_on_first_run: bool
+    overlap: timedelta
+    full_scan_interval: timedelta
+    claim_lease: timedelta
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Recording `state` for a task. `previous_state` is what the table must hold for the write to
+    win: None means the task must not be recorded yet. Only one run can win each claim."""
+
+    task: StoreTask
+    state: TaskState
+    previous_state: TaskState | None
+    announcement: Announcement | None
+
+
+@dataclass(frozen=True)
+class ReadingReport:
+    mode: ReadMode
+    listing_complete: bool
+    tasks_seen: int
+    unknown_states: tuple[StoreTask, ...]
+    future_dated: tuple[StoreTask, ...]
+    shortened_reasons: tuple[StoreTask, ...]
+    vanished: tuple[str, ...]
+    superseded: tuple[str, ...]
+    claim_limit_reached: bool
+
+
+@dataclass
+class Findings:
+    """What the run has learnt so far, beyond its claims."""
+
+    tasks_seen: int = 0
+    newest_start: datetime | None = None
+    listing_complete: bool = False
+    rechecked: bool = False
+    claim_limit_reached: bool = False
+    seen_in_progress: set[str] = field(default_factory=set)
+    recheck_newest_by_ami: dict[str, datetime] = field(default_factory=dict)
+    unknown_states: dict[str, StoreTask] = field(default_factory=dict)
+    future_dated: dict[str, StoreTask] = field(default_factory=dict)
+    shortened_reasons: dict[str, StoreTask] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """The listing was read as far as the run meant to, and every transition found was claimed."""
+        return self.listing_complete and not self.claim_limit_reached
+
+    def note_start(self, task: StoreTask, now: datetime) -> None:
+        if task.task_start_time > now + FUTURE_TOLERANCE:
+            # A clock gone wrong somewhere: such a task is handled, but must not become the
+            # high-water mark, or every task after it would look older than the window.
+            self.future_dated[task.key] = task
+        elif self.newest_start is None or task.task_start_time > self.newest_start:
+            self.newest_start = task.task_start_time
+
+    def note_recheck(self, task: StoreTask) -> None:
+        newest = self.recheck_newest_by_ami.get(task.ami_id)
+        if newest is None or task.task_start_time > newest:
+            self.recheck_newest_by_ami[task.ami_id] = task.task_start_time
+
+
+def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
+    if not cursor.baselined:
+        return ReadMode.BASELINE
+    last = cursor.last_full_scan_at
+    if last is None or now - last >= policy.full_scan_interval:
+        return ReadMode.FULL_SCAN
+    return ReadMode.HEAD
+
+
+class ListingReader:
+    def __init__(self, cursor: Cursor, policy: Policy, *, region: str, account: str, now: datetime) -> None:
+        self.policy = policy
+        self.now = now
+        self._cursor = cursor
+        self._region = region
+        self._account = account
+        self.mode = choose_mode(cursor, policy, now)
+        self.horizon = cursor.high_water_mark - policy.overlap if cursor.high_water_mark is not None else None
+        self.known: dict[str, TaskState] = dict(cursor.known)
+        self.claims: dict[str, Claim] = {}
+        self.suspects: dict[str, StoreTask] = {}
+        self.findings = Findings()
+
+    # -- the listing ---------------------------------------------------------------------------
+
+    def observe_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
+        """Takes one page of the listing; answers whether the next page is worth reading."""
+        for task in tasks:
+            if self.findings.claim_limit_reached:
+                return False
+            self.observe(task)
+        if self.findings.claim_limit_reached:
+            return False
+        if not has_more:
+            self.findings.listing_complete = True
+            return False
+        if self._reached_horizon(tasks):
+            self.findings.listing_complete = True
+            return self._next_page_cheaper_than_rechecks(tasks)
+        return True
+
+    def _reached_horizon(self, page: Sequence[StoreTask]) -> bool:
+        horizon = self.horizon
+        return (
+            self.mode is ReadMode.HEAD
+            and horizon is not None
+            and any(task.task_start_time < horizon for task in page)
+        )
+
+    def _next_page_cheaper_than_rechecks(self, page: Sequence[StoreTask]) -> bool:
+        """Past the horizon only tracked tasks matter. One more page costs one call; re-checking by
+        AMI costs one call per 20 tasks. Estimate how many tracked tasks the next page would show
+        from the time span this page covered, and read on only when that beats re-checking."""
+        if not page:
+            return False
+        oldest = min(task.task_start_time for task in page)
+        span = max(task.task_start_time for task in page) - oldest
+        likely_on_next_page = sum(
+            1 for key in self.unseen_tracked() if oldest - span <= split_task_key(key)[1] <= oldest
+        )
+        return likely_on_next_page > MAX_IMAGE_IDS_PER_CALL
+
+    def observe(self, task: StoreTask) -> None:
+        state = task.state
+        if state is None:
+            self._note_unknown_state(task)
+            return
+        self.findings.tasks_seen += 1
+        self.findings.note_start(task, self.now)
+        recorded = self.claims[task.key].state if task.key in self.claims else self.known.get(task.key)
+        if recorded is None:
+            self._observe_unrecorded(task, state)
+        else:
+            self._observe_recorded(task, state, recorded)
+
+    def _note_unknown_state(self, task: StoreTask) -> None:
+        self.findings.unknown_states[task.key] = task
+        if self.known.get(task.key) is TaskState.IN_PROGRESS:
+            self.findings.seen_in_progress.add(task.key)
+
+    def _observe_recorded(self, task: StoreTask, state: TaskState, recorded: TaskState) -> None:
+        if recorded is TaskState.IN_PROGRESS:
+            self.findings.seen_in_progress.add(task.key)
+            if state.is_terminal:
+                self._claim(task, state, previous=TaskState.IN_PROGRESS)
+
+    def _observe_unrecorded(self, task: StoreTask, state: TaskState) -> None:
+        if self.mode is ReadMode.BASELINE:
+            self._observe_during_baseline(task, state)
+        elif self.horizon is None or task.task_start_time >= self.horizon:
+            self._claim(task, state, previous=None)
+        elif self.mode is ReadMode.FULL_SCAN and self._worth_checking(task, state):
+            self.suspects[task.key] = task
+
+    def _observe_during_baseline(self, task: StoreTask, state: TaskState) -> None:
+        newest = self.findings.newest_start
+        inside_window = newest is not None and task.task_start_time >= newest - self.policy.overlap
+        announce_history = self.policy.announce_existing_on_first_run
+        if (
+            state is TaskState.IN_PROGRESS
+            or inside_window
+            or (announce_history and state in self.policy.announce_states)
+        ):
+            self._claim(task, state, previous=None)
+
+    def _worth_checking(self, task: StoreTask, state: TaskState) -> bool:
+        """During a full scan: could this unrecorded-looking task have slipped past the window?
+
+        A task in progress that the cursor does not track always could. A finished one could only
+        if it started after the window of the previous full scan: everything older was either
+        checked by that scan or, for the first run, recorded by its high-water mark."""
+        if state is TaskState.IN_PROGRESS:
+            return True
+        horizon = self._cursor.full_scan_horizon
+        return horizon is None or task.task_start_time >= horizon
+
+    # -- re-checks of tracked tasks ------------------------------------------------------------
+
+    def tracked_amis_to_recheck(self) -> list[str]:
+        """AMIs of tasks recorded in progress that this run has not seen in the listing."""
+        return sorted({split_task_key(key)[0] for key in self.unseen_tracked()})
+
+    def unseen_tracked(self) -> list[str]:
+        """Keys of the tasks recorded in progress that this run has neither seen nor claimed yet."""
+        return [
+            key
+            for key, state in self.known.items()
+            if state is TaskState.IN_PROGRESS
+            and key not in self.findings.seen_in_progress
+            and key not in self.claims
+        ]
+
+    def observe_recheck(self, tasks: Sequence[StoreTask]) -> None:
+        """Takes the answer to a re-check by AMI id (EC2 returns each AMI's newest store task)."""
+        for task in tasks:
+            self.findings.note_recheck(task)
+            self.observe(task)
+
+    def recheck_finished(self) -> None:
+        self.findings.rechecked = True
+
+    def departed(self) -> tuple[list[str], list[str]]:
+        """Once the re-check by AMI has answered: the tracked tasks still unseen, as (vanished,
+        superseded by a newer store of their AMI)."""
+        vanished: list[str] = []
+        superseded: list[str] = []
+        if not self.findings.rechecked:
+            return vanished, superseded
+        newest = self.findings.recheck_newest_by_ami
+        for key in self.unseen_tracked():
+            ami, start = split_task_key(key)
+            newer = newest.get(ami)
+            (superseded if newer is not None and newer > start else vanished).append(key)
+        return vanished, superseded
+
+    # -- answers from the state table ---------------------------------------------------------
+
+    def resolve(self, tasks: Iterable[StoreTask], records: Mapping[str, RecordedTask]) -> None:
+        """Re-decides tasks against what the table holds: suspects of a full scan, and claims that
+        lost their condition because the table knew more than the cursor did."""
+        for task in tasks:
+            self.suspects.pop(task.key, None)
+            self.claims.pop(task.key, None)
+            state = task.state
+            if state is None:
+                continue
+            record = records.get(task.key)
+            if record is None:
+                self._claim(task, state, previous=None)
+                continue
+            self.known[task.key] = record.state
+            self._observe_recorded(task, state, record.state)
+
+    # -- claims ---------------------------------------------------------------------------------
+
+    def _claim(self, task: StoreTask, state: TaskState, *, previous: TaskState | None) -> None:
+        if task.key not in self.claims and len(self.claims) >= MAX_CLAIMS_PER_RUN:
+            self.findings.claim_limit_reached = True
+            return
+        self.claims[task.key] = Claim(task, state, previous, self._announcement(task, state, previous))
+
+    def _announcement(
+        self, task: StoreTask, state: TaskState, previous: TaskState | None
+    ) -> Announcement | None:
+        if state not in self.policy.announce_states:
+            return None
+        if self.mode is ReadMode.BASELINE and not self.policy.announce_existing_on_first_run:
+            return None
+        if state is TaskState.FAILED and len(task.failure_reason or "") > MAX_FAILURE_REASON_CHARS:
+            self.findings.shortened_reasons[task.key] = task
+        return announce(
+            task, state, previous, region=self._region, account=self._account, observed_at=self.now
+        )
+
+    def report(self) -> ReadingReport:
+        findings = self.findings
+        vanished, superseded = self.departed()
+        return ReadingReport(
+            mode=self.mode,
+            listing_complete=findings.complete,
+            tasks_seen=findings.tasks_seen,
+            unknown_states=tuple(findings.unknown_states.values()),
+            future_dated=tuple(findings.future_dated.values()),
+            shortened_reasons=tuple(findings.shortened_reasons.values()),
+            vanished=tuple(vanished),
+            superseded=tuple(superseded),
+            claim_limit_reached=findings.claim_limit_reached,
+        )
