@@ -40,6 +40,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from ami_store_notifier.adapters.table_items import cursor_pk
 from bench.meter import CallCounter, CapacityMeter
 from bench.moto_shims import MotoClock, time_spent_in_moto, transactions_without_table_copies
 from bench.naive import NaivePoller, create_table
@@ -79,7 +80,7 @@ LONG_RUNNING_ARRIVAL_MINUTES = 21
 """210 newer tasks: more than one listing page, started more than the overlap after the long stores."""
 LONG_RUNNING_MEASURED_POLLS = 3
 NAIVE_TABLE = "naive-poller-state"
-CURSOR_KEY = {"pk": {"S": f"CURSOR#{REGION}"}}
+CURSOR_KEY = {"pk": {"S": cursor_pk(REGION)}}
 ENVIRONMENT = {**OFFLINE_AWS_ENVIRONMENT, "POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 Log = Callable[[str], None]

@@ -67,6 +67,7 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
 from ami_store_notifier import handler
+from ami_store_notifier.adapters.table_items import cursor_pk
 from local.deployment import (
     RULE_QUEUE,
     TOPIC_FAILED_QUEUE,
@@ -92,7 +93,7 @@ from tests.faults import AwsFaults, SimulatedCrash
 CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
 TERMINAL = frozenset({COMPLETED, FAILED})
 BUCKET = "ami-archive"
-CURSOR_PK = f"CURSOR#{REGION}"
+CURSOR_PK = cursor_pk(REGION)
 # Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
 DEFAULT_SETTINGS = {"PAGE_SIZE": "2"}
 _ENVIRONMENT = {

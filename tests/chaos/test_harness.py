@@ -7,6 +7,7 @@ checks that the ledger reports exactly that kind of violation.
 from __future__ import annotations
 
 from ami_store_notifier.adapters import dynamodb_state_store, publishers
+from ami_store_notifier.adapters.table_items import task_pk
 from ami_store_notifier.ports import PublishResult
 from local.ec2_store_tasks import CLOCK
 from tests.chaos.harness import BUCKET, ChaosWorld
@@ -59,7 +60,7 @@ def test_the_harness_sees_a_finished_task_recorded_as_in_progress_again(chaos):
     key = next(iter(chaos.table().states))
     chaos.dynamodb.update_item(
         TableName=chaos.deployment.table_name,
-        Key={"pk": {"S": f"TASK#us-east-1#{key}"}},
+        Key={"pk": {"S": task_pk("us-east-1", key)}},
         UpdateExpression="SET #state = :state",
         ExpressionAttributeNames={"#state": "state"},
         ExpressionAttributeValues={":state": {"S": "InProgress"}},

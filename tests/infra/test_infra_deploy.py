@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from moto import settings as moto_settings
 from moto.core import enable_iam_authentication
 
+from ami_store_notifier.adapters.table_items import cursor_pk
 from local.deployment import EVENT_SOURCE, RULE_QUEUE, TOPIC_QUEUE, LocalDeployment, subscribe
 from local.ec2_store_tasks import CLOCK, store_tasks_backend
 from local.lambda_context import LambdaContextStub
@@ -249,7 +250,7 @@ def test_calls_outside_the_deployed_role_are_refused(
 ) -> None:
     """The role is needed as written: other actions on its table, and its actions on other resources, are
     refused with AccessDenied, while a call it grants goes through with the same credentials."""
-    cursor_key = {"pk": {"S": f"CURSOR#{REGION}"}}
+    cursor_key = {"pk": {"S": cursor_pk(REGION)}}
     item = {"pk": {"S": "TASK#probe"}}
     with as_the_role(role) as decisions:
         session = boto3.session.Session(region_name=REGION)  # the role's session, from the environment

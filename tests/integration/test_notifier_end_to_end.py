@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ami_store_notifier import handler
+from ami_store_notifier.adapters.table_items import cursor_pk
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.report import ALL_METRICS, REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
@@ -137,7 +138,7 @@ def test_two_overlapping_runs_announce_each_transition_once(two_stores, run_hand
     wired = handler.wiring()
     state = wired.dynamodb
     stale = state.get_item(
-        TableName=deployment.table_name, Key={"pk": {"S": "CURSOR#us-east-1"}}, ConsistentRead=True
+        TableName=deployment.table_name, Key={"pk": {"S": cursor_pk("us-east-1")}}, ConsistentRead=True
     )
     original = state.get_item
     calls = {"count": 0}

@@ -13,19 +13,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import transient_errors
-from ami_store_notifier.domain.announcements import Announcement
-from ami_store_notifier.domain.model import (
-    Cursor,
-    PendingDelivery,
-    RecordedTask,
-    TaskState,
-    format_timestamp,
-    parse_timestamp,
+from ami_store_notifier.adapters.table_items import (
+    cursor_attributes,
+    cursor_from_item,
+    cursor_pk,
+    from_item,
+    key,
+    new_task_item,
+    task_key_of,
+    task_pk,
+    to_item,
 )
+from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, TaskState, format_timestamp
 from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
 from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
@@ -35,25 +38,6 @@ MAX_BATCH_GET_KEYS = 100
 MAX_PATHS_PER_EXPRESSION = 140
 _UNPROCESSED_RETRIES = 6
 _THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
-def _timestamp_or_none(value: datetime | None) -> str | None:
-    return format_timestamp(value) if value is not None else None
-
-
-def _parse_or_none(value: Any) -> datetime | None:
-    return parse_timestamp(value) if isinstance(value, str) else None
 
 
 class DynamoDbStateStore:
@@ -74,10 +58,10 @@ class DynamoDbStateStore:
 
     @property
     def _cursor_key(self) -> dict[str, Any]:
-        return {"pk": {"S": f"CURSOR#{self._region}"}}
+        return key(cursor_pk(self._region))
 
-    def _task_key(self, key: str) -> dict[str, Any]:
-        return {"pk": {"S": f"TASK#{self._region}#{key}"}}
+    def _task_key(self, task_key: str) -> dict[str, Any]:
+        return key(task_pk(self._region, task_key))
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -88,31 +72,19 @@ class DynamoDbStateStore:
             )
         if "Item" not in response:
             return Cursor()
-        data = _from_item(response["Item"])
-        return Cursor(
-            version=int(data["version"]),
-            baselined=bool(data.get("baselined", False)),
-            high_water_mark=_parse_or_none(data.get("highWaterMark")),
-            known={key: TaskState(state) for key, state in data.get("known", {}).items()},
-            pending=tuple(
-                PendingDelivery.from_entry(entry, int(lease))
-                for entry, lease in data.get("pending", {}).items()
-            ),
-            last_full_scan_at=_parse_or_none(data.get("lastFullScanAt")),
-            full_scan_horizon=_parse_or_none(data.get("fullScanHorizon")),
-        )
+        return cursor_from_item(response["Item"])
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
         records = {}
         for item in self._batch_get(keys, projection="pk, #state", names={"#state": "state"}):
-            key = item["pk"].split("#", 2)[2]
-            records[key] = RecordedTask(key, TaskState(item["state"]))
+            task_key = task_key_of(item["pk"])
+            records[task_key] = RecordedTask(task_key, TaskState(item["state"]))
         return records
 
     def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
         keys = sorted({delivery.key for delivery in deliveries})
         stored = {
-            item["pk"].split("#", 2)[2]: item.get("announcements", {})
+            task_key_of(item["pk"]): item.get("announcements", {})
             for item in self._batch_get(keys, projection="pk, announcements", names={})
         }
         found = {}
@@ -127,7 +99,7 @@ class DynamoDbStateStore:
     ) -> Iterator[dict[str, Any]]:
         for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
             request: dict[str, Any] = {
-                "Keys": [self._task_key(key) for key in keys[start : start + MAX_BATCH_GET_KEYS]],
+                "Keys": [self._task_key(task_key) for task_key in keys[start : start + MAX_BATCH_GET_KEYS]],
                 "ProjectionExpression": projection,
                 "ConsistentRead": True,
             }
@@ -137,7 +109,7 @@ class DynamoDbStateStore:
                 with transient_errors("dynamodb:BatchGetItem"):
                     response = self._dynamodb.batch_get_item(RequestItems={self._table: request})
                 for item in response.get("Responses", {}).get(self._table, []):
-                    yield _from_item(item)
+                    yield from_item(item)
                 unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
                 if not unprocessed:
                     break
@@ -185,35 +157,13 @@ class DynamoDbStateStore:
         return CommitResult(CommitOutcome.REJECTED, rejected)
 
     def _claim_operation(self, claim: Claim) -> dict[str, Any]:
-        task = claim.task
-        now = format_timestamp(self._clock())
         if claim.previous_state is None:
-            announcements = (
-                {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {}
-            )
-            item = {
-                "pk": f"TASK#{self._region}#{task.key}",
-                "region": self._region,
-                "amiId": task.ami_id,
-                "bucket": task.bucket,
-                "s3ObjectKey": task.s3_object_key,
-                "taskStartTime": format_timestamp(task.task_start_time),
-                "state": claim.state.value,
-                "recordedAt": now,
-                "expiresAt": int((task.task_start_time + self._ttl).timestamp()),
-                "announcements": announcements,
-            }
-            return {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _to_item(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
+            item = new_task_item(self._region, claim, now=self._clock(), ttl=self._ttl)
+            return self._put_new(item)
         expression = "SET #state = :state, recordedAt = :now"
         values: dict[str, Any] = {
             ":state": claim.state.value,
-            ":now": now,
+            ":now": format_timestamp(self._clock()),
             ":previous": claim.previous_state.value,
         }
         names = {"#state": "state"}
@@ -224,41 +174,34 @@ class DynamoDbStateStore:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": self._task_key(task.key),
+                "Key": self._task_key(claim.task.key),
                 "UpdateExpression": expression,
                 "ConditionExpression": "#state = :previous",
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": _to_item(values),
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+
+    def _put_new(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """A Put of an item that must not exist yet: only one run can create it."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
 
     def _cursor_operation(self, expected_version: int, cursor: CursorUpdate) -> dict[str, Any]:
-        fields = {
-            "version": expected_version + 1,
-            "baselined": cursor.baselined,
-            "highWaterMark": _timestamp_or_none(cursor.high_water_mark),
-            "known": {key: state.value for key, state in cursor.known.items()},
-            "lastFullScanAt": _timestamp_or_none(cursor.last_full_scan_at),
-            "fullScanHorizon": _timestamp_or_none(cursor.full_scan_horizon),
-        }
         if len(cursor.leases) > MAX_PATHS_PER_EXPRESSION:
             raise ValueError(f"at most {MAX_PATHS_PER_EXPRESSION} leases per step, got {len(cursor.leases)}")
+        attributes = cursor_attributes(expected_version + 1, cursor)
         if expected_version == 0:
-            item = {
-                "pk": f"CURSOR#{self._region}",
-                **fields,
-                "pending": {lease.entry_id: lease.lease_expires_at for lease in cursor.leases},
-            }
-            return {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _to_item(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        assignments = [f"{name} = :{name}" for name in fields]
+            pending = {lease.entry_id: lease.lease_expires_at for lease in cursor.leases}
+            return self._put_new({"pk": cursor_pk(self._region), **attributes, "pending": pending})
+        assignments = [f"{name} = :{name}" for name in attributes]
         names: dict[str, str] = {}
-        values: dict[str, Any] = {f":{name}": value for name, value in fields.items()}
+        values: dict[str, Any] = {f":{name}": value for name, value in attributes.items()}
         for index, lease in enumerate(cursor.leases):
             assignments.append(f"pending.#p{index} = :p{index}")
             names[f"#p{index}"] = lease.entry_id
@@ -269,7 +212,7 @@ class DynamoDbStateStore:
             "Key": self._cursor_key,
             "UpdateExpression": "SET " + ", ".join(assignments),
             "ConditionExpression": "version = :expected",
-            "ExpressionAttributeValues": _to_item(values),
+            "ExpressionAttributeValues": to_item(values),
         }
         if names:
             update["ExpressionAttributeNames"] = names
@@ -280,24 +223,24 @@ class DynamoDbStateStore:
     def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
         changes = [(lease, True) for lease in delivered] + [(lease, False) for lease in failed]
         for start in range(0, len(changes), MAX_PATHS_PER_EXPRESSION):
-            removals: list[str] = []
-            releases: list[str] = []
-            names: dict[str, str] = {}
-            for index, (lease, done) in enumerate(changes[start : start + MAX_PATHS_PER_EXPRESSION]):
-                names[f"#p{index}"] = lease.entry_id
-                (removals if done else releases).append(f"#p{index}")
-            clauses = []
-            if releases:
-                clauses.append("SET " + ", ".join(f"pending.{name} = :released" for name in releases))
-            if removals:
-                clauses.append("REMOVE " + ", ".join(f"pending.{name}" for name in removals))
-            request: dict[str, Any] = {
-                "TableName": self._table,
-                "Key": self._cursor_key,
-                "UpdateExpression": " ".join(clauses),
-                "ExpressionAttributeNames": names,
-            }
-            if releases:
-                request["ExpressionAttributeValues"] = {":released": {"N": "0"}}
             with transient_errors("dynamodb:UpdateItem"):
-                self._dynamodb.update_item(**request)
+                self._dynamodb.update_item(
+                    **self._settle_request(changes[start : start + MAX_PATHS_PER_EXPRESSION])
+                )
+
+    def _settle_request(self, changes: Sequence[tuple[PendingDelivery, bool]]) -> dict[str, Any]:
+        """One update of the cursor: delivered entries removed, failed ones released (lease 0)."""
+        names = {f"#p{index}": lease.entry_id for index, (lease, _) in enumerate(changes)}
+        removals = [f"pending.#p{index}" for index, (_, done) in enumerate(changes) if done]
+        releases = [f"pending.#p{index} = :released" for index, (_, done) in enumerate(changes) if not done]
+        clauses = [f"SET {', '.join(releases)}"] if releases else []
+        clauses += [f"REMOVE {', '.join(removals)}"] if removals else []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._cursor_key,
+            "UpdateExpression": " ".join(clauses),
+            "ExpressionAttributeNames": names,
+        }
+        if releases:
+            request["ExpressionAttributeValues"] = {":released": {"N": "0"}}
+        return request

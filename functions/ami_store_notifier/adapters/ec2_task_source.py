@@ -76,41 +76,46 @@ def parse_page(entries: Sequence[Mapping[str, Any]], *, has_more: bool) -> Listi
 def parse_task(entry: Mapping[str, Any]) -> tuple[StoreTask | None, list[str], bool]:
     """A task and what had to be repaired in it; no task when the entry cannot identify one."""
     problems: list[str] = []
-    ami_id = entry.get("AmiId")
-    state_name = entry.get("StoreTaskState")
     start = _start_time(entry.get("TaskStartTime"), problems)
-    if not isinstance(ami_id, str) or not ami_id:
-        problems.append("no AmiId")
-    if not isinstance(state_name, str) or not state_name:
-        problems.append("no StoreTaskState")
-    if (
-        start is None
-        or not isinstance(ami_id, str)
-        or not ami_id
-        or not isinstance(state_name, str)
-        or not state_name
-    ):
+    ami_id = _required_text(entry, "AmiId", problems)
+    state_name = _required_text(entry, "StoreTaskState", problems)
+    if start is None or ami_id is None or state_name is None:
         return None, problems or ["unusable entry"], True
-
-    bucket = entry.get("Bucket")
-    if not isinstance(bucket, str):
-        problems.append("no Bucket")
-        bucket = ""
-    object_key = entry.get("S3objectKey")
-    if not isinstance(object_key, str) or not object_key:
-        problems.append("no S3objectKey; assumed <amiId>.bin")
-        object_key = f"{ami_id}.bin"
     reason = entry.get("StoreTaskFailureReason")
     task = StoreTask(
         ami_id=ami_id,
-        bucket=bucket,
-        s3_object_key=object_key,
+        bucket=_bucket(entry, problems),
+        s3_object_key=_object_key(entry, ami_id, problems),
         task_start_time=start,
         state_name=state_name,
         progress_percentage=_progress(entry.get("ProgressPercentage"), problems),
         failure_reason=reason if isinstance(reason, str) else None,
     )
     return task, problems, False
+
+
+def _required_text(entry: Mapping[str, Any], name: str, problems: list[str]) -> str | None:
+    value = entry.get(name)
+    if isinstance(value, str) and value:
+        return value
+    problems.append(f"no {name}")
+    return None
+
+
+def _bucket(entry: Mapping[str, Any], problems: list[str]) -> str:
+    bucket = entry.get("Bucket")
+    if isinstance(bucket, str):
+        return bucket
+    problems.append("no Bucket")
+    return ""
+
+
+def _object_key(entry: Mapping[str, Any], ami_id: str, problems: list[str]) -> str:
+    object_key = entry.get("S3objectKey")
+    if isinstance(object_key, str) and object_key:
+        return object_key
+    problems.append("no S3objectKey; assumed <amiId>.bin")
+    return f"{ami_id}.bin"
 
 
 def _start_time(value: Any, problems: list[str]) -> datetime | None:

@@ -130,9 +130,8 @@ def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
     and the safety net counts as done only when no suspect is left unresolved."""
     complete = reader.findings.complete
     high_water_mark = cursor.high_water_mark
-    newest = reader.findings.newest_start
-    if complete and newest is not None and (high_water_mark is None or newest > high_water_mark):
-        high_water_mark = newest
+    if complete:
+        high_water_mark = newer(high_water_mark, reader.findings.newest_start)
     scanned = complete and reader.mode is not ReadMode.HEAD and not reader.suspects
     return CursorUpdate(
         baselined=cursor.baselined or (complete and reader.mode is ReadMode.BASELINE),
@@ -161,3 +160,9 @@ def known_after(reader: ListingReader, high_water_mark: datetime | None) -> dict
         for key, state in known.items()
         if state is TaskState.IN_PROGRESS or split_task_key(key)[1] >= window_start
     }
+
+
+def newer(mark: datetime | None, candidate: datetime | None) -> datetime | None:
+    if mark is None or (candidate is not None and candidate > mark):
+        return candidate
+    return mark
