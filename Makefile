@@ -30,6 +30,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/xenon --max-absolute B --max-modules B --max-average A functions infra
 
 typecheck: setup
 	$(BIN)/mypy

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from ami_store_notifier.report import ALL_METRICS
-from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, Setting
+from ami_store_notifier.setting_parsers import Setting
+from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

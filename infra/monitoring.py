@@ -15,7 +15,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ami_store_notifier.report import ANNOUNCED, API_CALLS, METRICS, REGION_FAILURES, Metric
+from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
+from infra.dashboard import poller_dashboard
 from infra.settings import Settings
 
 ALARM_PERIOD = Duration.minutes(5)
@@ -74,7 +75,14 @@ class Monitoring(Construct):
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
 
-        self.dashboard = self._dashboard(function)
+        # Dashboard names are global to the account, not per Region: stack name and Region both.
+        self.dashboard = poller_dashboard(
+            self,
+            name=f"{self._name_prefix}-{Stack.of(self).region}",
+            metric=self.metric,
+            function=function,
+            period=Duration.minutes(max(5, settings.schedule_minutes)),
+        )
 
     def _let_these_alarms_publish(self, alarm_names: Sequence[str]) -> None:
         """CloudWatch publishes alarm notifications itself, so the topic and its key must let it.
@@ -273,63 +281,3 @@ class Monitoring(Construct):
             statistic=statistic,
             period=period,
         )
-
-    def _dashboard(self, function: lambda_.IFunction) -> cloudwatch.Dashboard:
-        period = Duration.minutes(max(5, self._settings.schedule_minutes))
-        # Dashboard names are global to the account, not per Region: stack name and Region both.
-        dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"{self._name_prefix}-{Stack.of(self).region}"
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Store tasks in progress",
-                left=[self.metric(METRICS["tasks_in_progress"], "Maximum", period)],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Announced",
-                left=[
-                    self.metric(ANNOUNCED["Completed"], "Sum", period),
-                    self.metric(ANNOUNCED["Failed"], "Sum", period),
-                    self.metric(ANNOUNCED["InProgress"], "Sum", period),
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Poll duration (ms)",
-                left=[
-                    self.metric(METRICS["duration_ms"], "p50", period),
-                    self.metric(METRICS["duration_ms"], "p99", period),
-                    self.metric(METRICS["duration_ms"], "Maximum", period),
-                ],
-                width=8,
-            ),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="API calls",
-                left=[self.metric(metric, "Sum", period) for metric in API_CALLS.values()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Polls and failures",
-                left=[
-                    self.metric(METRICS["successful_polls"], "Sum", period),
-                    self.metric(METRICS["publish_failures"], "Sum", period),
-                    function.metric_errors(period=period, statistic="Sum"),
-                    function.metric_throttles(period=period, statistic="Sum"),
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Listing",
-                left=[
-                    self.metric(METRICS["tasks_seen"], "Sum", period),
-                    self.metric(METRICS["vanished"], "Sum", period),
-                    self.metric(METRICS["superseded"], "Sum", period),
-                    self.metric(METRICS["unparseable_tasks"], "Sum", period),
-                ],
-                width=8,
-            ),
-        )
-        return dashboard

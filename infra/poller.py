@@ -15,7 +15,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from ami_store_notifier.settings_spec import HANDLER_SETTINGS, to_environment
+from ami_store_notifier.setting_parsers import to_environment
+from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
 from infra.settings import Settings

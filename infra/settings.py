@@ -14,13 +14,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.settings_spec import (
-    BUS_ARN_PATTERN,
-    CONTEXT_SETTINGS,
-    RETIRED_KEYS,
-    SettingError,
-    is_absent,
-)
+from ami_store_notifier.setting_parsers import SettingError, is_absent
+from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS
+
+# Context keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
+RETIRED_KEYS = {
+    "powertoolsLayerVersion": (
+        "powertoolsLayerVersion is no longer read: the layer is now AWS's own published layer for the "
+        "Powertools version the tests pin, looked up in the deployment's region and partition. Remove the "
+        "key, or set powertoolsLayerArn to a full layer version ARN to override"
+    ),
+}
 
 # Synthesis's name for a bad setting: it names a context key.
 SettingsError = SettingError

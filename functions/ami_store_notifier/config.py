@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.settings_spec import HANDLER_SETTINGS, SettingError
+from ami_store_notifier.setting_parsers import SettingError
+from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 
 # The handler's name for a bad setting: it names an environment variable.
 ConfigError = SettingError

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -24,6 +25,12 @@ from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
 from ami_store_notifier.report import API_CALLS, REGION_FAILURES, RunReport
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_events import EventBridgeClient
+    from types_boto3_sns import SNSClient
 
 # The environment names them in a deployment; the defaults keep local runs and tests consistent.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ami-store-notifier")
@@ -44,10 +51,10 @@ class Wiring:
     settings: Settings
     policy: Policy
     api_calls: ApiCallCounter
-    ec2_clients: dict[str, Any]
-    dynamodb: Any
-    sns: Any
-    events: Any
+    ec2_clients: dict[str, EC2Client]
+    dynamodb: DynamoDBClient
+    sns: SNSClient
+    events: EventBridgeClient
 
 
 @functools.cache
@@ -56,10 +63,6 @@ def wiring() -> Wiring:
     settings = load_settings()
     api_calls = ApiCallCounter()
     session = boto3.session.Session()
-
-    def client(service: str, region: str | None = None) -> Any:
-        return api_calls.attach(session.client(service, region_name=region, config=CLIENT_CONFIG))
-
     return Wiring(
         settings=settings,
         policy=Policy(
@@ -70,14 +73,17 @@ def wiring() -> Wiring:
             claim_lease=settings.claim_lease,
         ),
         api_calls=api_calls,
-        ec2_clients={region: client("ec2", region) for region in settings.regions},
-        dynamodb=client("dynamodb"),
-        sns=client("sns"),
-        events=client("events"),
+        ec2_clients={
+            region: api_calls.attach(session.client("ec2", region_name=region, config=CLIENT_CONFIG))
+            for region in settings.regions
+        },
+        dynamodb=api_calls.attach(session.client("dynamodb", config=CLIENT_CONFIG)),
+        sns=api_calls.attach(session.client("sns", config=CLIENT_CONFIG)),
+        events=api_calls.attach(session.client("events", config=CLIENT_CONFIG)),
     )
 
 
-def pollers(wired: Wiring, *, account: str, seconds_left: Any) -> list[Poller]:
+def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -> list[Poller]:
     settings = wired.settings
     publishers: list[Publisher] = [
         SnsPublisher(wired.sns, settings.topic_arn),

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from ami_store_notifier.config import Settings as HandlerSettings
-from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, SETTINGS, to_environment
+from ami_store_notifier.setting_parsers import to_environment
+from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, SETTINGS
 from infra.app import build_app
 from infra.docs import deployment_settings_table, handler_settings_table, with_tables
 from infra.settings import Settings, SettingsError, load_settings

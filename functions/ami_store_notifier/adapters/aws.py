@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -17,6 +18,8 @@ from botocore.exceptions import (
 )
 
 from ami_store_notifier.ports import TransientAwsError
+
+Client = TypeVar("Client", bound=BaseClient)
 
 # Standard mode retries throttling (RequestLimitExceeded, ThrottlingException, ...) and 5xx with
 # exponential backoff and jitter; set explicitly so the behaviour does not depend on the SDK default.
@@ -84,7 +87,7 @@ class ApiCallCounter:
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
 
-    def attach(self, client: Any) -> Any:
+    def attach(self, client: Client) -> Client:
         client.meta.events.register("before-call.*.*", self._count)
         return client
 

@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +33,16 @@ from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
 from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import (
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateItemInputTypeDef,
+        UpdateTypeDef,
+    )
+
 MAX_BATCH_GET_KEYS = 100
 # Expressions are limited to 4 KB; each map path costs about 20 characters of it.
 MAX_PATHS_PER_EXPRESSION = 140
@@ -43,7 +53,7 @@ _THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceede
 class DynamoDbStateStore:
     def __init__(
         self,
-        dynamodb_client: Any,
+        dynamodb_client: DynamoDBClient,
         *,
         table_name: str,
         region: str,
@@ -98,7 +108,7 @@ class DynamoDbStateStore:
         self, keys: Sequence[str], *, projection: str, names: Mapping[str, str]
     ) -> Iterator[dict[str, Any]]:
         for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-            request: dict[str, Any] = {
+            request: KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef = {
                 "Keys": [self._task_key(task_key) for task_key in keys[start : start + MAX_BATCH_GET_KEYS]],
                 "ProjectionExpression": projection,
                 "ConsistentRead": True,
@@ -156,7 +166,7 @@ class DynamoDbStateStore:
             raise error
         return CommitResult(CommitOutcome.REJECTED, rejected)
 
-    def _claim_operation(self, claim: Claim) -> dict[str, Any]:
+    def _claim_operation(self, claim: Claim) -> TransactWriteItemTypeDef:
         if claim.previous_state is None:
             item = new_task_item(self._region, claim, now=self._clock(), ttl=self._ttl)
             return self._put_new(item)
@@ -182,7 +192,7 @@ class DynamoDbStateStore:
             }
         }
 
-    def _put_new(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    def _put_new(self, item: Mapping[str, Any]) -> TransactWriteItemTypeDef:
         """A Put of an item that must not exist yet: only one run can create it."""
         return {
             "Put": {
@@ -192,7 +202,7 @@ class DynamoDbStateStore:
             }
         }
 
-    def _cursor_operation(self, expected_version: int, cursor: CursorUpdate) -> dict[str, Any]:
+    def _cursor_operation(self, expected_version: int, cursor: CursorUpdate) -> TransactWriteItemTypeDef:
         if len(cursor.leases) > MAX_PATHS_PER_EXPRESSION:
             raise ValueError(f"at most {MAX_PATHS_PER_EXPRESSION} leases per step, got {len(cursor.leases)}")
         attributes = cursor_attributes(expected_version + 1, cursor)
@@ -207,7 +217,7 @@ class DynamoDbStateStore:
             names[f"#p{index}"] = lease.entry_id
             values[f":p{index}"] = lease.lease_expires_at
         values[":expected"] = expected_version
-        update: dict[str, Any] = {
+        update: UpdateTypeDef = {
             "TableName": self._table,
             "Key": self._cursor_key,
             "UpdateExpression": "SET " + ", ".join(assignments),
@@ -228,14 +238,14 @@ class DynamoDbStateStore:
                     **self._settle_request(changes[start : start + MAX_PATHS_PER_EXPRESSION])
                 )
 
-    def _settle_request(self, changes: Sequence[tuple[PendingDelivery, bool]]) -> dict[str, Any]:
+    def _settle_request(self, changes: Sequence[tuple[PendingDelivery, bool]]) -> UpdateItemInputTypeDef:
         """One update of the cursor: delivered entries removed, failed ones released (lease 0)."""
         names = {f"#p{index}": lease.entry_id for index, (lease, _) in enumerate(changes)}
         removals = [f"pending.#p{index}" for index, (_, done) in enumerate(changes) if done]
         releases = [f"pending.#p{index} = :released" for index, (_, done) in enumerate(changes) if not done]
         clauses = [f"SET {', '.join(releases)}"] if releases else []
         clauses += [f"REMOVE {', '.join(removals)}"] if removals else []
-        request: dict[str, Any] = {
+        request: UpdateItemInputTypeDef = {
             "TableName": self._table,
             "Key": self._cursor_key,
             "UpdateExpression": " ".join(clauses),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -13,40 +13,52 @@ from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
 from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import ListingPage
 
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import DescribeStoreImageTasksResultTypeDef
+
 _MAX_LOGGED_ENTRY_CHARS = 500
+# A listing entry as EC2 sent it, before it is checked: the parser trusts no field's type.
+Entry = Mapping[str, object]
 
 
 class Ec2TaskSource:
-    def __init__(self, ec2_client: Any) -> None:
+    def __init__(self, ec2_client: EC2Client) -> None:
         self._ec2 = ec2_client
 
     def pages(self, page_size: int) -> Iterator[ListingPage]:
         token: str | None = None
         while True:
-            request: dict[str, Any] = {"MaxResults": page_size}
-            if token:
-                request["NextToken"] = token
             with transient_errors("ec2:DescribeStoreImageTasks"):
-                response = self._ec2.describe_store_image_tasks(**request)
+                response = self._page(page_size, token)
             token = response.get("NextToken") or None
             yield parse_page(response.get("StoreImageTaskResults", []), has_more=token is not None)
             if token is None:
                 return
+
+    def _page(self, page_size: int, token: str | None) -> DescribeStoreImageTasksResultTypeDef:
+        if token is None:
+            return self._ec2.describe_store_image_tasks(MaxResults=page_size)
+        return self._ec2.describe_store_image_tasks(MaxResults=page_size, NextToken=token)
 
     def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
         if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:
             raise ValueError(f"at most {MAX_IMAGE_IDS_PER_CALL} AMI ids per call, got {len(ami_ids)}")
         return parse_page(self._results_by_ami(list(ami_ids)), has_more=False)
 
-    def _results_by_ami(self, ami_ids: list[str]) -> list[Mapping[str, Any]]:
+    def _results_by_ami(self, ami_ids: list[str]) -> list[Entry]:
         """EC2 may refuse a whole request for one AMI deregistered meanwhile: halve the request until
         that AMI stands alone, so its task counts as gone and the others are still answered."""
-        results: list[Mapping[str, Any]] = []
-        request: dict[str, Any] = {"ImageIds": ami_ids}
+        results: list[Entry] = []
+        token: str | None = None
         while True:
             try:
                 with transient_errors("ec2:DescribeStoreImageTasks"):
-                    response = self._ec2.describe_store_image_tasks(**request)
+                    response = (
+                        self._ec2.describe_store_image_tasks(ImageIds=ami_ids, NextToken=token)
+                        if token
+                        else self._ec2.describe_store_image_tasks(ImageIds=ami_ids)
+                    )
             except ClientError as error:
                 if not error.response.get("Error", {}).get("Code", "").startswith("InvalidAMIID"):
                     raise
@@ -58,10 +70,9 @@ class Ec2TaskSource:
             token = response.get("NextToken")
             if not token:
                 return results
-            request["NextToken"] = token
 
 
-def parse_page(entries: Sequence[Mapping[str, Any]], *, has_more: bool) -> ListingPage:
+def parse_page(entries: Sequence[Entry], *, has_more: bool) -> ListingPage:
     tasks: list[StoreTask] = []
     anomalies: list[ListingAnomaly] = []
     for entry in entries:
@@ -73,7 +84,7 @@ def parse_page(entries: Sequence[Mapping[str, Any]], *, has_more: bool) -> Listi
     return ListingPage(tuple(tasks), tuple(anomalies), has_more)
 
 
-def parse_task(entry: Mapping[str, Any]) -> tuple[StoreTask | None, list[str], bool]:
+def parse_task(entry: Entry) -> tuple[StoreTask | None, list[str], bool]:
     """A task and what had to be repaired in it; no task when the entry cannot identify one."""
     problems: list[str] = []
     start = _start_time(entry.get("TaskStartTime"), problems)
@@ -94,7 +105,7 @@ def parse_task(entry: Mapping[str, Any]) -> tuple[StoreTask | None, list[str], b
     return task, problems, False
 
 
-def _required_text(entry: Mapping[str, Any], name: str, problems: list[str]) -> str | None:
+def _required_text(entry: Entry, name: str, problems: list[str]) -> str | None:
     value = entry.get(name)
     if isinstance(value, str) and value:
         return value
@@ -102,7 +113,7 @@ def _required_text(entry: Mapping[str, Any], name: str, problems: list[str]) -> 
     return None
 
 
-def _bucket(entry: Mapping[str, Any], problems: list[str]) -> str:
+def _bucket(entry: Entry, problems: list[str]) -> str:
     bucket = entry.get("Bucket")
     if isinstance(bucket, str):
         return bucket
@@ -110,7 +121,7 @@ def _bucket(entry: Mapping[str, Any], problems: list[str]) -> str:
     return ""
 
 
-def _object_key(entry: Mapping[str, Any], ami_id: str, problems: list[str]) -> str:
+def _object_key(entry: Entry, ami_id: str, problems: list[str]) -> str:
     object_key = entry.get("S3objectKey")
     if isinstance(object_key, str) and object_key:
         return object_key
@@ -118,7 +129,7 @@ def _object_key(entry: Mapping[str, Any], ami_id: str, problems: list[str]) -> s
     return f"{ami_id}.bin"
 
 
-def _start_time(value: Any, problems: list[str]) -> datetime | None:
+def _start_time(value: object, problems: list[str]) -> datetime | None:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -135,7 +146,7 @@ def _start_time(value: Any, problems: list[str]) -> datetime | None:
     return moment
 
 
-def _progress(value: Any, problems: list[str]) -> int | None:
+def _progress(value: object, problems: list[str]) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):

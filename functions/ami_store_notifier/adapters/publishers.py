@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -18,6 +18,14 @@ from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement, e
 from ami_store_notifier.domain.model import parse_timestamp
 from ami_store_notifier.ports import PublishResult, TransientAwsError
 
+if TYPE_CHECKING:
+    from types_boto3_events import EventBridgeClient
+    from types_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+    from types_boto3_sns import SNSClient
+    from types_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
+
+# One channel's request entry (an SNS batch entry, an EventBridge event).
+Entry = TypeVar("Entry")
 _FILTERABLE_ATTRIBUTES = ("state", "amiId", "bucket", "region", "account")
 
 
@@ -28,14 +36,11 @@ def _call_failed(error: BaseException) -> str:
     return type(cause).__name__
 
 
-Entry = tuple[str, dict[str, Any]]
-
-
 def publish_in_batches(
     operation: str,
-    entries: Sequence[Entry],
-    size_of: Callable[[dict[str, Any]], int],
-    send: Callable[[list[Entry]], dict[str, str | None]],
+    entries: Sequence[tuple[str, Entry]],
+    size_of: Callable[[Entry], int],
+    send: Callable[[list[tuple[str, Entry]]], dict[str, str | None]],
 ) -> PublishResult:
     """Sends (event id, entry) pairs in batches the channel accepts. `send` makes one call and answers,
     by event id, None for an accepted entry or the reason it was refused; a failed call fails its batch."""
@@ -64,7 +69,7 @@ def publish_in_batches(
 class SnsPublisher:
     channel = "sns"
 
-    def __init__(self, sns_client: Any, topic_arn: str) -> None:
+    def __init__(self, sns_client: SNSClient, topic_arn: str) -> None:
         self._sns = sns_client
         self._topic_arn = topic_arn
 
@@ -72,7 +77,7 @@ class SnsPublisher:
         entries = [(item.event_id, sns_entry(item)) for item in announcements]
         return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send)
 
-    def _send(self, batch: list[Entry]) -> dict[str, str | None]:
+    def _send(self, batch: list[tuple[str, PublishBatchRequestEntryTypeDef]]) -> dict[str, str | None]:
         response = self._sns.publish_batch(
             TopicArn=self._topic_arn, PublishBatchRequestEntries=[entry for _, entry in batch]
         )
@@ -84,7 +89,7 @@ class SnsPublisher:
         return outcomes
 
 
-def sns_entry(announcement: Announcement) -> dict[str, Any]:
+def sns_entry(announcement: Announcement) -> PublishBatchRequestEntryTypeDef:
     message = {"default": announcement.detail_json(), "email": email_text(announcement)}
     detail = announcement.detail()
     return {
@@ -100,18 +105,18 @@ def sns_entry(announcement: Announcement) -> dict[str, Any]:
     }
 
 
-def _sns_entry_size(entry: dict[str, Any]) -> int:
+def _sns_entry_size(entry: PublishBatchRequestEntryTypeDef) -> int:
     attributes = sum(
-        len(name.encode()) + len(value["DataType"]) + len(value["StringValue"].encode())
-        for name, value in entry["MessageAttributes"].items()
+        len(name.encode()) + len(value["DataType"]) + len(value.get("StringValue", "").encode())
+        for name, value in entry.get("MessageAttributes", {}).items()
     )
-    return len(entry["Message"].encode()) + len(entry["Subject"].encode()) + attributes
+    return len(entry["Message"].encode()) + len(entry.get("Subject", "").encode()) + attributes
 
 
 class EventBridgePublisher:
     channel = "events"
 
-    def __init__(self, events_client: Any, event_bus_name: str, source: str) -> None:
+    def __init__(self, events_client: EventBridgeClient, event_bus_name: str, source: str) -> None:
         self._events = events_client
         self._bus = event_bus_name
         self._source = source
@@ -120,7 +125,7 @@ class EventBridgePublisher:
         entries = [(item.event_id, self._event(item)) for item in announcements]
         return publish_in_batches("events:PutEvents", entries, _event_size, self._send)
 
-    def _send(self, batch: list[Entry]) -> dict[str, str | None]:
+    def _send(self, batch: list[tuple[str, PutEventsRequestEntryTypeDef]]) -> dict[str, str | None]:
         response = self._events.put_events(Entries=[entry for _, entry in batch])
         # PutEvents answers entry by entry, in the order sent.
         return {
@@ -130,7 +135,7 @@ class EventBridgePublisher:
             for (event_id, _), result in zip(batch, response.get("Entries", []), strict=False)
         }
 
-    def _event(self, announcement: Announcement) -> dict[str, Any]:
+    def _event(self, announcement: Announcement) -> PutEventsRequestEntryTypeDef:
         return {
             "Source": self._source,
             "DetailType": DETAIL_TYPE,
@@ -141,9 +146,12 @@ class EventBridgePublisher:
         }
 
 
-def _event_size(entry: dict[str, Any]) -> int:
+def _event_size(entry: PutEventsRequestEntryTypeDef) -> int:
     # The size rule EventBridge documents for PutEvents entries.
-    size = (
-        14 + len(entry["Source"].encode()) + len(entry["DetailType"].encode()) + len(entry["Detail"].encode())
+    texts = (
+        entry.get("Source", ""),
+        entry.get("DetailType", ""),
+        entry.get("Detail", ""),
+        *entry.get("Resources", []),
     )
-    return size + sum(len(resource.encode()) for resource in entry["Resources"])
+    return 14 + sum(len(text.encode()) for text in texts)
