@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 from moto.server import ThreadedMotoServer
 
 from .wire import install
@@ -18,3 +20,11 @@ def start_server(host: str = "127.0.0.1", port: int = 0, *, verbose: bool = Fals
 def endpoint_url(server: ThreadedMotoServer) -> str:
     host, port = server.get_host_and_port()
     return f"http://{host}:{port}"
+
+
+def reset_server(server: ThreadedMotoServer) -> None:
+    """Forget all of moto's state, the store tasks included, through moto's own reset endpoint."""
+    request = urllib.request.Request(f"{endpoint_url(server)}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.status != 200:
+            raise RuntimeError(f"moto's reset answered HTTP {response.status}")

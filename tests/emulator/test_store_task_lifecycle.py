@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.ec2_store_tasks import StoreTaskBackend, install, installed
-from tests.conftest import BUCKET
+from tests.world import BUCKET
 
 
 def only_task(ec2: Any, ami_id: str) -> dict[str, Any]:

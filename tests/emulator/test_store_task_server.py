@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from local.ec2_store_tasks import endpoint_url, store_tasks_backend
-from tests.conftest import ACCOUNT, REGION, reset_moto
+from local.ec2_store_tasks.server import reset_server
+from tests.world import ACCOUNT, REGION
 
 
 def client_of(session: boto3.session.Session, moto_server: ThreadedMotoServer, service: str) -> Any:
@@ -69,7 +70,7 @@ def test_moto_api_reset_clears_the_store_tasks(
     store_tasks.add_task("ami-0000000000000000a", "bucket-a")
     store_tasks.clock.advance(86400)
 
-    reset_moto(server)
+    reset_server(server)
 
     assert abs(store_tasks.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
     assert client_of(boto_session, server, "ec2").describe_store_image_tasks()["StoreImageTaskResults"] == []

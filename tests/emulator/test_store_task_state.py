@@ -9,7 +9,7 @@ import boto3
 from moto import mock_aws
 
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, reset, store_tasks_backend
-from tests.conftest import ACCOUNT, REGION
+from tests.world import ACCOUNT, REGION
 
 
 def test_leaving_mock_aws_clears_the_store_tasks(emulator: None, boto_session: boto3.session.Session) -> None:

@@ -81,13 +81,13 @@ def test_the_stack_deploys_in_moto_and_outputs_its_topic_bus_table_and_function(
 
 
 def test_the_deployment_resolves_the_layer_aws_publishes_for_the_pinned_powertools_in_its_region(
-    deployed: Deployed, assembly: Synthesized
+    deployed: Deployed, synth: Synthesized
 ) -> None:
     # moto's Lambda keeps no layer it did not create itself, and its CloudFormation reports no
     # ResolvedValue, so the resolved parameter is read from the deployed stack's own record.
     from moto.cloudformation.models import cloudformation_backends
 
-    (layer,) = assembly.only("AWS::Lambda::Function")[1]["Properties"]["Layers"]
+    (layer,) = synth.only("AWS::Lambda::Function")[1]["Properties"]["Layers"]
     (stack,) = cloudformation_backends[deployed.account][REGION].stacks.values()
     assert stack.resource_map.resolved_parameters[layer["Ref"]] == POWERTOOLS_LAYER_ARN
 

@@ -30,7 +30,7 @@ EVENTS = "events.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
-def deployed(synth: Synthesized) -> ResolvedTemplate:
+def resolved(synth: Synthesized) -> ResolvedTemplate:
     return ResolvedTemplate(synth.template_json, Deployment(ACCOUNT, REGION, "AmiStoreNotifier"))
 
 
@@ -64,42 +64,42 @@ def alarm_publishing(
 
 
 @pytest.fixture(scope="module")
-def alarm_topic(synth: Synthesized, deployed: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
+def alarm_topic(synth: Synthesized, resolved: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
     topic_id = synth.logical_id(synth.stack.notifier.monitoring.alarm_topic)
-    topic_arn = deployed.resolve({"Ref": topic_id})
-    return topic_arn, policy_of(deployed, "AWS::SNS::TopicPolicy", "Topics", topic_id)
+    topic_arn = resolved.resolve({"Ref": topic_id})
+    return topic_arn, policy_of(resolved, "AWS::SNS::TopicPolicy", "Topics", topic_id)
 
 
 @pytest.fixture(scope="module")
-def alarm_key_policy(synth: Synthesized, deployed: ResolvedTemplate) -> dict[str, Any]:
+def alarm_key_policy(synth: Synthesized, resolved: ResolvedTemplate) -> dict[str, Any]:
     key_id = synth.logical_id(synth.stack.notifier.monitoring.alarm_key)
-    return dict(deployed.resource(key_id)["Properties"]["KeyPolicy"])
+    return dict(resolved.resource(key_id)["Properties"]["KeyPolicy"])
 
 
 # --- the alarm topic and its key ----------------------------------------------------------------------
 
 
-def test_every_alarm_of_the_stack_may_publish_to_the_alarm_topic(alarm_topic, deployed) -> None:
+def test_every_alarm_of_the_stack_may_publish_to_the_alarm_topic(alarm_topic, resolved) -> None:
     topic_arn, policy = alarm_topic
-    arns = alarm_arns(deployed)
+    arns = alarm_arns(resolved)
     assert len(arns) == 7
     for arn in arns:
         assert evaluate(policy, alarm_publishing(topic_arn, arn)) == ALLOW, arn
 
 
-def test_every_alarm_of_the_stack_may_encrypt_with_the_alarm_topics_key(alarm_key_policy, deployed) -> None:
+def test_every_alarm_of_the_stack_may_encrypt_with_the_alarm_topics_key(alarm_key_policy, resolved) -> None:
     key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/any"
-    for arn in alarm_arns(deployed):
+    for arn in alarm_arns(resolved):
         for action in ("kms:GenerateDataKey", "kms:Decrypt"):
             request = alarm_publishing(key_arn, arn, action=action)
             assert evaluate(alarm_key_policy, request) == ALLOW, (arn, action)
 
 
 def test_an_alarm_of_another_account_may_not_publish_nor_use_the_key(
-    alarm_topic, alarm_key_policy, deployed
+    alarm_topic, alarm_key_policy, resolved
 ) -> None:
     topic_arn, policy = alarm_topic
-    for arn in alarm_arns(deployed):
+    for arn in alarm_arns(resolved):
         foreign = arn.replace(ACCOUNT, OTHER_ACCOUNT)
         assert evaluate(policy, alarm_publishing(topic_arn, foreign, account=OTHER_ACCOUNT)) == IMPLICIT_DENY
         key_request = alarm_publishing("key", foreign, account=OTHER_ACCOUNT, action="kms:GenerateDataKey")
@@ -113,13 +113,13 @@ def test_another_alarm_of_the_same_account_may_not_publish(alarm_topic) -> None:
 
 
 def test_publishing_to_the_alarm_topic_without_tls_is_refused_even_for_the_stacks_alarms(
-    alarm_topic, deployed
+    alarm_topic, resolved
 ) -> None:
     topic_arn, policy = alarm_topic
-    assert evaluate(policy, alarm_publishing(topic_arn, alarm_arns(deployed)[0], tls=False)) == DENY
+    assert evaluate(policy, alarm_publishing(topic_arn, alarm_arns(resolved)[0], tls=False)) == DENY
 
 
-def test_no_other_service_may_publish_to_the_alarm_topic(alarm_topic, deployed) -> None:
+def test_no_other_service_may_publish_to_the_alarm_topic(alarm_topic, resolved) -> None:
     topic_arn, policy = alarm_topic
     request = Request(
         action="sns:Publish",
@@ -145,10 +145,10 @@ def test_the_account_still_administers_the_alarm_key(alarm_key_policy) -> None:
 
 
 @pytest.fixture(scope="module")
-def dead_letter_queue(synth: Synthesized, deployed: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
+def dead_letter_queue(synth: Synthesized, resolved: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
     queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
-    queue_arn = deployed.resolve({"Fn::GetAtt": [queue_id, "Arn"]})
-    return queue_arn, policy_of(deployed, "AWS::SQS::QueuePolicy", "Queues", queue_id)
+    queue_arn = resolved.resolve({"Fn::GetAtt": [queue_id, "Arn"]})
+    return queue_arn, policy_of(resolved, "AWS::SQS::QueuePolicy", "Queues", queue_id)
 
 
 def dead_lettering(queue_arn: str, rule_arn: str, *, tls: bool = True) -> Request:
@@ -160,9 +160,9 @@ def dead_lettering(queue_arn: str, rule_arn: str, *, tls: bool = True) -> Reques
     )
 
 
-def test_the_schedule_rule_may_dead_letter_its_ticks(synth, deployed, dead_letter_queue) -> None:
+def test_the_schedule_rule_may_dead_letter_its_ticks(synth, resolved, dead_letter_queue) -> None:
     queue_arn, policy = dead_letter_queue
-    rule_arn = deployed.resolve(
+    rule_arn = resolved.resolve(
         {"Fn::GetAtt": [synth.logical_id(synth.stack.notifier.poller.schedule), "Arn"]}
     )
     assert evaluate(policy, dead_lettering(queue_arn, rule_arn)) == ALLOW

@@ -14,8 +14,8 @@ from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.report import ALL_METRICS, REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, store_tasks_backend
-from tests.conftest import ACCOUNT, EVENT_DETAIL_KEYS
 from tests.faults import SimulatedCrash
+from tests.world import ACCOUNT, EVENT_DETAIL_KEYS
 
 
 def test_completed_and_failed_stores_reach_topic_and_rule_subscribers_once(

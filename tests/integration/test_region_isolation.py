@@ -9,7 +9,7 @@ import pytest
 from ami_store_notifier import handler
 from local.deployment import RULE_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, StoreTaskError, store_tasks_backend
-from tests.conftest import ACCOUNT
+from tests.world import ACCOUNT
 
 REFUSING = "ap-south-2"
 HEALTHY = "us-east-1"

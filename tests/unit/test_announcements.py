@@ -13,7 +13,7 @@ from ami_store_notifier.domain.announcements import (
     subject,
 )
 from ami_store_notifier.domain.model import TaskState
-from tests.conftest import EVENT_DETAIL_KEYS
+from tests.world import EVENT_DETAIL_KEYS
 
 AMI = "ami-0123456789abcdef0"
 

@@ -1,0 +1,108 @@
+"""The unit suite's fixtures: the poller over in-memory fakes, on a clock the tests move."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ami_store_notifier.domain.model import StoreTask, TaskState
+from ami_store_notifier.domain.reading import Policy
+from ami_store_notifier.poller import Poller
+from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
+from tests.world import ACCOUNT, REGION
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def source() -> FakeTaskSource:
+    return FakeTaskSource()
+
+
+@pytest.fixture
+def store() -> FakeStateStore:
+    return FakeStateStore()
+
+
+@pytest.fixture
+def sns() -> FakePublisher:
+    return FakePublisher("sns")
+
+
+@pytest.fixture
+def events() -> FakePublisher:
+    return FakePublisher("events")
+
+
+@pytest.fixture
+def policy() -> Policy:
+    return Policy(
+        announce_states=frozenset({TaskState.COMPLETED, TaskState.FAILED}),
+        announce_existing_on_first_run=False,
+        overlap=timedelta(minutes=15),
+        full_scan_interval=timedelta(hours=1),
+        claim_lease=timedelta(minutes=5),
+    )
+
+
+@pytest.fixture
+def make_poller(
+    clock: ManualClock,
+    source: FakeTaskSource,
+    store: FakeStateStore,
+    sns: FakePublisher,
+    events: FakePublisher,
+    policy: Policy,
+) -> Callable[..., Poller]:
+    def build(
+        *,
+        seconds_left: Callable[[], float] = lambda: 60.0,
+        page_size: int = 200,
+        policy_override: Policy | None = None,
+    ) -> Poller:
+        return Poller(
+            region=REGION,
+            account=ACCOUNT,
+            policy=policy_override or policy,
+            page_size=page_size,
+            source=source,
+            store=store,
+            publishers=[sns, events],
+            clock=clock,
+            seconds_left=seconds_left,
+            delivery_reserve_seconds=5,
+        )
+
+    return build
+
+
+@pytest.fixture
+def make_task(clock: ManualClock) -> Callable[..., StoreTask]:
+    counter = iter(range(1, 1_000_000))
+
+    def build(
+        state: TaskState | str = TaskState.IN_PROGRESS,
+        *,
+        ami_id: str | None = None,
+        started_minutes_ago: float = 1,
+        progress: int | None = 10,
+        failure_reason: str | None = None,
+        bucket: str = "archive-bucket",
+    ) -> StoreTask:
+        ami = ami_id or f"ami-{next(counter):017x}"
+        return StoreTask(
+            ami_id=ami,
+            bucket=bucket,
+            s3_object_key=f"{ami}.bin",
+            task_start_time=clock.now - timedelta(minutes=started_minutes_ago),
+            state_name=state.value if isinstance(state, TaskState) else state,
+            progress_percentage=progress,
+            failure_reason=failure_reason,
+        )
+
+    return build
