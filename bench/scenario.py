@@ -205,6 +205,10 @@ class World:
         overrides = {"FULL_SCAN_INTERVAL_MINUTES": str(full_scan_minutes)} if full_scan_minutes else {}
         os.environ.update(deployment.handler_environment(**overrides))
         self.backend: StoreTaskBackend = store_tasks_backend(ACCOUNT, REGION)
+        # EC2's request bucket is off here for now: the bench counts what each poll asks of EC2, and the
+        # naive reference (N/200 calls a poll) cannot run inside the bucket. Measuring the notifier with
+        # the bucket on, and the bucket's lowest level, comes with its rate budget (issue 10).
+        self.backend.throttle.enabled = False
         self.table = deployment.table_name
         self.wired = handler.wiring()
         self.ours_calls = CallCounter()

@@ -28,6 +28,7 @@ from moto.utilities.utils import get_partition
 
 from .clock import Clock, as_utc
 from .faults import FaultInjector
+from .throttling import THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS, RequestThrottle
 
 IN_PROGRESS: Final = "InProgress"
 COMPLETED: Final = "Completed"
@@ -176,6 +177,8 @@ class StoreTaskBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.faults = FaultInjector()
+        self.throttle = RequestThrottle()
+        """EC2's request token buckets of this account and Region (on by default; `.enabled = False`)."""
         self.on_describe: DescribeHook | None = None
         self.calls: Counter[str] = Counter()
         """Calls per operation name that reached the emulator (faulted calls included)."""
@@ -466,6 +469,10 @@ class StoreTaskBackend(BaseBackend):
         with self._lock:
             self.calls[operation] += 1
             number = self.calls[operation]
+        if self.throttle.latency_seconds:
+            self.clock.advance(self.throttle.latency_seconds)
+        if not self.throttle.admit(operation, self.clock.now()):
+            raise StoreTaskError(THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS)
         if fault:
             self._raise_fault(operation)
         return number
