@@ -58,6 +58,7 @@ def poller_dashboard(
             left=[
                 metric(METRICS["successful_polls"], "Sum", period),
                 metric(METRICS["publish_failures"], "Sum", period),
+                metric(METRICS["runs_throttled"], "Sum", period),
                 function.metric_errors(period=period, statistic="Sum"),
                 function.metric_throttles(period=period, statistic="Sum"),
             ],

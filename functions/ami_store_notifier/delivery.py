@@ -64,8 +64,8 @@ def _stored_announcements(
         return {}
     try:
         return dict(store.load_announcements(taken_over))
-    except TransientAwsError:
-        report.stop(AWS_UNAVAILABLE)
+    except TransientAwsError as error:
+        report.stop_unavailable(error)
         return None
 
 
@@ -108,5 +108,5 @@ def _settle(store: StateStore, settlement: Settlement, report: RunReport) -> Non
     try:
         store.settle(settlement.delivered, settlement.failed)
     except TransientAwsError as error:
-        report.stop(AWS_UNAVAILABLE)
+        report.stop_unavailable(error)
         logger.warning("Settling failed; leases expire and deliveries repeat", extra={"error": str(error)})

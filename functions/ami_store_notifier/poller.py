@@ -26,7 +26,7 @@ from ami_store_notifier.ports import (
     TaskSource,
     TransientAwsError,
 )
-from ami_store_notifier.report import AWS_UNAVAILABLE, RunReport
+from ami_store_notifier.report import RunReport
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Poller:
         try:
             self._run(report)
         except TransientAwsError as error:
-            report.stop(AWS_UNAVAILABLE)
+            report.stop_unavailable(error)
             logger.warning("AWS stayed unavailable; the next run catches up", extra={"error": str(error)})
         report.duration_ms = (time.perf_counter() - started) * 1000
         return report
@@ -108,7 +108,7 @@ class Poller:
                 self._recheck_tracked(reader, report)
             self._check_suspects(reader)
         except TransientAwsError as error:
-            report.stop(AWS_UNAVAILABLE)
+            report.stop_unavailable(error)
             logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
 
     def _read_listing(self, reader: ListingReader, report: RunReport) -> None:
@@ -182,7 +182,7 @@ class Poller:
         try:
             result = self._store.commit(version, step)
         except TransientAwsError as error:
-            report.stop(AWS_UNAVAILABLE)
+            report.stop_unavailable(error)
             logger.warning("Claiming stopped: AWS stayed unavailable", extra={"error": str(error)})
             return None
         if result.outcome is CommitOutcome.CONFLICT:

@@ -15,6 +15,10 @@ from ami_store_notifier.domain.planning import CommitStep
 class TransientAwsError(Exception):
     """AWS stayed throttled or unavailable after the SDK's retries: the next run will catch up."""
 
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+
 
 @dataclass(frozen=True)
 class ListingPage:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.ports import TransientAwsError
 
 # A run that stops for this reason did not get through to AWS: it does not count as a successful poll.
 AWS_UNAVAILABLE = "aws-unavailable"
@@ -81,9 +82,19 @@ class RunReport:
         default=1,
         summary=False,
     )
+    runs_throttled: int = _measured(
+        "RunsThrottled",
+        "1 when AWS still throttled a call after the SDK's retries (the account's shared request budget "
+        "was spent); the run stopped and the next one catches up.",
+    )
     runs_cut_short: int = _measured(
         "RunsCutShort", "1 when the run stopped early (time, throttling, an overlapping run).", summary=False
     )
+
+    def stop_unavailable(self, error: TransientAwsError) -> None:
+        self.stop(AWS_UNAVAILABLE)
+        if error.throttled:
+            self.runs_throttled = 1
 
     def stop(self, reason: str) -> None:
         if self.stopped_because is None:

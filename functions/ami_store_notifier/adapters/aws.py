@@ -43,13 +43,11 @@ _THROTTLING_CODES = frozenset(
         "RequestThrottled",
         "RequestThrottledException",
         "SlowDown",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "Unavailable",
         "KMSThrottlingException",
     }
+)
+_UNAVAILABLE_CODES = frozenset(
+    {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable"}
 )
 
 
@@ -60,10 +58,14 @@ def error_code(error: BaseException) -> str:
     return type(error).__name__
 
 
+def is_throttling(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code", "") in _THROTTLING_CODES
+
+
 def is_transient(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return code in _THROTTLING_CODES or status >= 500
+    return is_throttling(error) or code in _UNAVAILABLE_CODES or status >= 500
 
 
 @contextmanager
@@ -73,7 +75,7 @@ def transient_errors(operation: str) -> Iterator[None]:
         yield
     except ClientError as error:
         if is_transient(error):
-            raise TransientAwsError(f"{operation}: {error}") from error
+            raise TransientAwsError(f"{operation}: {error}", throttled=is_throttling(error)) from error
         raise
     except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError) as error:
         raise TransientAwsError(f"{operation}: {error}") from error
