@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_cdk import Aws, RemovalPolicy, Stack
 from constructs import Construct
 
+from ami_store_notifier.report import NAMESPACE, SERVICE
 from infra.announcements import Announcements
 from infra.monitoring import Monitoring
-from infra.poller import METRICS_NAMESPACE, SERVICE_NAME, Poller
+from infra.poller import Poller
 from infra.settings import Settings
 from infra.state_table import StateTable
 
@@ -59,7 +60,7 @@ class AmiStoreNotifier(Construct):
             function=self.poller.function,
             dead_letter_queue=self.poller.dead_letter_queue,
             polled_regions=self.polled_regions,
-            namespace=METRICS_NAMESPACE,
-            service=SERVICE_NAME,
+            namespace=NAMESPACE,
+            service=SERVICE,
             removal_policy=removal_policy,
         )

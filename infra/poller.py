@@ -15,14 +15,12 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ami_store_notifier.report import NAMESPACE, SERVICE
 from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
 from infra.settings import Settings
-
-SERVICE_NAME = "ami-store-notifier"
-METRICS_NAMESPACE = "AmiStoreNotifier"
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -233,8 +231,8 @@ class Poller(Construct):
         return {
             **from_resources,
             **from_settings,
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 

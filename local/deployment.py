@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from ami_store_notifier.report import NAMESPACE, SERVICE
 
 EVENT_SOURCE = "ami-store-notifier"
 TOPIC_QUEUE = "topic-all"
@@ -47,8 +48,8 @@ class LocalDeployment:
             "EVENT_BUS_NAME": self.bus_name,
             "REGIONS": self.region,
             "EVENT_SOURCE": EVENT_SOURCE,
-            "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
-            "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         environment.update(overrides)

@@ -25,6 +25,8 @@ from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
 from ami_store_notifier.report import API_CALLS, REGION_FAILURES, RunReport
+from ami_store_notifier.report import NAMESPACE as DEFAULT_NAMESPACE
+from ami_store_notifier.report import SERVICE as DEFAULT_SERVICE
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -33,8 +35,8 @@ if TYPE_CHECKING:
     from types_boto3_sns import SNSClient
 
 # The environment names them in a deployment; the defaults keep local runs and tests consistent.
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ami-store-notifier")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AmiStoreNotifier")
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", DEFAULT_SERVICE)
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE)
 _MAX_REPORTED_MESSAGE_CHARS = 500
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)

@@ -15,6 +15,9 @@ from typing import Any
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.ports import TransientAwsError
 
+# Where the metrics go: the Powertools service (the `service` dimension) and the CloudWatch namespace.
+SERVICE = "ami-store-notifier"
+NAMESPACE = "AmiStoreNotifier"
 # A run that stops for this reason did not get through to AWS: it does not count as a successful poll.
 AWS_UNAVAILABLE = "aws-unavailable"
 API_CALL_SERVICES = ("EC2", "DynamoDB", "SNS", "EventBridge")
