@@ -145,6 +145,8 @@ def report(figures: Any, *, wall: float, busy: float, workers: int, seed: int | 
         ("overlapping run pairs", figures.overlapping_pairs),
         ("listing shifts while paging", figures.listing_shifts),
         ("malformed listing entries", figures.malformed_entries),
+        ("runs after another caller nearly emptied the EC2 bucket", figures.starved_runs),
+        ("runs stopped by EC2 throttling (RunsThrottled)", figures.throttled_runs),
         ("runs short of time", figures.runs_short_of_time),
         ("transitions expected", figures.expected),
         ("  delivered on both channels", figures.delivered),

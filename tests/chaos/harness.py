@@ -212,6 +212,8 @@ class Figures:
     overlapping_pairs: int = 0
     listing_shifts: int = 0
     malformed_entries: int = 0
+    starved_runs: int = 0
+    throttled_runs: int = 0
     runs_short_of_time: int = 0
     expected: int = 0
     delivered: int = 0
@@ -407,6 +409,8 @@ class Ledger:
             overlapping_pairs=self.counts["overlapping_pairs"],
             listing_shifts=self.counts["listing_shifts"],
             malformed_entries=self.counts["malformed_entries"],
+            starved_runs=self.counts["starved_runs"],
+            throttled_runs=sum(1 for run in self.runs if run.metric("RunsThrottled") > 0),
             runs_short_of_time=sum(1 for run in self.runs if run.stopped_because == "time"),
             expected=len(self.expected),
             delivered=delivered,

@@ -18,6 +18,7 @@ from typing import Any
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
+from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
 from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
 
 # -- the AWS calls a run makes, and the faults that fit each -------------------------------------------
@@ -185,7 +186,16 @@ class Overlap:
     faults: tuple[Fault, ...] = ()
 
 
-Step = Start | Finish | Progress | Advance | Run | Overlap
+@dataclass(frozen=True)
+class Starve:
+    """Another caller (a script, a waiter every few seconds) keeps the account's DescribeStoreImageTasks
+    bucket down to `leave` tokens before each of the next `runs` runs."""
+
+    runs: int
+    leave: int = 0
+
+
+Step = Start | Finish | Progress | Advance | Run | Overlap | Starve
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,17 @@ class _Play:
     serial: int = 0
     fresh: int = 1000
     shifted: list[str] = field(default_factory=list)
+    starved: Starve | None = None
+
+    def starve_before_a_run(self) -> None:
+        """The other caller's use since the last run: the bucket is left with what it leaves."""
+        if self.starved is None or self.starved.runs <= 0:
+            return
+        now = CLOCK.now()
+        bucket = self.world.backend.throttle.bucket(DESCRIBE, now)
+        bucket.drain(now, max(0.0, bucket.tokens(now) - self.starved.leave))
+        self.world.ledger.counts["starved_runs"] += 1
+        self.starved = Starve(self.starved.runs - 1, self.starved.leave)
 
 
 def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
@@ -261,11 +282,15 @@ def _apply(play_state: _Play, step: Step) -> None:
                 backend.set_state(ami_id(ami), IN_PROGRESS, progress=percent)
         case Advance(seconds):
             CLOCK.advance(seconds)
+        case Starve():
+            play_state.starved = step
         case Run(faults, time_left_after, malformed, shift):
+            play_state.starve_before_a_run()
             _inject(world, faults)
             with _malformed(play_state, malformed), _shifting(play_state, shift):
                 world.run("run", seconds_left=_time_left(time_left_after, world.reserve_seconds))
         case Overlap(faults):
+            play_state.starve_before_a_run()
             _inject(world, faults)
             world.run_overlapping()
 
@@ -408,7 +433,9 @@ def random_event(rng: random.Random, amis: int) -> Step:
         return Start(ami, rng.choice([None, None, 30, 120, 600]))
     if roll < 0.8:
         return Finish(ami, rng.choice([COMPLETED, FAILED]), rng.choice(FAILURE_REASONS))
-    return Progress(ami, rng.randint(0, 99))
+    if roll < 0.9:
+        return Progress(ami, rng.randint(0, 99))
+    return Starve(runs=rng.randint(1, 4), leave=rng.choice([0, 0, 1, 3]))
 
 
 FAILURE_REASONS = (
