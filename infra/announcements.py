@@ -6,11 +6,10 @@ from typing import cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_events as events
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.encrypted_topic import encrypted_topic
 from infra.settings import Settings
 
 
@@ -27,19 +26,12 @@ class Announcements(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key, self.topic = encrypted_topic(
             self,
-            "NotificationKey",
-            description="Encrypts the AMI store notification topic",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
-        )
-        self.topic = sns.Topic(
-            self,
-            "NotificationTopic",
+            "Notification",
+            purpose="AMI store notification topic",
             display_name="AMI store task notifications",
-            master_key=self.key,
-            enforce_ssl=True,
+            removal_policy=removal_policy,
         )
         if settings.notification_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.notification_email))

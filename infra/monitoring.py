@@ -8,15 +8,14 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
 from infra.dashboard import poller_dashboard
+from infra.encrypted_topic import encrypted_topic
 from infra.settings import Settings
 
 ALARM_PERIOD = Duration.minutes(5)
@@ -47,19 +46,12 @@ class Monitoring(Construct):
         self._name_prefix = name_prefix
         self._alarm_names: list[str] = []
 
-        self.alarm_key = kms.Key(
+        self.alarm_key, self.alarm_topic = encrypted_topic(
             self,
-            "AlarmKey",
-            description="Encrypts the AMI store notifier alarm topic",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
-        )
-        self.alarm_topic = sns.Topic(
-            self,
-            "AlarmTopic",
+            "Alarm",
+            purpose="AMI store notifier alarm topic",
             display_name="AMI store notifier alarms",
-            master_key=self.alarm_key,
-            enforce_ssl=True,
+            removal_policy=removal_policy,
         )
         if settings.alarm_email:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ami_store_notifier.domain.model import StoreTask, TaskState
+from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState
 from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
@@ -106,3 +106,15 @@ def make_task(clock: ManualClock) -> Callable[..., StoreTask]:
         )
 
     return build
+
+
+@pytest.fixture
+def baselined(clock: ManualClock) -> Cursor:
+    """A cursor after a baseline and a full scan a minute ago, its newest task 30 minutes old."""
+    return Cursor(
+        version=7,
+        baselined=True,
+        high_water_mark=clock.now - timedelta(minutes=30),
+        last_full_scan_at=clock.now - timedelta(minutes=1),
+        full_scan_horizon=clock.now - timedelta(minutes=45),
+    )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, TaskState
 from ami_store_notifier.domain.planning import (
     CHANNELS,
@@ -20,49 +16,38 @@ from tests.world import ACCOUNT, REGION
 COMPLETED, IN_PROGRESS = TaskState.COMPLETED, TaskState.IN_PROGRESS
 
 
-@pytest.fixture
-def cursor(clock):
-    return Cursor(
-        version=7,
-        baselined=True,
-        high_water_mark=clock.now - timedelta(minutes=30),
-        last_full_scan_at=clock.now - timedelta(minutes=1),
-        full_scan_horizon=clock.now - timedelta(minutes=45),
-    )
-
-
 def read(cursor, policy, clock, tasks, *, has_more=False):
     reader = ListingReader(cursor, policy, region=REGION, account=ACCOUNT, now=clock.now)
     reader.observe_page(tasks, has_more=has_more)
     return reader
 
 
-def test_nothing_new_plans_nothing(cursor, policy, clock, make_task):
+def test_nothing_new_plans_nothing(baselined, policy, clock, make_task):
     recorded = make_task(COMPLETED, started_minutes_ago=40)
-    unchanged = Cursor(**{**cursor.__dict__, "known": {recorded.key: COMPLETED}})
+    unchanged = Cursor(**{**baselined.__dict__, "known": {recorded.key: COMPLETED}})
 
     assert Planner(unchanged, read(unchanged, policy, clock, [recorded])).plan() == []
 
 
 def test_claims_come_in_small_steps_and_only_the_last_moves_the_high_water_mark(
-    cursor, policy, clock, make_task
+    baselined, policy, clock, make_task
 ):
     tasks = [
         make_task(COMPLETED, started_minutes_ago=1 + index / 100) for index in range(MAX_CLAIMS_PER_STEP + 3)
     ]
-    reader = read(cursor, policy, clock, tasks)
+    reader = read(baselined, policy, clock, tasks)
 
-    first, last = Planner(cursor, reader).plan()
+    first, last = Planner(baselined, reader).plan()
 
     assert (len(first.claims), len(last.claims)) == (MAX_CLAIMS_PER_STEP, 3)
-    assert first.cursor.high_water_mark == cursor.high_water_mark
+    assert first.cursor.high_water_mark == baselined.high_water_mark
     assert last.cursor.high_water_mark == tasks[0].task_start_time
     assert set(first.cursor.known) >= {claim.task.key for claim in first.claims}
 
 
-def test_each_announced_claim_leases_one_delivery_per_channel(cursor, policy, clock, make_task):
+def test_each_announced_claim_leases_one_delivery_per_channel(baselined, policy, clock, make_task):
     task = make_task(COMPLETED, started_minutes_ago=2)
-    (step,) = Planner(cursor, read(cursor, policy, clock, [task])).plan()
+    (step,) = Planner(baselined, read(baselined, policy, clock, [task])).plan()
 
     expiry = int((clock.now + policy.claim_lease).timestamp())
     assert sorted(step.cursor.leases, key=lambda lease: lease.channel) == sorted(
@@ -71,13 +56,13 @@ def test_each_announced_claim_leases_one_delivery_per_channel(cursor, policy, cl
     )
 
 
-def test_deliveries_whose_lease_ran_out_are_taken_over_before_any_claim(cursor, policy, clock, make_task):
+def test_deliveries_whose_lease_ran_out_are_taken_over_before_any_claim(baselined, policy, clock, make_task):
     expired = tuple(
         PendingDelivery("sns", COMPLETED, f"ami-{index:017x}#2026-10-31T12:00:00.000Z", 0)
         for index in range(MAX_LEASES_PER_STEP + 1)
     )
     held = PendingDelivery("events", COMPLETED, "ami-0#2026-10-31T12:00:00.000Z", 2**40)
-    with_pending = Cursor(**{**cursor.__dict__, "pending": (*expired, held)})
+    with_pending = Cursor(**{**baselined.__dict__, "pending": (*expired, held)})
     reader = read(with_pending, policy, clock, [make_task(COMPLETED, started_minutes_ago=2)])
 
     first, second, claims = Planner(with_pending, reader).plan()
@@ -88,34 +73,36 @@ def test_deliveries_whose_lease_ran_out_are_taken_over_before_any_claim(cursor, 
     assert len(claims.claims) == 1
 
 
-def test_the_high_water_mark_stays_when_the_listing_was_not_read_to_the_end(cursor, policy, clock, make_task):
+def test_the_high_water_mark_stays_when_the_listing_was_not_read_to_the_end(
+    baselined, policy, clock, make_task
+):
     task = make_task(COMPLETED, started_minutes_ago=2)
-    reader = read(cursor, policy, clock, [task], has_more=True)
+    reader = read(baselined, policy, clock, [task], has_more=True)
     reader.findings.listing_complete = False
 
-    assert final_cursor(cursor, reader).high_water_mark == cursor.high_water_mark
+    assert final_cursor(baselined, reader).high_water_mark == baselined.high_water_mark
 
 
 def test_the_cursor_keeps_tasks_in_progress_and_forgets_finished_ones_older_than_the_window(
-    cursor, policy, clock, make_task
+    baselined, policy, clock, make_task
 ):
     running = make_task(IN_PROGRESS, started_minutes_ago=600)
     old = make_task(COMPLETED, started_minutes_ago=600)
     recent = make_task(COMPLETED, started_minutes_ago=2)
     known = {running.key: IN_PROGRESS, old.key: COMPLETED}
-    tracked = Cursor(**{**cursor.__dict__, "known": known})
+    tracked = Cursor(**{**baselined.__dict__, "known": known})
 
     final = final_cursor(tracked, read(tracked, policy, clock, [recent, running]))
 
     assert final.known == {running.key: IN_PROGRESS, recent.key: COMPLETED}
 
 
-def test_once_every_step_is_committed_nothing_is_left_to_plan(cursor, policy, clock, make_task):
-    reader = read(cursor, policy, clock, [make_task(COMPLETED, started_minutes_ago=2)])
-    planner = Planner(cursor, reader)
+def test_once_every_step_is_committed_nothing_is_left_to_plan(baselined, policy, clock, make_task):
+    reader = read(baselined, policy, clock, [make_task(COMPLETED, started_minutes_ago=2)])
+    planner = Planner(baselined, reader)
 
     for step in planner.plan():
         planner.committed(step)
 
-    assert planner.cursor_version == cursor.version + 1
+    assert planner.cursor_version == baselined.version + 1
     assert planner.plan() == []

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
-
-import pytest
 
 from ami_store_notifier.domain.model import Cursor, RecordedTask, TaskState
 from ami_store_notifier.domain.reading import (
@@ -17,18 +14,6 @@ from ami_store_notifier.domain.reading import (
 from tests.world import ACCOUNT, REGION
 
 COMPLETED, FAILED, IN_PROGRESS = TaskState.COMPLETED, TaskState.FAILED, TaskState.IN_PROGRESS
-
-
-@pytest.fixture
-def baselined(clock):
-    """A cursor after a baseline and a full scan a minute ago, its newest task 30 minutes old."""
-    return Cursor(
-        version=3,
-        baselined=True,
-        high_water_mark=clock.now - timedelta(minutes=30),
-        last_full_scan_at=clock.now - timedelta(minutes=1),
-        full_scan_horizon=clock.now - timedelta(minutes=45),
-    )
 
 
 def reader_for(cursor, policy, clock):
