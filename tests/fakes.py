@@ -37,13 +37,14 @@ class FakeTaskSource:
         if self.calls in self.fail_on_call:
             raise TransientAwsError("ec2:DescribeStoreImageTasks: RequestLimitExceeded")
 
-    def pages(self, page_size: int) -> Iterator[ListingPage]:
+    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
+        listed = [task for task in self.tasks if not in_progress_only or task.state_name == "InProgress"]
         offset = 0
         while True:
             self._call()
-            page = self.tasks[offset : offset + page_size]
+            page = listed[offset : offset + page_size]
             offset += page_size
-            has_more = offset < len(self.tasks)
+            has_more = offset < len(listed)
             yield ListingPage(tuple(page), (), has_more)
             if not has_more:
                 return

@@ -16,7 +16,12 @@ from datetime import datetime
 
 from ami_store_notifier.delivery import claimed_deliveries, deliver
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL, ListingReader, Policy, ReadingReport
+from ami_store_notifier.domain.reading import (
+    MAX_IMAGE_IDS_PER_CALL,
+    ListingReader,
+    Policy,
+    ReadingReport,
+)
 from ami_store_notifier.ports import (
     CommitOutcome,
     CommitResult,
@@ -103,7 +108,9 @@ class Poller:
 
     def _read(self, reader: ListingReader, report: RunReport) -> None:
         try:
-            self._read_listing(reader, report)
+            self._read_listing(reader, report, in_progress_only=False)
+            if report.stopped_because is None and reader.needs_in_progress_sweep:
+                self._read_listing(reader, report, in_progress_only=True)
             if report.stopped_because is None:
                 self._recheck_tracked(reader, report)
             self._check_suspects(reader)
@@ -111,30 +118,35 @@ class Poller:
             report.stop_unavailable(error)
             logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
 
-    def _read_listing(self, reader: ListingReader, report: RunReport) -> None:
-        pages = self._source.pages(self._page_size)
-        while True:
-            if self._time_to_stop():
-                report.stop("time")
-                logger.warning("Little time left: reading stops here; the next run goes on")
-                return
+    def _read_listing(self, reader: ListingReader, report: RunReport, *, in_progress_only: bool) -> None:
+        """The listing's pages (or those of the tasks in progress), as long as the reader wants more."""
+        pages = self._source.pages(self._page_size, in_progress_only=in_progress_only)
+        observe = reader.observe_in_progress_page if in_progress_only else reader.observe_page
+        while self._may_call(report):
             page = next(pages, None)
             if page is None:
                 return
             note_anomalies(page, report)
-            if not reader.observe_page(page.tasks, has_more=page.has_more):
+            if not observe(page.tasks, has_more=page.has_more):
                 return
 
     def _recheck_tracked(self, reader: ListingReader, report: RunReport) -> None:
         amis = reader.tracked_amis_to_recheck()
         for start in range(0, len(amis), MAX_IMAGE_IDS_PER_CALL):
-            if self._time_to_stop():
-                report.stop("time")
+            if not self._may_call(report):
                 return
             page = self._source.by_ami(amis[start : start + MAX_IMAGE_IDS_PER_CALL])
             note_anomalies(page, report)
             reader.observe_recheck(page.tasks)
         reader.recheck_finished()
+
+    def _may_call(self, report: RunReport) -> bool:
+        """Whether one more DescribeStoreImageTasks call fits the time this run has left."""
+        if self._time_to_stop():
+            report.stop("time")
+            logger.warning("Little time left: reading stops here; the next run goes on")
+            return False
+        return True
 
     def _check_suspects(self, reader: ListingReader) -> None:
         suspects = dict(reader.suspects)

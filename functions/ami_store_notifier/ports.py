@@ -28,8 +28,9 @@ class ListingPage:
 
 
 class TaskSource(Protocol):
-    def pages(self, page_size: int) -> Iterator[ListingPage]:
-        """The listing, newest first; each page is fetched only when the iterator is advanced."""
+    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
+        """The listing, newest first (only the tasks in progress, with the `task-state` filter); each
+        page is fetched only when the iterator is advanced."""
         ...
 
     def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:

@@ -52,7 +52,9 @@ class RunReport:
 
     region: str
     mode: str = _measured(None, "How the listing was read: baseline, full-scan or head.", default="")
-    tasks_seen: int = _measured("TasksSeen", "Tasks read from the listing and re-checks.")
+    tasks_seen: int = _measured(
+        "TasksSeen", "Entries read: listing pages, the sweep of the tasks in progress, re-checks by AMI."
+    )
     listing_complete: bool = _measured(None, "Whether the run read as far as it meant to.", default=False)
     stopped_because: str | None = _measured(None, "Why the run stopped early, if it did.", default=None)
     claims_committed: int = _measured(None, "Transitions recorded in the table.")

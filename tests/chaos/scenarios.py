@@ -25,7 +25,7 @@ from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
 
 CALL_SITES: tuple[tuple[str, str, int], ...] = (
     # (service, operation, how many calls of it a busy run makes)
-    ("ec2", "DescribeStoreImageTasks", 4),
+    ("ec2", "DescribeStoreImageTasks", 6),
     ("dynamodb", "GetItem", 1),
     ("dynamodb", "BatchGetItem", 2),
     ("dynamodb", "TransactWriteItems", 2),
@@ -375,8 +375,8 @@ def _shifting(play_state: _Play, ami: int | None) -> Iterator[None]:
 
 
 def prepare_busy_run(world: ChaosWorld) -> None:
-    """Leaves the world so that its next run is a busy one: a full scan that reads three listing
-    pages, re-checks a tracked AMI stored again by ImageIds, reads the record of a store EC2 listed late,
+    """Leaves the world so that its next run is a busy one: a safety net that reads three listing
+    pages and two pages of the tasks in progress, re-checks a tracked AMI stored again by ImageIds, reads the record of a store EC2 listed late,
     renews the lease of a delivery EventBridge refused, claims a completion and a failure, reads the
     refused delivery's stored announcement, publishes on both channels and settles."""
     backend = world.backend

@@ -23,8 +23,10 @@ BUSY_RUN_CALLS = (
     ("dynamodb", "GetItem", 1),  # the cursor
     ("ec2", "DescribeStoreImageTasks", 1),  # listing page 1
     ("ec2", "DescribeStoreImageTasks", 2),  # listing page 2
-    ("ec2", "DescribeStoreImageTasks", 3),  # listing page 3
-    ("ec2", "DescribeStoreImageTasks", 4),  # re-check of a tracked AMI by ImageIds
+    ("ec2", "DescribeStoreImageTasks", 3),  # listing page 3, down to where the previous safety net began
+    ("ec2", "DescribeStoreImageTasks", 4),  # the tasks in progress (task-state filter), page 1
+    ("ec2", "DescribeStoreImageTasks", 5),  # the tasks in progress, page 2
+    ("ec2", "DescribeStoreImageTasks", 6),  # re-check of a tracked AMI by ImageIds
     ("dynamodb", "BatchGetItem", 1),  # the records of the full scan's suspects
     ("dynamodb", "TransactWriteItems", 1),  # renewing the lease of a refused delivery
     ("dynamodb", "TransactWriteItems", 2),  # the claims and the cursor

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
 
@@ -44,7 +46,7 @@ def test_with_nothing_new_a_run_reads_one_page_and_writes_nothing(
     assert store.commits == commits_before
 
 
-def test_a_full_scan_reads_every_page_once_an_hour(make_poller, make_task, source, clock):
+def test_the_safety_net_runs_once_an_hour(make_poller, make_task, source, clock):
     seed_history(source, make_task, 1000)
     make_poller().run()
     modes = []
@@ -59,7 +61,7 @@ def test_a_full_scan_reads_every_page_once_an_hour(make_poller, make_task, sourc
     assert modes.count("head") == 60
 
 
-def test_tracked_tasks_deep_in_the_listing_are_rechecked_by_ami_twenty_at_a_time(
+def test_more_tracked_tasks_deep_in_the_listing_than_one_recheck_holds_are_found_by_one_sweep(
     make_poller, make_task, source, clock
 ):
     seed_history(source, make_task, 600)
@@ -67,7 +69,38 @@ def test_tracked_tasks_deep_in_the_listing_are_rechecked_by_ami_twenty_at_a_time
         source.put(replace(task, task_start_time=task.task_start_time - timedelta(days=3)))
     calls = calls_of_a_quiet_run(make_poller, source, clock)
 
-    assert calls == 1 + 2
+    assert calls == 1 + 1, "the head page, then one page of the tasks in progress (not 2 re-checks by AMI)"
+
+
+def test_a_few_tracked_tasks_deep_in_the_listing_are_rechecked_by_ami(make_poller, make_task, source, clock):
+    seed_history(source, make_task, 600)
+    for task in seed_history(source, make_task, 15, every_minutes=7, state=IN_PROGRESS):
+        source.put(replace(task, task_start_time=task.task_start_time - timedelta(days=3)))
+
+    assert calls_of_a_quiet_run(make_poller, source, clock) == 1 + 1
+
+
+@pytest.mark.parametrize("history", [300, 3_000])
+def test_the_first_run_and_the_safety_net_cost_the_same_few_calls_whatever_the_history(
+    make_poller, make_task, source, clock, history
+):
+    seed_history(source, make_task, history, every_minutes=31 * 1440 / history)
+    for minutes in (2, 5, 9):  # recent stores in progress, on the head page as in a steady account
+        source.put(make_task(IN_PROGRESS, started_minutes_ago=minutes))
+    first = source.calls
+    make_poller().run()
+    baseline = source.calls - first
+    calls = []
+    for _ in range(60):
+        clock.now += timedelta(minutes=1)
+        before = source.calls
+        report = make_poller().run()
+        calls.append((report.mode, source.calls - before))
+
+    assert baseline == 1 + 1, "one head page, one page of the tasks in progress"
+    (safety_net,) = [count for mode, count in calls if mode == "full-scan"]
+    assert safety_net <= 3
+    assert sum(count for _, count in calls) / len(calls) <= 1.1
 
 
 def test_many_tracked_tasks_just_past_the_first_page_are_read_by_paging_not_by_ami(

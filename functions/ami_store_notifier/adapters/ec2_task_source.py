@@ -15,9 +15,11 @@ from ami_store_notifier.ports import ListingPage
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
-    from types_boto3_ec2.type_defs import DescribeStoreImageTasksResultTypeDef
+    from types_boto3_ec2.type_defs import DescribeStoreImageTasksRequestTypeDef, FilterTypeDef
 
 _MAX_LOGGED_ENTRY_CHARS = 500
+# The documented filter of DescribeStoreImageTasks that lists only the tasks in progress.
+IN_PROGRESS_FILTER: FilterTypeDef = {"Name": "task-state", "Values": ["InProgress"]}
 # A listing entry as EC2 sent it, before it is checked: the parser trusts no field's type.
 Entry = Mapping[str, object]
 
@@ -26,20 +28,20 @@ class Ec2TaskSource:
     def __init__(self, ec2_client: EC2Client) -> None:
         self._ec2 = ec2_client
 
-    def pages(self, page_size: int) -> Iterator[ListingPage]:
+    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
         token: str | None = None
         while True:
+            request: DescribeStoreImageTasksRequestTypeDef = {"MaxResults": page_size}
+            if in_progress_only:
+                request["Filters"] = [IN_PROGRESS_FILTER]
+            if token:
+                request["NextToken"] = token
             with transient_errors("ec2:DescribeStoreImageTasks"):
-                response = self._page(page_size, token)
+                response = self._ec2.describe_store_image_tasks(**request)
             token = response.get("NextToken") or None
             yield parse_page(response.get("StoreImageTaskResults", []), has_more=token is not None)
             if token is None:
                 return
-
-    def _page(self, page_size: int, token: str | None) -> DescribeStoreImageTasksResultTypeDef:
-        if token is None:
-            return self._ec2.describe_store_image_tasks(MaxResults=page_size)
-        return self._ec2.describe_store_image_tasks(MaxResults=page_size, NextToken=token)
 
     def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
         if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:

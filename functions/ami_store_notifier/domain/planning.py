@@ -128,7 +128,7 @@ def claim_steps(current: CursorUpdate, claims: Sequence[Claim], expiry: int) -> 
 def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
     """The cursor once every claim is written: the high-water mark moves only after a complete read,
     and the safety net counts as done only when no suspect is left unresolved."""
-    complete = reader.findings.complete
+    complete = reader.complete
     high_water_mark = cursor.high_water_mark
     if complete:
         high_water_mark = newer(high_water_mark, reader.findings.newest_start)

@@ -69,6 +69,7 @@ class Findings:
     newest_start: datetime | None = None
     listing_complete: bool = False
     rechecked: bool = False
+    in_progress_swept: bool = False
     claim_limit_reached: bool = False
     seen_in_progress: set[str] = field(default_factory=set)
     recheck_newest_by_ami: dict[str, datetime] = field(default_factory=dict)
@@ -120,6 +121,13 @@ class ListingReader:
 
     # -- the listing ---------------------------------------------------------------------------
 
+    @property
+    def complete(self) -> bool:
+        """Whether the run read all it meant to: the listing down to its floor and, except for a head
+        read, every task in progress."""
+        swept = self.mode is ReadMode.HEAD or self.findings.in_progress_swept
+        return self.findings.complete and swept
+
     def observe_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
         """Takes one page of the listing; answers whether the next page is worth reading."""
         for task in tasks:
@@ -131,18 +139,50 @@ class ListingReader:
         if not has_more:
             self.findings.listing_complete = True
             return False
-        if self._reached_horizon(tasks):
-            self.findings.listing_complete = True
-            return self._next_page_cheaper_than_rechecks(tasks)
-        return True
+        floor = self._floor()
+        if floor is None or not any(task.task_start_time < floor for task in tasks):
+            return True
+        self.findings.listing_complete = True
+        return self.mode is ReadMode.HEAD and self._next_page_cheaper_than_rechecks(tasks)
 
-    def _reached_horizon(self, page: Sequence[StoreTask]) -> bool:
-        horizon = self.horizon
-        return (
-            self.mode is ReadMode.HEAD
-            and horizon is not None
-            and any(task.task_start_time < horizon for task in page)
-        )
+    def _floor(self) -> datetime | None:
+        """How far down the newest-first listing this run reads; None: to its end.
+
+        A head read stops at the horizon, the overlap below the newest task already recorded. The
+        safety net reads down to where the previous one started: below that, the previous net checked
+        every finished task, and the sweep of the tasks in progress finds the rest whatever their age.
+        The first run reads the overlap below the newest task: the high-water mark covers the finished
+        history, and the sweep tracks every task in progress (unless the history is to be announced).
+        """
+        if self.mode is ReadMode.HEAD:
+            return self.horizon
+        if self.mode is ReadMode.FULL_SCAN:
+            return self._cursor.full_scan_horizon
+        newest = self.findings.newest_start
+        if self.policy.announce_existing_on_first_run or newest is None:
+            return None
+        return newest - self.policy.overlap
+
+    @property
+    def needs_in_progress_sweep(self) -> bool:
+        """The first run and the safety net list the tasks in progress (the `task-state` filter); a head
+        read does when that is cheaper than re-checking its tracked tasks by AMI, 20 a call."""
+        if self.mode is not ReadMode.HEAD:
+            return True
+        return len(self.tracked_amis_to_recheck()) > MAX_IMAGE_IDS_PER_CALL
+
+    def observe_in_progress_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
+        """Takes one page of the tasks in progress; answers whether to read the next one. A task here
+        never moves the high-water mark: it may have started after the listing was read."""
+        for task in tasks:
+            if self.findings.claim_limit_reached:
+                return False
+            self.observe(task, moves_high_water_mark=False)
+        if self.findings.claim_limit_reached:
+            return False
+        if not has_more:
+            self.findings.in_progress_swept = True
+        return has_more
 
     def _next_page_cheaper_than_rechecks(self, page: Sequence[StoreTask]) -> bool:
         """Past the horizon only tracked tasks matter. One more page costs one call; re-checking by
@@ -157,13 +197,14 @@ class ListingReader:
         )
         return likely_on_next_page > MAX_IMAGE_IDS_PER_CALL
 
-    def observe(self, task: StoreTask) -> None:
+    def observe(self, task: StoreTask, *, moves_high_water_mark: bool = True) -> None:
         state = task.state
         if state is None:
             self._note_unknown_state(task)
             return
         self.findings.tasks_seen += 1
-        self.findings.note_start(task, self.now)
+        if moves_high_water_mark:
+            self.findings.note_start(task, self.now)
         recorded = self.claims[task.key].state if task.key in self.claims else self.known.get(task.key)
         if recorded is None:
             self._observe_unrecorded(task, state)
@@ -294,7 +335,7 @@ class ListingReader:
         vanished, superseded = self.departed()
         return ReadingReport(
             mode=self.mode,
-            listing_complete=findings.complete,
+            listing_complete=self.complete,
             tasks_seen=findings.tasks_seen,
             unknown_states=tuple(findings.unknown_states.values()),
             future_dated=tuple(findings.future_dated.values()),
