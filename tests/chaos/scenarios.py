@@ -376,9 +376,10 @@ def _shifting(play_state: _Play, ami: int | None) -> Iterator[None]:
 
 def prepare_busy_run(world: ChaosWorld) -> None:
     """Leaves the world so that its next run is a busy one: a safety net that reads three listing
-    pages and two pages of the tasks in progress, re-checks a tracked AMI stored again by ImageIds, reads the record of a store EC2 listed late,
-    renews the lease of a delivery EventBridge refused, claims a completion and a failure, reads the
-    refused delivery's stored announcement, publishes on both channels and settles."""
+    pages and two pages of the tasks in progress, re-checks by ImageIds a tracked AMI stored again,
+    reads the record of a store EC2 listed late, renews the lease of a delivery EventBridge refused,
+    claims a completion and a failure, reads the refused delivery's stored announcement, publishes on
+    both channels and settles."""
     backend = world.backend
     world.run("baseline")
     for ami in range(1, 6):
