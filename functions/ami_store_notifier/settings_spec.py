@@ -130,7 +130,8 @@ SETTINGS: tuple[Setting, ...] = (
         variable="FULL_SCAN_INTERVAL_MINUTES",
         parse=WholeNumber(1, 7 * 24 * 60),
         default=60,
-        meaning="Minutes between full 31-day listings (the safety net).",
+        meaning="Minutes between safety nets: every task in progress listed, the head read down to the "
+        "previous net.",
     ),
     Setting(
         key="deliveryReserveSeconds",
