@@ -6,7 +6,6 @@ from typing import cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_events as events
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.encrypted_topic import encrypted_topic
@@ -31,10 +30,9 @@ class Announcements(Construct):
             "Notification",
             purpose="AMI store notification topic",
             display_name="AMI store task notifications",
+            email=settings.notification_email,
             removal_policy=removal_policy,
         )
-        if settings.notification_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(settings.notification_email))
         self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, name_prefix)
 
     def _event_bus(self, settings: Settings, name_prefix: str) -> tuple[events.IEventBus, str, str]:

@@ -9,7 +9,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -51,10 +50,9 @@ class Monitoring(Construct):
             "Alarm",
             purpose="AMI store notifier alarm topic",
             display_name="AMI store notifier alarms",
+            email=settings.alarm_email,
             removal_policy=removal_policy,
         )
-        if settings.alarm_email:
-            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
 
         self.alarms: dict[str, cloudwatch.Alarm] = {
             **self._poller_alarms(function),
