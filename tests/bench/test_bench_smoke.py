@@ -50,7 +50,7 @@ def test_each_scenario_is_reported(report: Report) -> None:
         "k=0 steady: mean",
         "k=0 steady: max",
         "head poll",
-        "full re-read",
+        "safety net",
         "k=1:",
         "k=10",
     ):
