@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ami_store_notifier.adapters.aws import CLIENT_CONFIG, ApiCallCounter, error_code
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, ApiCallCounter, error_code
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
@@ -76,7 +76,7 @@ def wiring() -> Wiring:
         ),
         api_calls=api_calls,
         ec2_clients={
-            region: api_calls.attach(session.client("ec2", region_name=region, config=CLIENT_CONFIG))
+            region: api_calls.attach(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
             for region in settings.regions
         },
         dynamodb=api_calls.attach(session.client("dynamodb", config=CLIENT_CONFIG)),

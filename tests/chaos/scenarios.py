@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ami_store_notifier.adapters.aws import CLIENT_CONFIG
+from ami_store_notifier.adapters.aws import EC2_CLIENT_CONFIG
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
 from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
 from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
@@ -35,19 +35,19 @@ CALL_SITES: tuple[tuple[str, str, int], ...] = (
 )
 BATCH_OPERATIONS = frozenset({("sns", "PublishBatch"), ("events", "PutEvents")})
 CALL_FAULTS = ("throttle", "server-error", "timeout", "crash-before", "crash-after")
-# EC2 errors raised inside the emulator go through botocore's standard retries: SDK_ATTEMPTS - 1 of them
-# in a row are absorbed, SDK_ATTEMPTS outlast the retries.
+# EC2 errors raised inside the emulator go through botocore's standard retries: EC2_ATTEMPTS - 1 of them
+# in a row are absorbed, EC2_ATTEMPTS outlast the retries.
 EMULATOR_ERRORS = ("RequestLimitExceeded", "InternalError")
 
 
-def sdk_attempts() -> int:
+def ec2_attempts() -> int:
     """Attempts per call, the first one included. botocore rewrites the shared Config's `max_attempts`
     (retries) into `total_max_attempts` when the first client is built, so read either form."""
-    retries = CLIENT_CONFIG.retries
+    retries = EC2_CLIENT_CONFIG.retries
     return int(retries.get("total_max_attempts", retries.get("max_attempts", 2) + 1))
 
 
-SDK_ATTEMPTS = sdk_attempts()
+EC2_ATTEMPTS = ec2_attempts()
 
 
 def kinds_for(service: str, operation: str) -> tuple[str, ...]:
@@ -460,7 +460,7 @@ def random_advance(rng: random.Random) -> float:
 
 def random_fault(rng: random.Random) -> Fault:
     if rng.random() < 0.1:
-        return EmulatorError(rng.choice(EMULATOR_ERRORS), rng.choice([1, 2, SDK_ATTEMPTS - 1, SDK_ATTEMPTS]))
+        return EmulatorError(rng.choice(EMULATOR_ERRORS), rng.choice([1, 2, EC2_ATTEMPTS - 1, EC2_ATTEMPTS]))
     service, operation, calls = rng.choice(CALL_SITES)
     return CallFault(
         service,

@@ -16,10 +16,10 @@ from local.ec2_store_tasks import COMPLETED, FAILED, IN_PROGRESS
 from tests.chaos.harness import CHANNELS, assert_no_violations
 from tests.chaos.scenarios import (
     CALL_SITES,
+    EC2_ATTEMPTS,
     EMULATOR_ERRORS,
     FAILURE_REASONS,
     MALFORMED_KINDS,
-    SDK_ATTEMPTS,
     Advance,
     CallFault,
     EmulatorError,
@@ -59,7 +59,7 @@ call_faults = st.sampled_from(SITE_KINDS).flatmap(
     )
 )
 emulator_errors = st.builds(
-    EmulatorError, st.sampled_from(EMULATOR_ERRORS), st.sampled_from([1, SDK_ATTEMPTS - 1, SDK_ATTEMPTS])
+    EmulatorError, st.sampled_from(EMULATOR_ERRORS), st.sampled_from([1, EC2_ATTEMPTS - 1, EC2_ATTEMPTS])
 )
 faults = st.one_of(call_faults, emulator_errors)
 advances = st.builds(

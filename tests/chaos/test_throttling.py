@@ -8,7 +8,7 @@ from ami_store_notifier import handler
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from local.ec2_store_tasks import CLOCK, COMPLETED
 from tests.chaos.harness import BUCKET, ChaosWorld, Transition, assert_no_violations, ec2_timestamp
-from tests.chaos.scenarios import SDK_ATTEMPTS, ami_id, prepare_busy_run
+from tests.chaos.scenarios import EC2_ATTEMPTS, ami_id, prepare_busy_run
 
 
 def finished_store(world: ChaosWorld) -> Transition:
@@ -26,24 +26,26 @@ def delivered_on_both_channels(world: ChaosWorld, transition: Transition) -> boo
     return all(world.ledger.delivery_count(channel, transition) >= 1 for channel in ("sns", "events"))
 
 
-def test_the_sdk_clients_set_the_standard_retry_mode_explicitly(chaos):
+def test_the_sdk_clients_set_the_standard_retry_mode_explicitly_and_ec2_retries_once(chaos):
     assert CLIENT_CONFIG.retries["mode"] == "standard"
-    assert SDK_ATTEMPTS == 4, "four attempts in all: the first and three retries"
+    assert EC2_ATTEMPTS == 2, "EC2: the first attempt and one retry, its bucket is everyone's"
     wired = handler.wiring()
-    for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
-        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": SDK_ATTEMPTS}
+    for client in (wired.dynamodb, wired.sns, wired.events):
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
+    for client in wired.ec2_clients.values():
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": EC2_ATTEMPTS}
 
 
 @pytest.mark.parametrize("code", ["RequestLimitExceeded", "InternalError"])
 def test_a_listing_refused_fewer_times_than_the_sdk_retries_still_completes_the_poll(chaos, code):
     completed = finished_store(chaos)
-    chaos.backend.faults.inject("DescribeStoreImageTasks", code=code, times=SDK_ATTEMPTS - 1)
+    chaos.backend.faults.inject("DescribeStoreImageTasks", code=code, times=EC2_ATTEMPTS - 1)
     calls_before = chaos.backend.calls["DescribeStoreImageTasks"]
 
     record = chaos.run("EC2 refuses every attempt but the last")
 
-    assert record.faults == {"ec2-error": SDK_ATTEMPTS - 1}
-    assert chaos.backend.calls["DescribeStoreImageTasks"] - calls_before == SDK_ATTEMPTS
+    assert record.faults == {"ec2-error": EC2_ATTEMPTS - 1}
+    assert chaos.backend.calls["DescribeStoreImageTasks"] - calls_before == EC2_ATTEMPTS
     assert record.stopped_because is None
     assert record.report["listingComplete"]
     assert delivered_on_both_channels(chaos, completed)
@@ -53,7 +55,7 @@ def test_a_listing_refused_fewer_times_than_the_sdk_retries_still_completes_the_
 @pytest.mark.parametrize("code", ["RequestLimitExceeded", "InternalError"])
 def test_a_listing_refused_past_the_sdk_retries_ends_the_run_cleanly_and_the_next_run_catches_up(chaos, code):
     completed = finished_store(chaos)
-    chaos.backend.faults.inject("DescribeStoreImageTasks", code=code, times=SDK_ATTEMPTS)
+    chaos.backend.faults.inject("DescribeStoreImageTasks", code=code, times=EC2_ATTEMPTS)
 
     throttled = chaos.run("EC2 stays throttled")
     CLOCK.advance(60)

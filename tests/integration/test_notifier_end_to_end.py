@@ -156,15 +156,31 @@ def test_two_overlapping_runs_announce_each_transition_once(two_stores, run_hand
     assert len(deployment.receive(RULE_QUEUE)) == 2
 
 
-def test_a_throttled_listing_is_retried_by_the_sdk_and_the_poll_succeeds(
+def test_a_listing_throttled_once_is_retried_by_the_sdk_and_the_poll_succeeds(
     two_stores, store_tasks, run_handler, deployment
 ):
-    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=2)
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=1)
     CLOCK.advance(11 * 60)
 
     result = run_handler()
 
     assert result["regions"][0]["stoppedBecause"] is None
+    assert len(deployment.receive(TOPIC_QUEUE)) == 2
+
+
+def test_a_listing_throttled_twice_is_left_to_the_next_run_which_catches_up(
+    two_stores, store_tasks, run_handler, deployment
+):
+    store_tasks.faults.inject("DescribeStoreImageTasks", code="RequestLimitExceeded", times=2)
+    CLOCK.advance(11 * 60)
+    calls_before = store_tasks.calls["DescribeStoreImageTasks"]
+
+    throttled = run_handler()
+
+    assert store_tasks.calls["DescribeStoreImageTasks"] - calls_before == 2, "one retry, not three"
+    assert throttled["regions"][0]["stoppedBecause"] == "aws-unavailable"
+    CLOCK.advance(60)
+    assert run_handler()["regions"][0]["stoppedBecause"] is None
     assert len(deployment.receive(TOPIC_QUEUE)) == 2
 
 

@@ -31,6 +31,11 @@ CLIENT_CONFIG = Config(
     read_timeout=10,
     user_agent_extra="ami-store-notifier",
 )
+# EC2's store-task calls share a small request bucket with every caller in the account and Region (50
+# tokens, 0.5 a second): when it is empty someone else has spent it, and three more attempts only add
+# to the queue. One retry absorbs a passing refusal; what outlasts it ends the run, and the next run,
+# a minute later, goes on.
+EC2_CLIENT_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}))
 
 _THROTTLING_CODES = frozenset(
     {
