@@ -185,7 +185,8 @@ class Poller(Construct):
             reserved_concurrent_executions=s.reserved_concurrency,
             # 120 s: a poll makes a handful of paged Describe calls per region plus a few table and
             # delivery calls, normally done in seconds; the headroom covers throttling back-off and a
-            # full 31-day listing of thousands of tasks. The claim lease is this plus 60 s.
+            # burst of a thousand transitions (claims in 20 steps, 100 publish batches per channel).
+            # The claim lease is this plus 60 s.
             timeout=Duration.seconds(s.function_timeout_seconds),
             # 256 MB: the work is I/O bound (API calls), so more memory buys little; Lambda allots CPU
             # in proportion to memory, and 256 MB gives the cold start (boto3, Powertools with the X-Ray

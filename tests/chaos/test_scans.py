@@ -1,8 +1,9 @@
 """The baseline and the full scans: what the first run records silently, and what a full scan must find.
 
-A head read stops at the overlap window below the high-water mark; the hourly full scan reads the whole
-listing and checks "suspects" (unrecorded-looking tasks) against the state table, to catch stores that
-EC2 lists late, with a start time already older than the window.
+A head read stops at the overlap window below the high-water mark; the hourly full scan (the safety net)
+lists every task in progress and reads the head down to where the previous one began, and checks
+"suspects" (unrecorded-looking tasks) against the state table, to catch stores that EC2 lists late, with
+a start time already older than the window.
 """
 
 from __future__ import annotations
