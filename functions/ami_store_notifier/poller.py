@@ -15,13 +15,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ami_store_notifier.delivery import claimed_deliveries, deliver
+from ami_store_notifier.domain.findings import ReadingReport
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import (
-    MAX_IMAGE_IDS_PER_CALL,
-    ListingReader,
-    Policy,
-    ReadingReport,
-)
+from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL, ListingReader, Policy
 from ami_store_notifier.ports import (
     CommitOutcome,
     CommitResult,

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ami_store_notifier.domain.findings import ReadMode
 from ami_store_notifier.domain.model import Cursor, RecordedTask, TaskState
-from ami_store_notifier.domain.reading import (
-    MAX_CLAIMS_PER_RUN,
-    MAX_IMAGE_IDS_PER_CALL,
-    ListingReader,
-    ReadMode,
-)
+from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, MAX_IMAGE_IDS_PER_CALL, ListingReader
 from tests.world import ACCOUNT, REGION
 
 COMPLETED, FAILED, IN_PROGRESS = TaskState.COMPLETED, TaskState.FAILED, TaskState.IN_PROGRESS

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ami_store_notifier.domain.findings import ReadMode
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, TaskState, split_task_key
-from ami_store_notifier.domain.reading import Claim, ListingReader, ReadMode
+from ami_store_notifier.domain.reading import Claim, ListingReader
 
 CHANNELS = ("sns", "events")
 MAX_CLAIMS_PER_STEP = 50
