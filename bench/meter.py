@@ -26,7 +26,7 @@ from typing import Any
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
-SERVICE_NAMES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
+from ami_store_notifier.report import API_CALL_SERVICES
 
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
@@ -61,7 +61,7 @@ class CallCounter:
 
     def _count(self, model: Any, **_: Any) -> None:
         service = model.service_model.service_name
-        self.calls[(SERVICE_NAMES.get(service, service), model.name)] += 1
+        self.calls[(API_CALL_SERVICES.get(service, service), model.name)] += 1
 
     def _classify(self, params: Mapping[str, Any], **_: Any) -> None:
         self.describe_kinds["by-id" if params.get("ImageIds") else "listing"] += 1

@@ -20,7 +20,8 @@ SERVICE = "ami-store-notifier"
 NAMESPACE = "AmiStoreNotifier"
 # A run that stops for this reason did not get through to AWS: it does not count as a successful poll.
 AWS_UNAVAILABLE = "aws-unavailable"
-API_CALL_SERVICES = ("EC2", "DynamoDB", "SNS", "EventBridge")
+# The services whose calls are counted (ApiCalls<name>), by botocore's name for each.
+API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
 
 
 class Unit(StrEnum):
@@ -156,7 +157,7 @@ REGION_FAILURES = Metric(
 )
 API_CALLS = {
     service: Metric(f"ApiCalls{service}", Unit.COUNT, f"{service} API calls in the invocation.")
-    for service in API_CALL_SERVICES
+    for service in API_CALL_SERVICES.values()
 }
 ALL_METRICS: tuple[Metric, ...] = (
     *METRICS.values(),

@@ -18,6 +18,7 @@ from botocore.exceptions import (
 )
 
 from ami_store_notifier.ports import TransientAwsError
+from ami_store_notifier.report import API_CALL_SERVICES
 
 Client = TypeVar("Client", bound=BaseClient)
 
@@ -89,8 +90,6 @@ def transient_errors(operation: str) -> Iterator[None]:
 class ApiCallCounter:
     """Counts API calls by service and operation on the clients it is attached to."""
 
-    SERVICE_NAMES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
-
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
 
@@ -100,7 +99,7 @@ class ApiCallCounter:
 
     def _count(self, model: Any, **_: Any) -> None:
         service = model.service_model.service_name
-        self.calls[(self.SERVICE_NAMES.get(service, service), model.name)] += 1
+        self.calls[(API_CALL_SERVICES.get(service, service), model.name)] += 1
 
     def by_service(self) -> Counter[str]:
         totals: Counter[str] = Counter()

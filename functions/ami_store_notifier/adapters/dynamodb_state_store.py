@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import transient_errors
 from ami_store_notifier.adapters.table_items import (
+    PARTITION_KEY,
     cursor_attributes,
     cursor_from_item,
     cursor_pk,
@@ -86,16 +87,16 @@ class DynamoDbStateStore:
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
         records = {}
-        for item in self._batch_get(keys, projection="pk, #state", names={"#state": "state"}):
-            task_key = task_key_of(item["pk"])
+        for item in self._batch_get(keys, projection=f"{PARTITION_KEY}, #state", names={"#state": "state"}):
+            task_key = task_key_of(item[PARTITION_KEY])
             records[task_key] = RecordedTask(task_key, TaskState(item["state"]))
         return records
 
     def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
         keys = sorted({delivery.key for delivery in deliveries})
         stored = {
-            task_key_of(item["pk"]): item.get("announcements", {})
-            for item in self._batch_get(keys, projection="pk, announcements", names={})
+            task_key_of(item[PARTITION_KEY]): item.get("announcements", {})
+            for item in self._batch_get(keys, projection=f"{PARTITION_KEY}, announcements", names={})
         }
         found = {}
         for delivery in deliveries:
@@ -198,7 +199,7 @@ class DynamoDbStateStore:
             "Put": {
                 "TableName": self._table,
                 "Item": to_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
+                "ConditionExpression": f"attribute_not_exists({PARTITION_KEY})",
             }
         }
 
@@ -208,7 +209,7 @@ class DynamoDbStateStore:
         attributes = cursor_attributes(expected_version + 1, cursor)
         if expected_version == 0:
             pending = {lease.entry_id: lease.lease_expires_at for lease in cursor.leases}
-            return self._put_new({"pk": cursor_pk(self._region), **attributes, "pending": pending})
+            return self._put_new({PARTITION_KEY: cursor_pk(self._region), **attributes, "pending": pending})
         assignments = [f"{name} = :{name}" for name in attributes]
         names: dict[str, str] = {}
         values: dict[str, Any] = {f":{name}": value for name, value in attributes.items()}

@@ -52,15 +52,11 @@ class Ec2TaskSource:
         """EC2 may refuse a whole request for one AMI deregistered meanwhile: halve the request until
         that AMI stands alone, so its task counts as gone and the others are still answered."""
         results: list[Entry] = []
-        token: str | None = None
+        request: DescribeStoreImageTasksRequestTypeDef = {"ImageIds": ami_ids}
         while True:
             try:
                 with transient_errors("ec2:DescribeStoreImageTasks"):
-                    response = (
-                        self._ec2.describe_store_image_tasks(ImageIds=ami_ids, NextToken=token)
-                        if token
-                        else self._ec2.describe_store_image_tasks(ImageIds=ami_ids)
-                    )
+                    response = self._ec2.describe_store_image_tasks(**request)
             except ClientError as error:
                 if not error.response.get("Error", {}).get("Code", "").startswith("InvalidAMIID"):
                     raise
@@ -72,6 +68,7 @@ class Ec2TaskSource:
             token = response.get("NextToken")
             if not token:
                 return results
+            request["NextToken"] = token
 
 
 def parse_page(entries: Sequence[Entry], *, has_more: bool) -> ListingPage:

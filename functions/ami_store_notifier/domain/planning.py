@@ -59,7 +59,7 @@ class Planner:
         final = final_cursor(self._cursor, self._reader)
         if steps:
             steps[-1] = replace(steps[-1], cursor=replace(final, leases=steps[-1].cursor.leases))
-        elif as_update(self._cursor) != final:
+        elif current != final:
             steps.append(CommitStep((), final))
         return steps
 

@@ -74,11 +74,7 @@ class ListingReader:
 
     def observe_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
         """Takes one page of the listing; answers whether the next page is worth reading."""
-        for task in tasks:
-            if self.findings.claim_limit_reached:
-                return False
-            self.observe(task)
-        if self.findings.claim_limit_reached:
+        if not self._observe_all(tasks, moves_high_water_mark=True):
             return False
         if not has_more:
             self.findings.listing_complete = True
@@ -118,15 +114,19 @@ class ListingReader:
     def observe_in_progress_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
         """Takes one page of the tasks in progress; answers whether to read the next one. A task here
         never moves the high-water mark: it may have started after the listing was read."""
-        for task in tasks:
-            if self.findings.claim_limit_reached:
-                return False
-            self.observe(task, moves_high_water_mark=False)
-        if self.findings.claim_limit_reached:
+        if not self._observe_all(tasks, moves_high_water_mark=False):
             return False
         if not has_more:
             self.findings.in_progress_swept = True
         return has_more
+
+    def _observe_all(self, tasks: Sequence[StoreTask], *, moves_high_water_mark: bool) -> bool:
+        """Observes the tasks in order; False once the run holds as many claims as it may."""
+        for task in tasks:
+            if self.findings.claim_limit_reached:
+                return False
+            self.observe(task, moves_high_water_mark=moves_high_water_mark)
+        return not self.findings.claim_limit_reached
 
     def _next_page_cheaper_than_rechecks(self, page: Sequence[StoreTask]) -> bool:
         """Past the horizon only tracked tasks matter. One more page costs one call; re-checking by
