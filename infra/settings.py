@@ -64,6 +64,11 @@ class Settings:
         return self.function_timeout_seconds + 60
 
     @property
+    def regions_partition(self) -> str | None:
+        """The partition of the configured Regions (one for all, checked when parsed); None without."""
+        return partition_of(self.regions[0]) if self.regions else None
+
+    @property
     def imported_bus(self) -> ImportedBus | None:
         """``event_bus_arn`` taken apart: the handler is given the name, the stack must share the rest."""
         if self.event_bus_arn is None:
@@ -135,9 +140,10 @@ def check_deployment_target(settings: Settings, account: str | None, region: str
                 f"eventBusArn is a bus in {bus.region}, but the stack deploys to {region}: the poller "
                 "can only announce on a bus of its own account and region"
             )
-    if region is not None and settings.regions and partition_of(settings.regions[0]) != partition_of(region):
+    partition = settings.regions_partition
+    if region is not None and partition is not None and partition != partition_of(region):
         raise SettingsError(
-            f"regions ({', '.join(settings.regions)}) are in partition {partition_of(settings.regions[0])}, "
+            f"regions ({', '.join(settings.regions)}) are in partition {partition}, "
             f"but the stack deploys to {region} ({partition_of(region)}): credentials of one partition "
             "cannot call another"
         )
@@ -170,8 +176,9 @@ def _check_one_partition(settings: Settings) -> None:
             f"another partition; got {listed}"
         )
     bus = settings.imported_bus
-    if bus is not None and settings.regions and bus.partition != partition_of(settings.regions[0]):
+    partition = settings.regions_partition
+    if bus is not None and partition is not None and bus.partition != partition:
         raise SettingsError(
-            f"eventBusArn is in partition {bus.partition}, but regions are in "
-            f"{partition_of(settings.regions[0])}: set both in the stack's partition"
+            f"eventBusArn is in partition {bus.partition}, but regions are in {partition}: set both in the "
+            "stack's partition"
         )
