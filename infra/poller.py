@@ -94,10 +94,10 @@ class Poller(Construct):
             iam.PolicyStatement(
                 sid="TaskStateItems",
                 # TransactWriteItems is authorized per contained action: the poller's transactions
-                # hold PutItem and UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem.
+                # hold PutItem and UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem: delivered
+                # batches are emptied, and the table's TTL removes them.
                 actions=[
                     "dynamodb:BatchGetItem",
-                    "dynamodb:GetItem",
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                 ],

@@ -1,4 +1,4 @@
-"""The state table: one cursor item per region and one item per task."""
+"""The state table: the cursor's items per region and one item per task (see table_items)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-TABLE_PARTITION_KEY = "pk"
-TABLE_TTL_ATTRIBUTE = "expiresAt"
+from ami_store_notifier.adapters.table_items import PARTITION_KEY, TTL_ATTRIBUTE
 
 
 class StateTable(Construct):
@@ -19,9 +18,9 @@ class StateTable(Construct):
         self.table = dynamodb.Table(
             self,
             "Default",
-            partition_key=dynamodb.Attribute(name=TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
+            time_to_live_attribute=TTL_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

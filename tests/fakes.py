@@ -11,9 +11,11 @@ from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTas
 from ami_store_notifier.domain.planning import CommitStep
 from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
+    CallBudget,
     CommitOutcome,
     CommitResult,
     ListingPage,
+    ListingTokenRefusedError,
     PublishResult,
     TransientAwsError,
 )
@@ -26,32 +28,55 @@ class FakeTaskSource:
     tasks: list[StoreTask] = field(default_factory=list)
     calls: int = 0
     fail_on_call: set[int] = field(default_factory=set)
+    refuse_saved_tokens: bool = False
+    tokens_issued: set[str] = field(default_factory=set)
 
     def put(self, task: StoreTask) -> None:
         self.tasks = [existing for existing in self.tasks if existing.ami_id != task.ami_id]
         self.tasks.append(task)
         self.tasks.sort(key=lambda item: item.task_start_time, reverse=True)
 
-    def _call(self) -> None:
+    def _call(self, budget: CallBudget) -> None:
+        budget.spend()
         self.calls += 1
         if self.calls in self.fail_on_call:
             raise TransientAwsError("ec2:DescribeStoreImageTasks: RequestLimitExceeded")
 
-    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
+    def pages(
+        self,
+        page_size: int,
+        budget: CallBudget,
+        *,
+        in_progress_only: bool = False,
+        start_token: str | None = None,
+    ) -> Iterator[ListingPage]:
+        """Pages after the last task a token names, as a key-based NextToken would go on."""
         listed = [task for task in self.tasks if not in_progress_only or task.state_name == "InProgress"]
         offset = 0
+        if start_token is not None:
+            if self.refuse_saved_tokens and start_token not in self.tokens_issued:
+                self._call(budget)
+                raise ListingTokenRefusedError("InvalidPaginationToken")
+            offset = next((index + 1 for index, task in enumerate(listed) if task.key == start_token), 0)
         while True:
-            self._call()
+            self._call(budget)
             page = listed[offset : offset + page_size]
             offset += page_size
             has_more = offset < len(listed)
-            yield ListingPage(tuple(page), (), has_more)
+            token = page[-1].key if has_more else None
+            if token is not None:
+                self.tokens_issued.add(token)
+            yield ListingPage(tuple(page), (), has_more, token)
             if not has_more:
                 return
 
-    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+    def forget_tokens(self) -> None:
+        """As if the tokens handed out so far had expired."""
+        self.tokens_issued.clear()
+
+    def by_ami(self, ami_ids: Sequence[str], budget: CallBudget) -> ListingPage:
         assert len(ami_ids) <= MAX_IMAGE_IDS_PER_CALL
-        self._call()
+        self._call(budget)
         return ListingPage(tuple(task for task in self.tasks if task.ami_id in ami_ids))
 
 
@@ -60,14 +85,11 @@ class FakeStateStore:
     cursor: Cursor = field(default_factory=Cursor)
     records: dict[str, RecordedTask] = field(default_factory=dict)
     announcements: dict[tuple[str, str], Announcement] = field(default_factory=dict)
-    pending: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, PendingDelivery] = field(default_factory=dict)
     commits: int = 0
 
     def load_cursor(self) -> Cursor:
-        return replace(
-            self.cursor,
-            pending=tuple(PendingDelivery.from_entry(entry, lease) for entry, lease in self.pending.items()),
-        )
+        return replace(self.cursor, pending=tuple(self.pending.values()))
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
         return {key: self.records[key] for key in keys if key in self.records}
@@ -93,11 +115,15 @@ class FakeStateStore:
             version=expected_version + 1,
             baselined=update.baselined,
             high_water_mark=update.high_water_mark,
-            known=dict(update.known),
+            known=dict(update.known) if update.known is not None else self.cursor.known,
             last_full_scan_at=update.last_full_scan_at,
             full_scan_horizon=update.full_scan_horizon,
+            progress=update.progress,
         )
-        self.pending.update((lease.entry_id, lease.lease_expires_at) for lease in update.leases)
+        self.pending = {
+            entry: lease for entry, lease in self.pending.items() if lease.batch not in update.retired_batches
+        }
+        self.pending.update((lease.entry_id, lease) for lease in update.leases)
         return CommitResult(CommitOutcome.COMMITTED)
 
     def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
@@ -111,7 +137,8 @@ class FakeStateStore:
         for lease in delivered:
             self.pending.pop(lease.entry_id, None)
         for lease in failed:
-            self.pending[lease.entry_id] = 0
+            if lease.entry_id in self.pending and self.pending[lease.entry_id].batch == lease.batch:
+                self.pending[lease.entry_id] = replace(lease, lease_expires_at=0)
 
     def recorded_state(self, key: str) -> TaskState | None:
         record = self.records.get(key)

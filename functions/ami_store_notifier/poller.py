@@ -16,18 +16,27 @@ from datetime import datetime
 
 from ami_store_notifier.delivery import claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
+from ami_store_notifier.domain.model import ReadPhase
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL, ListingReader, Policy
+from ami_store_notifier.domain.reading import (
+    MAX_DESCRIBE_CALLS_PER_RUN,
+    MAX_IMAGE_IDS_PER_CALL,
+    ListingReader,
+    Policy,
+)
 from ami_store_notifier.ports import (
+    CallBudget,
+    CallBudgetSpentError,
     CommitOutcome,
     CommitResult,
     ListingPage,
+    ListingTokenRefusedError,
     Publisher,
     StateStore,
     TaskSource,
     TransientAwsError,
 )
-from ami_store_notifier.report import RunReport
+from ami_store_notifier.report import CALL_BUDGET_SPENT, RunReport
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +94,7 @@ class Poller:
         )
         planner = Planner(cursor, reader)
         report.mode = reader.mode.value
+        report.read_goes_on = reader.resumed is not None
         if len(cursor.pending) >= MAX_PENDING_BEFORE_READING:
             report.stop("delivery-backlog")
             logger.warning(
@@ -103,41 +113,69 @@ class Poller:
         return self._seconds_left() <= self._reserve
 
     def _read(self, reader: ListingReader, report: RunReport) -> None:
+        budget = CallBudget(MAX_DESCRIBE_CALLS_PER_RUN)
         try:
-            self._read_listing(reader, report, in_progress_only=False)
+            if not reader.listing_read:
+                self._read_phase(reader, report, budget, ReadPhase.LISTING)
             if report.stopped_because is None and reader.needs_in_progress_sweep:
-                self._read_listing(reader, report, in_progress_only=True)
+                self._read_phase(reader, report, budget, ReadPhase.SWEEP)
             if report.stopped_because is None:
-                self._recheck_tracked(reader, report)
+                self._recheck_tracked(reader, report, budget)
             self._check_suspects(reader)
+        except CallBudgetSpentError:
+            report.stop(CALL_BUDGET_SPENT)
+            logger.info("Call budget spent: the next run goes on from here")
         except TransientAwsError as error:
             report.stop_unavailable(error)
             logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
 
-    def _read_listing(self, reader: ListingReader, report: RunReport, *, in_progress_only: bool) -> None:
-        """The listing's pages (or those of the tasks in progress), as long as the reader wants more."""
-        pages = self._source.pages(self._page_size, in_progress_only=in_progress_only)
-        observe = reader.observe_in_progress_page if in_progress_only else reader.observe_page
-        while self._may_call(report):
+    def _read_phase(
+        self, reader: ListingReader, report: RunReport, budget: CallBudget, phase: ReadPhase
+    ) -> None:
+        """Reads one phase, going on from where an earlier run stopped; when EC2 refuses that run's
+        NextToken, the phase starts over from its first page (once: a refusal then is an outage)."""
+        try:
+            self._read_pages(reader, report, budget, phase)
+        except ListingTokenRefusedError as refused:
+            report.listing_restarts += 1
+            logger.warning(
+                "EC2 refused the saved NextToken: the read starts over from the top",
+                extra={"phase": phase.value, "error": str(refused)},
+            )
+            reader.start_over(phase)
+            self._read_pages(reader, report, budget, phase)
+
+    def _read_pages(
+        self, reader: ListingReader, report: RunReport, budget: CallBudget, phase: ReadPhase
+    ) -> None:
+        """The phase's pages, as long as the reader wants more and the run has calls and time left."""
+        sweep = phase is ReadPhase.SWEEP
+        pages = self._source.pages(
+            self._page_size, budget, in_progress_only=sweep, start_token=reader.resume_token(phase)
+        )
+        observe = reader.observe_in_progress_page if sweep else reader.observe_page
+        while self._may_call(report, budget):
             page = next(pages, None)
             if page is None:
                 return
             note_anomalies(page, report)
-            if not observe(page.tasks, has_more=page.has_more):
+            if not observe(page.tasks, has_more=page.has_more, next_token=page.next_token):
                 return
 
-    def _recheck_tracked(self, reader: ListingReader, report: RunReport) -> None:
+    def _recheck_tracked(self, reader: ListingReader, report: RunReport, budget: CallBudget) -> None:
         amis = reader.tracked_amis_to_recheck()
         for start in range(0, len(amis), MAX_IMAGE_IDS_PER_CALL):
-            if not self._may_call(report):
+            if not self._may_call(report, budget):
                 return
-            page = self._source.by_ami(amis[start : start + MAX_IMAGE_IDS_PER_CALL])
+            page = self._source.by_ami(amis[start : start + MAX_IMAGE_IDS_PER_CALL], budget)
             note_anomalies(page, report)
             reader.observe_recheck(page.tasks)
         reader.recheck_finished()
 
-    def _may_call(self, report: RunReport) -> bool:
-        """Whether one more DescribeStoreImageTasks call fits the time this run has left."""
+    def _may_call(self, report: RunReport, budget: CallBudget) -> bool:
+        """Whether one more DescribeStoreImageTasks call fits the run's budget and the time it has left."""
+        if budget.left <= 0:
+            raise CallBudgetSpentError(f"{budget.limit} calls")
         if self._time_to_stop():
             report.stop("time")
             logger.warning("Little time left: reading stops here; the next run goes on")

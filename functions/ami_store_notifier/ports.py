@@ -20,20 +20,56 @@ class TransientAwsError(Exception):
         self.throttled = throttled
 
 
+class ListingTokenRefusedError(TransientAwsError):
+    """EC2 refused a NextToken (invalid or expired: how long one lasts is not documented)."""
+
+
+class CallBudgetSpentError(Exception):
+    """The run made as many DescribeStoreImageTasks calls as it may."""
+
+
+class CallBudget:
+    """The DescribeStoreImageTasks calls one run may still make. The sources spend it before each
+    call, so no path (a listing, a re-check split in halves) can go past it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent
+
+    def spend(self) -> None:
+        if self.left <= 0:
+            raise CallBudgetSpentError(f"{self.limit} DescribeStoreImageTasks calls made")
+        self.spent += 1
+
+
 @dataclass(frozen=True)
 class ListingPage:
     tasks: tuple[StoreTask, ...]
     anomalies: tuple[ListingAnomaly, ...] = ()
     has_more: bool = False
+    # The NextToken that fetches the page after this one (None on the last page).
+    next_token: str | None = None
 
 
 class TaskSource(Protocol):
-    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
-        """The listing, newest first (only the tasks in progress, with the `task-state` filter); each
-        page is fetched only when the iterator is advanced."""
+    def pages(
+        self,
+        page_size: int,
+        budget: CallBudget,
+        *,
+        in_progress_only: bool = False,
+        start_token: str | None = None,
+    ) -> Iterator[ListingPage]:
+        """The listing, newest first (only the tasks in progress, with the `task-state` filter), from
+        `start_token` on; each page is fetched only when the iterator is advanced. A refused
+        `start_token` raises ListingTokenRefusedError."""
         ...
 
-    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+    def by_ami(self, ami_ids: Sequence[str], budget: CallBudget) -> ListingPage:
         """The newest store task of each AMI (at most MAX_IMAGE_IDS_PER_CALL ids)."""
         ...
 

@@ -20,6 +20,8 @@ SERVICE = "ami-store-notifier"
 NAMESPACE = "AmiStoreNotifier"
 # A run that stops for this reason did not get through to AWS: it does not count as a successful poll.
 AWS_UNAVAILABLE = "aws-unavailable"
+# A run that made all the DescribeStoreImageTasks calls it may; the next run goes on from there.
+CALL_BUDGET_SPENT = "call-budget"
 # The services whose calls are counted (ApiCalls<name>), by botocore's name for each.
 API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
 
@@ -57,6 +59,13 @@ class RunReport:
         "TasksSeen", "Entries read: listing pages, the sweep of the tasks in progress, re-checks by AMI."
     )
     listing_complete: bool = _measured(None, "Whether the run read as far as it meant to.", default=False)
+    read_goes_on: bool = _measured(
+        None, "Whether the run went on with a read an earlier run left unfinished.", default=False
+    )
+    listing_restarts: int = _measured(
+        "ListingRestarts",
+        "Reads started over from the top because EC2 refused the NextToken an earlier run saved.",
+    )
     stopped_because: str | None = _measured(None, "Why the run stopped early, if it did.", default=None)
     claims_committed: int = _measured(None, "Transitions recorded in the table.")
     announced: Counter[str] = field(
@@ -94,7 +103,9 @@ class RunReport:
         "was spent); the run stopped and the next one catches up.",
     )
     runs_cut_short: int = _measured(
-        "RunsCutShort", "1 when the run stopped early (time, throttling, an overlapping run).", summary=False
+        "RunsCutShort",
+        "1 when the run stopped early (call budget, time, throttling, an overlapping run).",
+        summary=False,
     )
 
     def stop_unavailable(self, error: TransientAwsError) -> None:

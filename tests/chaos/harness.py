@@ -67,7 +67,12 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
 from ami_store_notifier import handler
-from ami_store_notifier.adapters.table_items import cursor_pk
+from ami_store_notifier.adapters.table_items import (
+    LEASE_BATCHES,
+    cursor_pk,
+    known_pk,
+    lease_batch_pk,
+)
 from local.deployment import (
     RULE_QUEUE,
     TOPIC_FAILED_QUEUE,
@@ -94,6 +99,7 @@ CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
 TERMINAL = frozenset({COMPLETED, FAILED})
 BUCKET = "ami-archive"
 CURSOR_PK = cursor_pk(REGION)
+KNOWN_PK = known_pk(REGION)
 # Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
 DEFAULT_SETTINGS = {"PAGE_SIZE": "2"}
 _ENVIRONMENT = {
@@ -324,6 +330,10 @@ class Ledger:
         if version < self.cursor_version:
             self._violate("regression", run, f"cursor version went from {self.cursor_version} to {version}")
         self.cursor_version = version
+        if not run.complete:
+            # A run cut short may leave the known tasks behind the task items (only its last step
+            # writes them): safe, since a claim the table already holds is refused by its condition.
+            return
         for key, state in (table.cursor.get("known") or {}).items():
             if state == "InProgress" and table.states.get(key) in TERMINAL:
                 self._violate(
@@ -560,24 +570,51 @@ class ChaosWorld:
         return handler.wiring().dynamodb
 
     def cursor(self) -> dict[str, Any]:
+        return self._item(CURSOR_PK)
+
+    def _item(self, pk: str) -> dict[str, Any]:
         response = self.dynamodb.get_item(
-            TableName=self.deployment.table_name, Key={"pk": {"S": CURSOR_PK}}, ConsistentRead=True
+            TableName=self.deployment.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True
         )
         return _plain(response.get("Item", {}))
+
+    def leases_live(self, now: datetime) -> bool:
+        """Whether a run holds a lease on pending deliveries (in the cursor's batches, or in the cursor
+        itself as an earlier version kept them)."""
+        head = self.cursor()
+        leases = [int(lease) for lease in (head.get("pending") or {}).values()]
+        for batch in head.get(LEASE_BATCHES) or ():
+            item = self._item(lease_batch_pk(REGION, int(batch)))
+            leases += [int(item["leaseExpiresAt"])] if item else []
+        return any(lease > int(now.timestamp()) for lease in leases)
+
+    def cursor_answer(self) -> dict[str, Any]:
+        """What the cursor's read (its head and known tasks, one BatchGetItem) answers now."""
+        keys = [{"pk": {"S": pk}} for pk in (CURSOR_PK, KNOWN_PK)]
+        table = self.deployment.table_name
+        return self.dynamodb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
 
     def table(self) -> TableSnapshot:
         cursor: dict[str, Any] = {}
         states: dict[str, str] = {}
         claimed: set[Transition] = set()
+        known: dict[str, Any] = {}
         for raw in self._scan():
             item = _plain(raw)
             if item["pk"] == CURSOR_PK:
                 cursor = item
                 continue
+            if item["pk"] == KNOWN_PK:
+                known = item
+                continue
+            if not item["pk"].startswith("TASK#"):
+                continue
             key = item["pk"].split("#", 2)[2]
             states[key] = item.get("state", "")
             for state in item.get("announcements") or {}:
                 claimed.add(Transition(item["amiId"], item["taskStartTime"], state))
+        if known:
+            cursor = {**cursor, "known": known.get("known", {})}
         return TableSnapshot(cursor, states, frozenset(claimed))
 
     def _scan(self, projection: str | None = None) -> Iterator[dict[str, Any]]:
@@ -643,7 +680,7 @@ class ChaosWorld:
             index=len(self.ledger.runs),
             label=label,
             at=now,
-            leases_live_at_start=_leases_live(self.cursor(), now),
+            leases_live_at_start=self.leases_live(now),
             visible_start=visible_transitions(backend),
         )
         fired_before = Counter(self.faults.injected)
@@ -654,7 +691,9 @@ class ChaosWorld:
         )
         if stale_cursor is not None:
             self.handler_dynamodb.meta.events.register(
-                "before-call.dynamodb.GetItem", _stale_answer(stale_cursor), unique_id="chaos-stale-cursor"
+                "before-call.dynamodb.BatchGetItem",
+                _stale_answer(stale_cursor),
+                unique_id="chaos-stale-cursor",
             )
         printed = io.StringIO()
         self._log_stream.seek(0)
@@ -674,7 +713,7 @@ class ChaosWorld:
             ec2.meta.events.unregister("before-call.ec2.DescribeStoreImageTasks", unique_id="chaos-params")
             if stale_cursor is not None:
                 self.handler_dynamodb.meta.events.unregister(
-                    "before-call.dynamodb.GetItem", unique_id="chaos-stale-cursor"
+                    "before-call.dynamodb.BatchGetItem", unique_id="chaos-stale-cursor"
                 )
         record.faults = Counter(self.faults.injected) - fired_before
         emulator_fired = emulator_queued - backend.faults.pending()
@@ -689,12 +728,15 @@ class ChaosWorld:
         }
         record.metrics = _json_lines(printed.getvalue(), lambda document: "_aws" in document)
         record.logs = _json_lines(self._log_stream.getvalue(), lambda document: "level" in document)
+        # A run that finishes a read an earlier run left unfinished does not read the listing's head
+        # again: what appeared since is the next run's, so such a run does not count as complete.
         record.complete = (
             record.crash is None
             and record.error is None
             and not record.faults
             and record.stopped_because is None
             and bool(record.report.get("listingComplete"))
+            and not record.report.get("readGoesOn")
             and not record.leases_live_at_start
         )
         self.ledger.observe(record, self.table())
@@ -702,10 +744,8 @@ class ChaosWorld:
 
     def run_overlapping(self, label: str = "overlap") -> tuple[RunRecord, RunRecord]:
         """Two invocations that both read the cursor before either committed: the second one is
-        served the cursor as it was before the first run (a stale GetItem)."""
-        stale = self.dynamodb.get_item(
-            TableName=self.deployment.table_name, Key={"pk": {"S": CURSOR_PK}}, ConsistentRead=True
-        )
+        served the cursor as it was before the first run (a stale read)."""
+        stale = self.cursor_answer()
         first = self.run(f"{label}/first")
         second = self.run(f"{label}/second", stale_cursor=stale)
         self.ledger.counts["overlapping_pairs"] += 1
@@ -744,16 +784,12 @@ def _remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: An
 
 def _stale_answer(stale: Mapping[str, Any]) -> Callable[..., tuple[AWSResponse, dict[str, Any]] | None]:
     def answer(params: Mapping[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        if params.get("Key") != {"pk": {"S": CURSOR_PK}}:
+        requested = [request.get("Keys", []) for request in params.get("RequestItems", {}).values()]
+        if not any({"pk": {"S": CURSOR_PK}} in keys for keys in requested):
             return None
         return AWSResponse("https://dynamodb.amazonaws.com/", 200, {}, None), copy.deepcopy(dict(stale))
 
     return answer
-
-
-def _leases_live(cursor: Mapping[str, Any], now: datetime) -> bool:
-    moment = int(now.timestamp())
-    return any(int(lease) > moment for lease in (cursor.get("pending") or {}).values())
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,10 +26,9 @@ from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
 CALL_SITES: tuple[tuple[str, str, int], ...] = (
     # (service, operation, how many calls of it a busy run makes)
     ("ec2", "DescribeStoreImageTasks", 6),
-    ("dynamodb", "GetItem", 1),
-    ("dynamodb", "BatchGetItem", 2),
+    ("dynamodb", "BatchGetItem", 4),
     ("dynamodb", "TransactWriteItems", 2),
-    ("dynamodb", "UpdateItem", 1),
+    ("dynamodb", "UpdateItem", 3),
     ("sns", "PublishBatch", 1),
     ("events", "PutEvents", 1),
 )

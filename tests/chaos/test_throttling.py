@@ -74,10 +74,11 @@ def test_a_listing_refused_past_the_sdk_retries_ends_the_run_cleanly_and_the_nex
 @pytest.mark.parametrize(
     ("operation", "call"),
     [
-        pytest.param("GetItem", 1, id="cursor-read"),
-        pytest.param("BatchGetItem", 1, id="suspects-read"),
+        pytest.param("BatchGetItem", 1, id="cursor-read"),
+        pytest.param("BatchGetItem", 2, id="lease-batches-read"),
+        pytest.param("BatchGetItem", 3, id="suspects-read"),
         pytest.param("TransactWriteItems", 2, id="claims-commit"),
-        pytest.param("BatchGetItem", 2, id="announcements-read"),
+        pytest.param("BatchGetItem", 4, id="announcements-read"),
         pytest.param("UpdateItem", 1, id="settle"),
     ],
 )

@@ -50,7 +50,9 @@ def test_a_run_short_of_time_stops_reading_delivers_what_it_claimed_and_the_next
     assert len(cut.delivered["sns"]) == len(cut.delivered["events"]) == claimed
     assert cut.metric("RunsCutShort") == 1
     assert any("Little time left" in line.get("message", "") for line in cut.log_lines("WARNING"))
-    assert following.complete
+    assert following.report["readGoesOn"], "the next run goes on from the third page"
+    assert following.stopped_because is None
+    assert following.report["listingComplete"]
     assert len(following.delivered["sns"]) == len(following.delivered["events"]) == STORES - claimed
     assert_no_violations(chaos.ledger)
 
@@ -82,11 +84,13 @@ def test_runs_that_each_read_one_page_before_time_runs_out_lose_and_repeat_nothi
         CLOCK.advance(30)
     full = chaos.run("full time")
 
-    # A cut-short run does not move the high-water mark, so the next run reads from the head again:
-    # progress under steady time pressure is the first pages only; the first run with time finishes.
-    assert [sum(run.report["announced"].values()) for run in starved] == [1, 0, 0]
+    # A cut-short run saves where it stopped and the next one goes on from there: under steady time
+    # pressure each run still announces one more page; the first run with time finishes the rest.
+    assert [sum(run.report["announced"].values()) for run in starved] == [1, 1, 1]
+    assert all(run.report["readGoesOn"] for run in starved[1:])
     assert all(run.stopped_because == "time" for run in starved)
-    assert full.complete
+    assert full.stopped_because is None
+    assert full.report["listingComplete"]
     assert sum(len(run.delivered["sns"]) for run in [*starved, full]) == STORES
     assert sum(len(run.delivered["events"]) for run in [*starved, full]) == STORES
     assert_no_violations(chaos.ledger)

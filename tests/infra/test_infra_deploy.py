@@ -206,9 +206,8 @@ def test_the_deployed_role_is_enough_for_the_deployed_code(
     Enforced: every request the handler makes is authorized against the role's policies (as moto stores
     them from the deployed template), as the action and on the resource AWS checks: the table for each
     item of a TransactWriteItems, the topic for PublishBatch (as sns:Publish), the bus for PutEvents
-    (see tests/infra/iam_enforcement.py). BatchGetItem, which these runs do not make, is authorized in
-    the redelivery test below. Not enforced: the KMS permissions SNS uses on the publisher's behalf for
-    the encrypted topic (moto's SNS calls no KMS), the logs and X-Ray statements (the handler runs
+    (see tests/infra/iam_enforcement.py). Not enforced: the KMS permissions SNS uses on the publisher's
+    behalf for the encrypted topic (moto's SNS calls no KMS), the logs and X-Ray statements (the handler runs
     in-process: nothing ships its logs or traces), sqs:SendMessage on the dead-letter queue (used by
     Lambda's asynchronous invocation, not by the code), resource-based policies (moto's CloudFormation
     creates no topic or queue policy) and the role's trust policy (assumed before enforcement starts).
@@ -239,7 +238,7 @@ def test_the_deployed_role_is_enough_for_the_deployed_code(
     assert refusals(decisions) == []
     assert {(decision.action, decision.resource) for decision in decisions} == {
         ("ec2:DescribeStoreImageTasks", "*"),
-        ("dynamodb:GetItem", resources.table),
+        ("dynamodb:BatchGetItem", resources.table),  # the cursor and the tasks it knows
         ("dynamodb:PutItem", resources.table),  # inside TransactWriteItems: the first claim and cursor
         ("dynamodb:UpdateItem", resources.table),  # inside TransactWriteItems, and settling the leases
         ("sns:Publish", resources.topic),  # PublishBatch
@@ -259,7 +258,7 @@ def test_calls_outside_the_deployed_role_are_refused(
         dynamodb, sns, events = (session.client(name) for name in ("dynamodb", "sns", "events"))
         ec2 = session.client("ec2")
         outputs = deployed.outputs
-        dynamodb.get_item(TableName=outputs["TableName"], Key=cursor_key)  # granted
+        dynamodb.batch_get_item(RequestItems={outputs["TableName"]: {"Keys": [cursor_key]}})  # granted
 
         outside: dict[str, Callable[[], Any]] = {
             "Scan on the table": lambda: dynamodb.scan(TableName=outputs["TableName"]),
@@ -273,8 +272,9 @@ def test_calls_outside_the_deployed_role_are_refused(
                     {"Delete": {"TableName": outputs["TableName"], "Key": cursor_key}},
                 ]
             ),
-            "GetItem on another table": lambda: dynamodb.get_item(
-                TableName=resources.other_table_name, Key=cursor_key
+            "GetItem on the table": lambda: dynamodb.get_item(TableName=outputs["TableName"], Key=cursor_key),
+            "BatchGetItem on another table": lambda: dynamodb.batch_get_item(
+                RequestItems={resources.other_table_name: {"Keys": [cursor_key]}}
             ),
             "PublishBatch to another topic": lambda: sns.publish_batch(
                 TopicArn=resources.other_topic, PublishBatchRequestEntries=[{"Id": "1", "Message": "probe"}]
@@ -308,7 +308,8 @@ def test_calls_outside_the_deployed_role_are_refused(
         "DeleteItem on the table": "dynamodb:DeleteItem",
         "BatchWriteItem on the table": "dynamodb:BatchWriteItem",
         "a Delete in a transaction on the table": "dynamodb:DeleteItem",
-        "GetItem on another table": "dynamodb:GetItem",
+        "GetItem on the table": "dynamodb:GetItem",
+        "BatchGetItem on another table": "dynamodb:BatchGetItem",
         "PublishBatch to another topic": "sns:Publish",
         "PutEvents on the default bus": "events:PutEvents",
         "PutEvents on another bus": "events:PutEvents",
@@ -321,14 +322,15 @@ def test_calls_outside_the_deployed_role_are_refused(
         ("dynamodb:DeleteItem", resources.table),
         ("dynamodb:BatchWriteItem", resources.table),
         ("dynamodb:DeleteItem", resources.table),  # the transaction's Put was allowed, its Delete was not
-        ("dynamodb:GetItem", resources.other_table),
+        ("dynamodb:GetItem", resources.table),
+        ("dynamodb:BatchGetItem", resources.other_table),
         ("sns:Publish", resources.other_topic),
         ("events:PutEvents", default_bus),
         ("events:PutEvents", resources.other_bus),
         ("ec2:DescribeImages", "*"),
     ]
     allowed = [(decision.action, decision.resource) for decision in decisions if decision.allowed]
-    assert allowed == [("dynamodb:GetItem", resources.table), ("dynamodb:PutItem", resources.table)]
+    assert allowed == [("dynamodb:BatchGetItem", resources.table), ("dynamodb:PutItem", resources.table)]
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -347,8 +349,8 @@ def test_the_deployed_code_configured_with_another_table_is_refused_and_reports_
     assert result["regions"] == []
     (failure,) = result["failedRegions"]
     assert failure["region"] == REGION
-    assert "GetItem operation" in failure["message"]
-    assert refusals(decisions) == [("dynamodb:GetItem", resources.other_table)]
+    assert "BatchGetItem operation" in failure["message"]
+    assert refusals(decisions) == [("dynamodb:BatchGetItem", resources.other_table)]
 
 
 @pytest.mark.parametrize("setting", ["TOPIC_ARN", "EVENT_BUS_NAME"])

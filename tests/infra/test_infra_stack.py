@@ -217,7 +217,6 @@ def test_the_poller_role_has_exactly_the_statements_the_poller_needs(synth: Synt
             "Effect": "Allow",
             "Action": [
                 "dynamodb:BatchGetItem",
-                "dynamodb:GetItem",
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
             ],

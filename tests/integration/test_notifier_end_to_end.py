@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ami_store_notifier import handler
-from ami_store_notifier.adapters.table_items import cursor_pk
+from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.report import ALL_METRICS, REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
@@ -135,19 +135,24 @@ def test_a_refused_batch_entry_is_retried_by_the_next_run_and_the_rest_is_not_re
 def test_two_overlapping_runs_announce_each_transition_once(two_stores, run_handler, deployment, faults):
     """The second run reads the cursor before the first commits, as two overlapping invocations would."""
     CLOCK.advance(11 * 60)
-    wired = handler.wiring()
-    state = wired.dynamodb
-    stale = state.get_item(
-        TableName=deployment.table_name, Key={"pk": {"S": cursor_pk("us-east-1")}}, ConsistentRead=True
-    )
-    original = state.get_item
-    calls = {"count": 0}
+    state = handler.wiring().dynamodb
+    cursor_read = {
+        deployment.table_name: {
+            "Keys": [{"pk": {"S": cursor_pk("us-east-1")}}, {"pk": {"S": known_pk("us-east-1")}}],
+            "ConsistentRead": True,
+        }
+    }
+    stale = state.batch_get_item(RequestItems=cursor_read)
+    original = state.batch_get_item
+    cursor_reads = {"count": 0}
 
-    def get_item(**kwargs):
-        calls["count"] += 1
-        return stale if calls["count"] == 2 else original(**kwargs)
+    def batch_get_item(**kwargs):
+        if kwargs["RequestItems"] != cursor_read:
+            return original(**kwargs)
+        cursor_reads["count"] += 1
+        return stale if cursor_reads["count"] == 2 else original(**kwargs)
 
-    state.get_item = get_item
+    state.batch_get_item = batch_get_item
     run_handler()
     second = run_handler()
 

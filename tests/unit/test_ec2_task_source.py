@@ -6,7 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
-from ami_store_notifier.ports import TransientAwsError
+from ami_store_notifier.ports import (
+    CallBudget,
+    CallBudgetSpentError,
+    ListingTokenRefusedError,
+    TransientAwsError,
+)
 
 
 class ListingStub:
@@ -49,7 +54,7 @@ def test_a_deregistered_ami_does_not_stop_the_others_from_being_rechecked():
     amis = [f"ami-{index:017x}" for index in range(8)]
     stub = ListingStub(amis, deregistered={amis[5]})
 
-    page = Ec2TaskSource(stub).by_ami(amis)
+    page = Ec2TaskSource(stub).by_ami(amis, CallBudget(100))
 
     assert sorted(task.ami_id for task in page.tasks) == sorted(set(amis) - {amis[5]})
     assert len(stub.requests) <= 1 + 2 * 3
@@ -59,11 +64,30 @@ def test_throttling_that_outlasted_the_retries_becomes_a_transient_error():
     stub = ListingStub([], error_code="RequestLimitExceeded")
 
     with pytest.raises(TransientAwsError):
-        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"])
+        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"], CallBudget(100))
 
 
 def test_a_refusal_that_is_not_about_an_ami_is_raised():
     stub = ListingStub([], error_code="UnauthorizedOperation")
 
     with pytest.raises(ClientError):
-        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"])
+        Ec2TaskSource(stub).by_ami(["ami-00000000000000001"], CallBudget(100))
+
+
+def test_splitting_a_refused_recheck_never_goes_past_the_runs_call_budget():
+    amis = [f"ami-{index:017x}" for index in range(20)]
+    stub = ListingStub(amis, deregistered=set(amis[::3]))
+
+    with pytest.raises(CallBudgetSpentError):
+        Ec2TaskSource(stub).by_ami(amis, CallBudget(4))
+
+    assert len(stub.requests) == 4
+
+
+def test_a_refused_saved_token_is_told_apart_from_other_refusals():
+    stub = ListingStub([], error_code="InvalidPaginationToken")
+
+    with pytest.raises(ListingTokenRefusedError):
+        next(Ec2TaskSource(stub).pages(200, CallBudget(10), start_token="saved"))
+    with pytest.raises(ClientError):
+        next(Ec2TaskSource(stub).pages(200, CallBudget(10)))

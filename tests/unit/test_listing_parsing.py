@@ -21,7 +21,7 @@ def entry(**fields):
 
 
 def test_a_well_formed_entry_becomes_a_typed_task_with_an_aware_utc_start():
-    page = parse_page([entry()], has_more=True)
+    page = parse_page([entry()], next_token="more")
 
     (task,) = page.tasks
     assert task.task_start_time == START
@@ -33,7 +33,7 @@ def test_a_well_formed_entry_becomes_a_typed_task_with_an_aware_utc_start():
 def test_entries_without_an_ami_id_a_start_or_a_state_are_skipped_and_the_rest_kept():
     page = parse_page(
         [entry(AmiId=None), entry(TaskStartTime=None), entry(StoreTaskState=None), entry(AmiId="ami-ok")],
-        has_more=False,
+        next_token=None,
     )
 
     assert [task.ami_id for task in page.tasks] == ["ami-ok"]
@@ -46,7 +46,7 @@ def test_entries_without_an_ami_id_a_start_or_a_state_are_skipped_and_the_rest_k
 
 
 def test_a_naive_start_is_read_as_utc_and_reported():
-    page = parse_page([entry(TaskStartTime=datetime(2026, 11, 1, 10, 0))], has_more=False)
+    page = parse_page([entry(TaskStartTime=datetime(2026, 11, 1, 10, 0))], next_token=None)
 
     assert page.tasks[0].task_start_time == START
     assert "no time zone" in page.anomalies[0].reason
@@ -54,20 +54,20 @@ def test_a_naive_start_is_read_as_utc_and_reported():
 
 
 def test_progress_over_100_is_clamped_and_reported():
-    page = parse_page([entry(ProgressPercentage=250)], has_more=False)
+    page = parse_page([entry(ProgressPercentage=250)], next_token=None)
 
     assert page.tasks[0].progress_percentage == 100
     assert "outside 0..100" in page.anomalies[0].reason
 
 
 def test_a_state_ec2_may_add_later_is_kept_as_reported():
-    page = parse_page([entry(StoreTaskState="Cancelling")], has_more=False)
+    page = parse_page([entry(StoreTaskState="Cancelling")], next_token=None)
 
     assert page.tasks[0].state_name == "Cancelling"
     assert page.tasks[0].state is None
 
 
 def test_a_missing_object_key_is_assumed_to_be_the_documented_ami_id_dot_bin():
-    page = parse_page([entry(S3objectKey=None)], has_more=False)
+    page = parse_page([entry(S3objectKey=None)], next_token=None)
 
     assert page.tasks[0].s3_object_key == "ami-0123456789abcdef0.bin"

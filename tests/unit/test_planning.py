@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, TaskState
 from ami_store_notifier.domain.planning import (
     CHANNELS,
+    MAX_BATCHES_RETIRED_PER_STEP,
     MAX_CLAIMS_PER_STEP,
-    MAX_LEASES_PER_STEP,
     Planner,
     final_cursor,
 )
@@ -29,7 +31,7 @@ def test_nothing_new_plans_nothing(baselined, policy, clock, make_task):
     assert Planner(unchanged, read(unchanged, policy, clock, [recorded])).plan() == []
 
 
-def test_claims_come_in_small_steps_and_only_the_last_moves_the_high_water_mark(
+def test_claims_come_in_small_steps_and_only_the_last_moves_the_high_water_mark_and_the_known_tasks(
     baselined, policy, clock, make_task
 ):
     tasks = [
@@ -41,8 +43,23 @@ def test_claims_come_in_small_steps_and_only_the_last_moves_the_high_water_mark(
 
     assert (len(first.claims), len(last.claims)) == (MAX_CLAIMS_PER_STEP, 3)
     assert first.cursor.high_water_mark == baselined.high_water_mark
+    assert first.cursor.known is None
     assert last.cursor.high_water_mark == tasks[0].task_start_time
-    assert set(first.cursor.known) >= {claim.task.key for claim in first.claims}
+    assert set(last.cursor.known or {}) == {task.key for task in tasks}
+
+
+def test_each_step_writes_its_deliveries_as_a_batch_named_after_the_version_it_writes(
+    baselined, policy, clock, make_task
+):
+    tasks = [
+        make_task(COMPLETED, started_minutes_ago=1 + index / 100) for index in range(MAX_CLAIMS_PER_STEP + 3)
+    ]
+
+    first, last = Planner(baselined, read(baselined, policy, clock, tasks)).plan()
+
+    assert {lease.batch for lease in first.cursor.leases} == {baselined.version + 1}
+    assert {lease.batch for lease in last.cursor.leases} == {baselined.version + 2}
+    assert last.cursor.lease_batches == {baselined.version + 1, baselined.version + 2}
 
 
 def test_each_announced_claim_leases_one_delivery_per_channel(baselined, policy, clock, make_task):
@@ -51,26 +68,53 @@ def test_each_announced_claim_leases_one_delivery_per_channel(baselined, policy,
 
     expiry = int((clock.now + policy.claim_lease).timestamp())
     assert sorted(step.cursor.leases, key=lambda lease: lease.channel) == sorted(
-        (PendingDelivery(channel, COMPLETED, task.key, expiry) for channel in CHANNELS),
+        (
+            PendingDelivery(channel, COMPLETED, task.key, expiry, baselined.version + 1)
+            for channel in CHANNELS
+        ),
         key=lambda lease: lease.channel,
     )
 
 
-def test_deliveries_whose_lease_ran_out_are_taken_over_before_any_claim(baselined, policy, clock, make_task):
+def test_batches_whose_lease_ran_out_are_taken_over_whole_before_any_claim(
+    baselined, policy, clock, make_task
+):
     expired = tuple(
-        PendingDelivery("sns", COMPLETED, f"ami-{index:017x}#2026-10-31T12:00:00.000Z", 0)
-        for index in range(MAX_LEASES_PER_STEP + 1)
+        PendingDelivery(channel, COMPLETED, f"ami-{index:017x}#2026-10-31T12:00:00.000Z", 0, index + 1)
+        for index in range(MAX_BATCHES_RETIRED_PER_STEP + 1)
+        for channel in CHANNELS
     )
-    held = PendingDelivery("events", COMPLETED, "ami-0#2026-10-31T12:00:00.000Z", 2**40)
-    with_pending = Cursor(**{**baselined.__dict__, "pending": (*expired, held)})
+    held = PendingDelivery("events", COMPLETED, "ami-0#2026-10-31T12:00:00.000Z", 2**40, 1_000)
+    with_pending = Cursor(**{**baselined.__dict__, "version": 2_000, "pending": (*expired, held)})
     reader = read(with_pending, policy, clock, [make_task(COMPLETED, started_minutes_ago=2)])
 
     first, second, claims = Planner(with_pending, reader).plan()
 
     assert (first.claims, second.claims) == ((), ())
+    assert len(first.cursor.retired_batches) == MAX_BATCHES_RETIRED_PER_STEP
     assert len(first.cursor.leases) + len(second.cursor.leases) == len(expired)
-    assert held not in first.cursor.leases + second.cursor.leases
+    assert {lease.key for lease in first.cursor.leases + second.cursor.leases} == {
+        lease.key for lease in expired
+    }
+    assert 1_000 in claims.cursor.lease_batches
+    assert held.batch not in second.cursor.retired_batches
     assert len(claims.claims) == 1
+
+
+def test_deliveries_an_earlier_version_kept_in_the_cursor_move_to_a_batch_once_all_their_leases_ended(
+    baselined, policy, clock, make_task
+):
+    ended = PendingDelivery("sns", COMPLETED, "ami-1#2026-10-31T12:00:00.000Z", 0)
+    held_for_an_hour = int((clock.now + timedelta(hours=1)).timestamp())
+    still_held = PendingDelivery("events", COMPLETED, "ami-1#2026-10-31T12:00:00.000Z", held_for_an_hour)
+    legacy = Cursor(**{**baselined.__dict__, "pending": (ended, still_held)})
+    assert Planner(legacy, read(legacy, policy, clock, [])).plan() == []
+
+    clock.now += timedelta(hours=2)
+    (step,) = Planner(legacy, read(legacy, policy, clock, [])).plan()
+
+    assert step.cursor.retired_batches == (0,)
+    assert {lease.channel for lease in step.cursor.leases} == {"sns", "events"}
 
 
 def test_the_high_water_mark_stays_when_the_listing_was_not_read_to_the_end(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ami_store_notifier.domain.findings import ReadMode
-from ami_store_notifier.domain.model import Cursor, RecordedTask, TaskState
+from ami_store_notifier.domain.model import Cursor, ReadMode, RecordedTask, TaskState
 from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, MAX_IMAGE_IDS_PER_CALL, ListingReader
 from tests.world import ACCOUNT, REGION
 

@@ -1,8 +1,8 @@
-"""The DynamoDB side: one cursor item per region, and one item per task with its announcements.
+"""The DynamoDB side: the cursor's items per region, and one item per task with its announcements.
 
-Every write that matters is conditional. A claim and the cursor move together in one transaction,
-guarded by the cursor's version, so two overlapping runs cannot both claim a transition, and a crash
-between two transactions leaves a cursor that matches what was written.
+Every write that matters is conditional. A claim, its batch of pending deliveries and the cursor move
+together in one transaction, guarded by the cursor's version, so two overlapping runs cannot both claim
+a transition, and a crash between two transactions leaves nothing claimed without its deliveries.
 """
 
 from __future__ import annotations
@@ -15,21 +15,35 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ami_store_notifier.adapters.aws import transient_errors
+from ami_store_notifier.adapters.aws import error_code, transient_errors
 from ami_store_notifier.adapters.table_items import (
+    LEASE_BATCHES,
+    LEASE_ENTRIES,
     PARTITION_KEY,
-    cursor_attributes,
-    cursor_from_item,
+    cursor_from_items,
     cursor_pk,
     from_item,
+    head_attributes,
     key,
+    known_item,
+    known_pk,
+    lease_batch_item,
+    lease_batch_pk,
+    lease_batches_of,
     new_task_item,
     task_key_of,
     task_pk,
     to_item,
 )
 from ami_store_notifier.domain.announcements import Announcement
-from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, TaskState, format_timestamp
+from ami_store_notifier.domain.model import (
+    LEGACY_BATCH,
+    Cursor,
+    PendingDelivery,
+    RecordedTask,
+    TaskState,
+    format_timestamp,
+)
 from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
 from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
@@ -40,13 +54,10 @@ if TYPE_CHECKING:
         KeysAndAttributesOutputTypeDef,
         KeysAndAttributesTypeDef,
         TransactWriteItemTypeDef,
-        UpdateItemInputTypeDef,
         UpdateTypeDef,
     )
 
 MAX_BATCH_GET_KEYS = 100
-# Expressions are limited to 4 KB; each map path costs about 20 characters of it.
-MAX_PATHS_PER_EXPRESSION = 140
 _UNPROCESSED_RETRIES = 6
 _THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
@@ -77,26 +88,34 @@ class DynamoDbStateStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def load_cursor(self) -> Cursor:
-        with transient_errors("dynamodb:GetItem"):
-            response = self._dynamodb.get_item(
-                TableName=self._table, Key=self._cursor_key, ConsistentRead=True
-            )
-        if "Item" not in response:
+        """The cursor and the tasks it knows in one request; its lease batches in a second one, when
+        deliveries are pending."""
+        items = {
+            item[PARTITION_KEY]: item
+            for item in self._batch_get([cursor_pk(self._region), known_pk(self._region)], projection=None)
+        }
+        head = items.get(cursor_pk(self._region))
+        if head is None:
             return Cursor()
-        return cursor_from_item(response["Item"])
+        batches = lease_batches_of(head)
+        pks = {lease_batch_pk(self._region, batch): batch for batch in batches}
+        found = {pks[item[PARTITION_KEY]]: item for item in self._batch_get(list(pks), projection=None)}
+        return cursor_from_items(head, items.get(known_pk(self._region)), found)
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
         records = {}
-        for item in self._batch_get(keys, projection=f"{PARTITION_KEY}, #state", names={"#state": "state"}):
+        pks = [task_pk(self._region, task_key) for task_key in keys]
+        for item in self._batch_get(pks, projection=f"{PARTITION_KEY}, #state", names={"#state": "state"}):
             task_key = task_key_of(item[PARTITION_KEY])
             records[task_key] = RecordedTask(task_key, TaskState(item["state"]))
         return records
 
     def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
         keys = sorted({delivery.key for delivery in deliveries})
+        pks = [task_pk(self._region, task_key) for task_key in keys]
         stored = {
             task_key_of(item[PARTITION_KEY]): item.get("announcements", {})
-            for item in self._batch_get(keys, projection=f"{PARTITION_KEY}, announcements", names={})
+            for item in self._batch_get(pks, projection=f"{PARTITION_KEY}, announcements")
         }
         found = {}
         for delivery in deliveries:
@@ -106,14 +125,15 @@ class DynamoDbStateStore:
         return found
 
     def _batch_get(
-        self, keys: Sequence[str], *, projection: str, names: Mapping[str, str]
+        self, pks: Sequence[str], *, projection: str | None, names: Mapping[str, str] | None = None
     ) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+        for start in range(0, len(pks), MAX_BATCH_GET_KEYS):
             request: KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef = {
-                "Keys": [self._task_key(task_key) for task_key in keys[start : start + MAX_BATCH_GET_KEYS]],
-                "ProjectionExpression": projection,
+                "Keys": [key(pk) for pk in pks[start : start + MAX_BATCH_GET_KEYS]],
                 "ConsistentRead": True,
             }
+            if projection is not None:
+                request["ProjectionExpression"] = projection
             if names:
                 request["ExpressionAttributeNames"] = dict(names)
             for attempt in range(_UNPROCESSED_RETRIES):
@@ -133,6 +153,7 @@ class DynamoDbStateStore:
 
     def commit(self, expected_version: int, step: CommitStep) -> CommitResult:
         operations = [self._claim_operation(claim) for claim in step.claims]
+        operations += self._side_operations(expected_version + 1, step.cursor)
         operations.append(self._cursor_operation(expected_version, step.cursor))
         token_source = f"{self._region}|{expected_version}|" + "|".join(
             claim.task.key for claim in step.claims
@@ -146,13 +167,14 @@ class DynamoDbStateStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            return self._cancelled(error, step)
+            return self._cancelled(error, step, len(operations))
         return CommitResult(CommitOutcome.COMMITTED)
 
     @staticmethod
-    def _cancelled(error: ClientError, step: CommitStep) -> CommitResult:
+    def _cancelled(error: ClientError, step: CommitStep, operations: int) -> CommitResult:
+        """Reasons come in the order of the operations: the claims first, the cursor last."""
         codes = [reason.get("Code") or "None" for reason in error.response.get("CancellationReasons", [])]
-        if len(codes) != len(step.claims) + 1:
+        if len(codes) != operations:
             raise error
         if codes[-1] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
             return CommitResult(CommitOutcome.CONFLICT)
@@ -166,6 +188,20 @@ class DynamoDbStateStore:
         if not rejected:
             raise error
         return CommitResult(CommitOutcome.REJECTED, rejected)
+
+    def _side_operations(self, version: int, cursor: CursorUpdate) -> list[TransactWriteItemTypeDef]:
+        """The step's new batch of deliveries, the batches it took over, and the known tasks."""
+        operations: list[TransactWriteItemTypeDef] = []
+        if cursor.leases:
+            batch = lease_batch_item(self._region, version, cursor.leases, now=self._clock(), ttl=self._ttl)
+            operations.append(self._put_new(batch))
+        operations += [
+            {"Update": self._emptying(batch)} for batch in cursor.retired_batches if batch != LEGACY_BATCH
+        ]
+        if cursor.known is not None:
+            item = known_item(self._region, version, cursor.known)
+            operations.append({"Put": {"TableName": self._table, "Item": to_item(item)}})
+        return operations
 
     def _claim_operation(self, claim: Claim) -> TransactWriteItemTypeDef:
         if claim.previous_state is None:
@@ -204,54 +240,85 @@ class DynamoDbStateStore:
         }
 
     def _cursor_operation(self, expected_version: int, cursor: CursorUpdate) -> TransactWriteItemTypeDef:
-        if len(cursor.leases) > MAX_PATHS_PER_EXPRESSION:
-            raise ValueError(f"at most {MAX_PATHS_PER_EXPRESSION} leases per step, got {len(cursor.leases)}")
-        attributes = cursor_attributes(expected_version + 1, cursor)
+        attributes = head_attributes(expected_version + 1, cursor)
+        batches = sorted(cursor.lease_batches)
         if expected_version == 0:
-            pending = {lease.entry_id: lease.lease_expires_at for lease in cursor.leases}
-            return self._put_new({PARTITION_KEY: cursor_pk(self._region), **attributes, "pending": pending})
-        assignments = [f"{name} = :{name}" for name in attributes]
-        names: dict[str, str] = {}
+            head = {PARTITION_KEY: cursor_pk(self._region), **attributes}
+            return self._put_new({**head, LEASE_BATCHES: set(batches)} if batches else head)
         values: dict[str, Any] = {f":{name}": value for name, value in attributes.items()}
-        for index, lease in enumerate(cursor.leases):
-            assignments.append(f"pending.#p{index} = :p{index}")
-            names[f"#p{index}"] = lease.entry_id
-            values[f":p{index}"] = lease.lease_expires_at
+        assignments = [f"{name} = :{name}" for name in attributes]
+        removals = [] if batches else [LEASE_BATCHES]
+        if batches:
+            assignments.append(f"{LEASE_BATCHES} = :batches")
+            values[":batches"] = set(batches)
+        if LEGACY_BATCH in cursor.retired_batches:
+            removals.append("pending")
+        if cursor.known is not None:
+            removals.append("known")
         values[":expected"] = expected_version
-        update: UpdateTypeDef = {
-            "TableName": self._table,
-            "Key": self._cursor_key,
-            "UpdateExpression": "SET " + ", ".join(assignments),
-            "ConditionExpression": "version = :expected",
-            "ExpressionAttributeValues": to_item(values),
+        expression = "SET " + ", ".join(assignments)
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._cursor_key,
+                "UpdateExpression": expression,
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": to_item(values),
+            }
         }
-        if names:
-            update["ExpressionAttributeNames"] = names
-        return {"Update": update}
 
     # -- settling --------------------------------------------------------------------------------
 
     def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
-        changes = [(lease, True) for lease in delivered] + [(lease, False) for lease in failed]
-        for start in range(0, len(changes), MAX_PATHS_PER_EXPRESSION):
+        """A batch all delivered is emptied and dropped from the cursor's list; a batch with refusals
+        keeps only those, under an ended lease, so the next run takes it over at once."""
+        refused = {lease.batch for lease in failed}
+        done = sorted({lease.batch for lease in delivered} - refused)
+        # The batches are emptied first: a cursor may still list an empty batch (should the run die
+        # before dropping it, or an overlapping run write the list it read), and a reader skips it.
+        for batch in done:
+            with transient_errors("dynamodb:UpdateItem"):
+                self._dynamodb.update_item(**self._emptying(batch))
+        if done:
             with transient_errors("dynamodb:UpdateItem"):
                 self._dynamodb.update_item(
-                    **self._settle_request(changes[start : start + MAX_PATHS_PER_EXPRESSION])
+                    TableName=self._table,
+                    Key=self._cursor_key,
+                    UpdateExpression=f"DELETE {LEASE_BATCHES} :done",
+                    ConditionExpression=f"attribute_exists({PARTITION_KEY})",
+                    ExpressionAttributeValues={":done": {"NS": [str(batch) for batch in done]}},
                 )
+        for batch in sorted(refused):
+            self._release(batch, [lease.entry_id for lease in delivered if lease.batch == batch])
 
-    def _settle_request(self, changes: Sequence[tuple[PendingDelivery, bool]]) -> UpdateItemInputTypeDef:
-        """One update of the cursor: delivered entries removed, failed ones released (lease 0)."""
-        names = {f"#p{index}": lease.entry_id for index, (lease, _) in enumerate(changes)}
-        removals = [f"pending.#p{index}" for index, (_, done) in enumerate(changes) if done]
-        releases = [f"pending.#p{index} = :released" for index, (_, done) in enumerate(changes) if not done]
-        clauses = [f"SET {', '.join(releases)}"] if releases else []
-        clauses += [f"REMOVE {', '.join(removals)}"] if removals else []
-        request: UpdateItemInputTypeDef = {
+    def _emptying(self, batch: int) -> UpdateTypeDef:
+        """Empties a batch: its item stays until the TTL removes it, and deleting would need a
+        permission the role otherwise does without."""
+        return {
             "TableName": self._table,
-            "Key": self._cursor_key,
-            "UpdateExpression": " ".join(clauses),
-            "ExpressionAttributeNames": names,
+            "Key": key(lease_batch_pk(self._region, batch)),
+            "UpdateExpression": f"REMOVE {LEASE_ENTRIES}",
         }
-        if releases:
-            request["ExpressionAttributeValues"] = {":released": {"N": "0"}}
-        return request
+
+    def _release(self, batch: int, delivered: Sequence[str]) -> None:
+        """Ends the batch's lease and forgets what was delivered from it; not if another run has taken
+        the batch over meanwhile (its entries are gone then)."""
+        values: dict[str, Any] = {":ended": {"N": "0"}}
+        expression = "SET leaseExpiresAt = :ended"
+        if delivered:
+            expression += f" DELETE {LEASE_ENTRIES} :delivered"
+            values[":delivered"] = {"SS": list(delivered)}
+        try:
+            with transient_errors("dynamodb:UpdateItem"):
+                self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=key(lease_batch_pk(self._region, batch)),
+                    UpdateExpression=expression,
+                    ConditionExpression=f"attribute_exists({LEASE_ENTRIES})",
+                    ExpressionAttributeValues=values,
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise

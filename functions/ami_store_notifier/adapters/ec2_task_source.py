@@ -8,62 +8,88 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from ami_store_notifier.adapters.aws import transient_errors
+from ami_store_notifier.adapters.aws import error_code, transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
 from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
-from ami_store_notifier.ports import ListingPage
+from ami_store_notifier.ports import CallBudget, ListingPage, ListingTokenRefusedError
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
-    from types_boto3_ec2.type_defs import DescribeStoreImageTasksRequestTypeDef, FilterTypeDef
+    from types_boto3_ec2.type_defs import (
+        DescribeStoreImageTasksRequestTypeDef,
+        DescribeStoreImageTasksResultTypeDef,
+        FilterTypeDef,
+    )
 
 _MAX_LOGGED_ENTRY_CHARS = 500
 # The documented filter of DescribeStoreImageTasks that lists only the tasks in progress.
 IN_PROGRESS_FILTER: FilterTypeDef = {"Name": "task-state", "Values": ["InProgress"]}
 # A listing entry as EC2 sent it, before it is checked: the parser trusts no field's type.
 Entry = Mapping[str, object]
+# How EC2 answers a NextToken it no longer accepts (the EC2 API reference's error codes list
+# InvalidPaginationToken, "not valid or is expired"); the emulator answers the same.
+TOKEN_REFUSED_CODES = frozenset({"InvalidPaginationToken", "InvalidNextToken"})
 
 
 class Ec2TaskSource:
     def __init__(self, ec2_client: EC2Client) -> None:
         self._ec2 = ec2_client
 
-    def pages(self, page_size: int, *, in_progress_only: bool = False) -> Iterator[ListingPage]:
-        token: str | None = None
+    def pages(
+        self,
+        page_size: int,
+        budget: CallBudget,
+        *,
+        in_progress_only: bool = False,
+        start_token: str | None = None,
+    ) -> Iterator[ListingPage]:
+        token = start_token
         while True:
             request: DescribeStoreImageTasksRequestTypeDef = {"MaxResults": page_size}
             if in_progress_only:
                 request["Filters"] = [IN_PROGRESS_FILTER]
             if token:
                 request["NextToken"] = token
-            with transient_errors("ec2:DescribeStoreImageTasks"):
-                response = self._ec2.describe_store_image_tasks(**request)
+            response = self._describe(request, budget)
             token = response.get("NextToken") or None
-            yield parse_page(response.get("StoreImageTaskResults", []), has_more=token is not None)
+            yield parse_page(response.get("StoreImageTaskResults", []), next_token=token)
             if token is None:
                 return
 
-    def by_ami(self, ami_ids: Sequence[str]) -> ListingPage:
+    def _describe(
+        self, request: DescribeStoreImageTasksRequestTypeDef, budget: CallBudget
+    ) -> DescribeStoreImageTasksResultTypeDef:
+        budget.spend()
+        try:
+            with transient_errors("ec2:DescribeStoreImageTasks"):
+                return self._ec2.describe_store_image_tasks(**request)
+        except ClientError as error:
+            if "NextToken" in request and error_code(error) in TOKEN_REFUSED_CODES:
+                raise ListingTokenRefusedError(f"ec2:DescribeStoreImageTasks: {error}") from error
+            raise
+
+    def by_ami(self, ami_ids: Sequence[str], budget: CallBudget) -> ListingPage:
         if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:
             raise ValueError(f"at most {MAX_IMAGE_IDS_PER_CALL} AMI ids per call, got {len(ami_ids)}")
-        return parse_page(self._results_by_ami(list(ami_ids)), has_more=False)
+        return parse_page(self._results_by_ami(list(ami_ids), budget), next_token=None)
 
-    def _results_by_ami(self, ami_ids: list[str]) -> list[Entry]:
+    def _results_by_ami(self, ami_ids: list[str], budget: CallBudget) -> list[Entry]:
         """EC2 may refuse a whole request for one AMI deregistered meanwhile: halve the request until
         that AMI stands alone, so its task counts as gone and the others are still answered."""
         results: list[Entry] = []
         request: DescribeStoreImageTasksRequestTypeDef = {"ImageIds": ami_ids}
         while True:
             try:
-                with transient_errors("ec2:DescribeStoreImageTasks"):
-                    response = self._ec2.describe_store_image_tasks(**request)
+                response = self._describe(request, budget)
             except ClientError as error:
-                if not error.response.get("Error", {}).get("Code", "").startswith("InvalidAMIID"):
+                if not error_code(error).startswith("InvalidAMIID"):
                     raise
                 if len(ami_ids) == 1:
                     return []
                 half = len(ami_ids) // 2
-                return self._results_by_ami(ami_ids[:half]) + self._results_by_ami(ami_ids[half:])
+                return self._results_by_ami(ami_ids[:half], budget) + self._results_by_ami(
+                    ami_ids[half:], budget
+                )
             results += response.get("StoreImageTaskResults", [])
             token = response.get("NextToken")
             if not token:
@@ -71,7 +97,7 @@ class Ec2TaskSource:
             request["NextToken"] = token
 
 
-def parse_page(entries: Sequence[Entry], *, has_more: bool) -> ListingPage:
+def parse_page(entries: Sequence[Entry], *, next_token: str | None) -> ListingPage:
     tasks: list[StoreTask] = []
     anomalies: list[ListingAnomaly] = []
     for entry in entries:
@@ -80,7 +106,7 @@ def parse_page(entries: Sequence[Entry], *, has_more: bool) -> ListingPage:
         anomalies += [ListingAnomaly(problem, shown, skipped) for problem in problems]
         if task is not None:
             tasks.append(task)
-    return ListingPage(tuple(tasks), tuple(anomalies), has_more)
+    return ListingPage(tuple(tasks), tuple(anomalies), has_more=next_token is not None, next_token=next_token)
 
 
 def parse_task(entry: Entry) -> tuple[StoreTask | None, list[str], bool]:

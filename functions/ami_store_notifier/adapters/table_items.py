@@ -1,20 +1,28 @@
 """The state table's items: their keys, and how the domain's values are written into them and read back.
 
-One item per region holds the cursor (`CURSOR#<region>`), and one item per task its recorded state and
-announcements (`TASK#<region>#<task key>`). Everything else that touches the table goes through here.
+Per region: the cursor (`CURSOR#<region>`, small: it is written by every commit step), the tasks the
+cursor knows (`KNOWN#<region>`, written once a run), one item per batch of pending deliveries
+(`LEASES#<region>#<batch>`), and one item per task with its recorded state and announcements
+(`TASK#<region>#<task key>`). DynamoDB bills a write by the size of the whole item, not of the change
+(DynamoDB developer guide, "Write request units"), so what changes at every step is kept apart from
+what is large. Everything else that touches the table goes through here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ami_store_notifier.domain.model import (
+    LEGACY_BATCH,
     Cursor,
     PendingDelivery,
+    ReadMode,
+    ReadPhase,
+    ReadProgress,
     TaskState,
     format_timestamp,
     parse_timestamp,
@@ -23,7 +31,13 @@ from ami_store_notifier.domain.planning import CursorUpdate
 from ami_store_notifier.domain.reading import Claim
 
 PARTITION_KEY = "pk"
+# The table's time-to-live attribute: DynamoDB deletes an item some time after this epoch second.
+TTL_ATTRIBUTE = "expiresAt"
+LEASE_BATCHES = "leaseBatches"
+LEASE_ENTRIES = "entries"
 _CURSOR_PREFIX = "CURSOR#"
+_KNOWN_PREFIX = "KNOWN#"
+_LEASES_PREFIX = "LEASES#"
 _TASK_PREFIX = "TASK#"
 
 _serializer = TypeSerializer()
@@ -32,6 +46,14 @@ _deserializer = TypeDeserializer()
 
 def cursor_pk(region: str) -> str:
     return f"{_CURSOR_PREFIX}{region}"
+
+
+def known_pk(region: str) -> str:
+    return f"{_KNOWN_PREFIX}{region}"
+
+
+def lease_batch_pk(region: str, batch: int) -> str:
+    return f"{_LEASES_PREFIX}{region}#{batch}"
 
 
 def task_pk(region: str, task_key: str) -> str:
@@ -63,31 +85,89 @@ def _parse_or_none(value: Any) -> datetime | None:
     return parse_timestamp(value) if isinstance(value, str) else None
 
 
-def cursor_from_item(item: Mapping[str, Any]) -> Cursor:
-    data = from_item(item)
+def cursor_from_items(
+    head: Mapping[str, Any], known: Mapping[str, Any] | None, batches: Mapping[int, Mapping[str, Any]]
+) -> Cursor:
+    """The cursor from its items, as `from_item` decoded them. A cursor written by an earlier version
+    holds its known tasks and its pending deliveries (the legacy batch) in the head item itself."""
+    legacy = [
+        PendingDelivery.from_entry(entry, int(lease), LEGACY_BATCH)
+        for entry, lease in head.get("pending", {}).items()
+    ]
+    batched = [
+        PendingDelivery.from_entry(entry, int(item["leaseExpiresAt"]), batch)
+        for batch, item in sorted(batches.items())
+        for entry in sorted(item.get(LEASE_ENTRIES, ()))
+    ]
+    known_tasks = (known or head).get("known", {})
     return Cursor(
-        version=int(data["version"]),
-        baselined=bool(data.get("baselined", False)),
-        high_water_mark=_parse_or_none(data.get("highWaterMark")),
-        known={task: TaskState(state) for task, state in data.get("known", {}).items()},
-        pending=tuple(
-            PendingDelivery.from_entry(entry, int(lease)) for entry, lease in data.get("pending", {}).items()
-        ),
-        last_full_scan_at=_parse_or_none(data.get("lastFullScanAt")),
-        full_scan_horizon=_parse_or_none(data.get("fullScanHorizon")),
+        version=int(head["version"]),
+        baselined=bool(head.get("baselined", False)),
+        high_water_mark=_parse_or_none(head.get("highWaterMark")),
+        known={task: TaskState(state) for task, state in known_tasks.items()},
+        pending=tuple(legacy + batched),
+        last_full_scan_at=_parse_or_none(head.get("lastFullScanAt")),
+        full_scan_horizon=_parse_or_none(head.get("fullScanHorizon")),
+        progress=_progress_or_none(head.get("progress")),
     )
 
 
-def cursor_attributes(version: int, cursor: CursorUpdate) -> dict[str, Any]:
-    """The cursor item's attributes but its pending deliveries, which are written path by path."""
+def lease_batches_of(head: Mapping[str, Any]) -> list[int]:
+    return sorted(int(batch) for batch in head.get(LEASE_BATCHES, ()))
+
+
+def head_attributes(version: int, cursor: CursorUpdate) -> dict[str, Any]:
+    """The cursor item's attributes but its set of lease batches, which DynamoDB cannot store empty."""
     return {
         "version": version,
         "baselined": cursor.baselined,
         "highWaterMark": _timestamp_or_none(cursor.high_water_mark),
-        "known": {task: state.value for task, state in cursor.known.items()},
         "lastFullScanAt": _timestamp_or_none(cursor.last_full_scan_at),
         "fullScanHorizon": _timestamp_or_none(cursor.full_scan_horizon),
+        "progress": _progress_attribute(cursor.progress),
     }
+
+
+def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: known_pk(region),
+        "version": version,
+        "known": {task: state.value for task, state in known.items()},
+    }
+
+
+def lease_batch_item(
+    region: str, batch: int, leases: Sequence[PendingDelivery], *, now: datetime, ttl: timedelta
+) -> dict[str, Any]:
+    """A batch of deliveries under one lease. Once delivered it is emptied, and the TTL removes it."""
+    return {
+        PARTITION_KEY: lease_batch_pk(region, batch),
+        LEASE_ENTRIES: {lease.entry_id for lease in leases},
+        "leaseExpiresAt": max(lease.lease_expires_at for lease in leases),
+        TTL_ATTRIBUTE: int((now + ttl).timestamp()),
+    }
+
+
+def _progress_attribute(progress: ReadProgress | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {
+        "mode": progress.mode.value,
+        "phase": progress.phase.value,
+        "token": progress.token,
+        "newestStart": _timestamp_or_none(progress.newest_start),
+    }
+
+
+def _progress_or_none(value: Any) -> ReadProgress | None:
+    if not isinstance(value, Mapping):
+        return None
+    return ReadProgress(
+        mode=ReadMode(value["mode"]),
+        phase=ReadPhase(value["phase"]),
+        token=value.get("token"),
+        newest_start=_parse_or_none(value.get("newestStart")),
+    )
 
 
 def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -> dict[str, Any]:
@@ -102,6 +182,6 @@ def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -
         "taskStartTime": format_timestamp(task.task_start_time),
         "state": claim.state.value,
         "recordedAt": format_timestamp(now),
-        "expiresAt": int((task.task_start_time + ttl).timestamp()),
+        TTL_ATTRIBUTE: int((task.task_start_time + ttl).timestamp()),
         "announcements": {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {},
     }

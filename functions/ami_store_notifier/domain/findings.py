@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
 
-from ami_store_notifier.domain.model import StoreTask
+from ami_store_notifier.domain.model import ReadMode, StoreTask
 
 # How far ahead of the poller's clock a task may claim to have started before it counts as misdated.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-class ReadMode(Enum):
-    BASELINE = "baseline"
-    FULL_SCAN = "full-scan"
-    HEAD = "head"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 
 class TaskState(StrEnum):
@@ -80,26 +80,61 @@ class ListingAnomaly:
     skipped: bool
 
 
+# The batch of the deliveries an earlier version kept in the cursor item itself; a run takes them over
+# into a batch of their own once their leases end.
+LEGACY_BATCH = 0
+
+
 @dataclass(frozen=True)
 class PendingDelivery:
-    """One announcement still owed to one channel, held under a lease by the run that claimed it."""
+    """One announcement still owed to one channel, held under a lease by the run that claimed it.
+
+    Deliveries are kept in batches, one per commit step that claimed or took them over; a batch's
+    deliveries share one lease, so a later run takes over a whole batch at once."""
 
     channel: str
     state: TaskState
     key: str
     lease_expires_at: int
+    batch: int = LEGACY_BATCH
 
     @property
     def entry_id(self) -> str:
         return f"{self.channel}|{self.state.value}|{self.key}"
 
     @classmethod
-    def from_entry(cls, entry_id: str, lease_expires_at: int) -> PendingDelivery:
+    def from_entry(cls, entry_id: str, lease_expires_at: int, batch: int) -> PendingDelivery:
         channel, state, key = entry_id.split("|", 2)
-        return cls(channel, TaskState(state), key, lease_expires_at)
+        return cls(channel, TaskState(state), key, lease_expires_at, batch)
 
-    def leased_until(self, lease_expires_at: int) -> PendingDelivery:
-        return PendingDelivery(self.channel, self.state, self.key, lease_expires_at)
+    def moved_to(self, batch: int, lease_expires_at: int) -> PendingDelivery:
+        return PendingDelivery(self.channel, self.state, self.key, lease_expires_at, batch)
+
+
+class ReadMode(Enum):
+    BASELINE = "baseline"
+    FULL_SCAN = "full-scan"
+    HEAD = "head"
+
+
+class ReadPhase(StrEnum):
+    """The two listings a read goes through: the whole listing down to its floor, then (except for a
+    head read) the tasks in progress."""
+
+    LISTING = "listing"
+    SWEEP = "sweep"
+
+
+@dataclass(frozen=True)
+class ReadProgress:
+    """A read that an earlier run left unfinished (call budget, time, claims or AWS ran out). The next
+    run goes on from `token` in `phase` (None: that phase's first page) rather than starting over,
+    so a listing longer than one run's budget is still read to its floor over a few runs."""
+
+    mode: ReadMode
+    phase: ReadPhase
+    token: str | None
+    newest_start: datetime | None
 
 
 @dataclass(frozen=True)
@@ -119,6 +154,7 @@ class Cursor:
     pending: tuple[PendingDelivery, ...] = ()
     last_full_scan_at: datetime | None = None
     full_scan_horizon: datetime | None = None
+    progress: ReadProgress | None = None
 
 
 @dataclass(frozen=True)

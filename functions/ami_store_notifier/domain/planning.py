@@ -1,8 +1,11 @@
 """Planning one run's writes, as pure logic: the reader's claims as commit steps, and the new cursor.
 
 Each step is small enough for one DynamoDB transaction, and leaves a cursor that is correct if the run
-stops right after it: deliveries taken over from earlier runs come first, then the claims; each step's
-cursor counts only the claims written so far, and only the last one moves the high-water mark.
+stops right after it: deliveries taken over from earlier runs come first, then the claims. Each step
+writes its deliveries as one batch of its own, so no step rewrites what earlier steps wrote; only the
+last step moves the high-water mark and rewrites the tasks the cursor knows. A run that stops before
+it leaves that list behind the table, which is safe: a claim the table already holds is refused by
+its condition, and the run re-reads the task's record instead.
 """
 
 from __future__ import annotations
@@ -10,25 +13,41 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
-from ami_store_notifier.domain.findings import ReadMode
-from ami_store_notifier.domain.model import Cursor, PendingDelivery, TaskState, split_task_key
+from ami_store_notifier.domain.model import (
+    LEGACY_BATCH,
+    Cursor,
+    PendingDelivery,
+    ReadMode,
+    ReadProgress,
+    TaskState,
+    split_task_key,
+)
 from ami_store_notifier.domain.reading import Claim, ListingReader
 
 CHANNELS = ("sns", "events")
 MAX_CLAIMS_PER_STEP = 50
-# A step's leases are written as map paths of one update expression, which DynamoDB caps at 4 KB.
-MAX_LEASES_PER_STEP = 140
+T = TypeVar("T")
+# A step that takes over deliveries deletes their old batches in the same transaction (at most 100
+# items): this leaves room for the cursor and the new batch.
+MAX_BATCHES_RETIRED_PER_STEP = 90
 
 
 @dataclass(frozen=True)
 class CursorUpdate:
     baselined: bool
     high_water_mark: datetime | None
-    known: Mapping[str, TaskState]
+    # None: the step leaves the known tasks as they are (only the last step of a run rewrites them).
+    known: Mapping[str, TaskState] | None
     last_full_scan_at: datetime | None
     full_scan_horizon: datetime | None
+    progress: ReadProgress | None = None
+    # The step's own batch of deliveries (its id is the cursor version the step writes).
     leases: tuple[PendingDelivery, ...] = ()
+    # The batches still holding deliveries once the step is written, and those it removes.
+    lease_batches: frozenset[int] = frozenset()
+    retired_batches: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,79 +70,127 @@ class Planner:
 
     def plan(self) -> list[CommitStep]:
         """The commit steps still to run; empty when the table already holds all there is."""
-        current = as_update(self._cursor)
+        cursor = self._cursor
         expiry = self._lease_expiry()
-        steps = lease_renewal_steps(current, renewed_leases(self._cursor, self._reader.now, expiry))
+        builder = StepBuilder(as_update(cursor), cursor.version, batches_of(cursor.pending))
+        for retired in chunks(expired_batches(cursor, self._reader.now), MAX_BATCHES_RETIRED_PER_STEP):
+            builder.take_over(cursor.pending, retired, expiry)
         remaining = [claim for key, claim in self._reader.claims.items() if key not in self._committed]
-        steps += claim_steps(current, remaining, expiry)
+        for chunk in chunks(remaining, MAX_CLAIMS_PER_STEP):
+            builder.claim(chunk, expiry)
+        return builder.finish(self._final())
+
+    def _final(self) -> CursorUpdate:
         final = final_cursor(self._cursor, self._reader)
-        if steps:
-            steps[-1] = replace(steps[-1], cursor=replace(final, leases=steps[-1].cursor.leases))
-        elif current != final:
-            steps.append(CommitStep((), final))
-        return steps
+        return final if final.known != self._cursor.known else replace(final, known=None)
 
     def committed(self, step: CommitStep) -> None:
         self._committed.update(claim.task.key for claim in step.claims)
+        update = step.cursor
+        kept = tuple(lease for lease in self._cursor.pending if lease.batch not in update.retired_batches)
         self._cursor = Cursor(
             version=self._cursor.version + 1,
-            baselined=step.cursor.baselined,
-            high_water_mark=step.cursor.high_water_mark,
-            known=dict(step.cursor.known),
-            pending=(),
-            last_full_scan_at=step.cursor.last_full_scan_at,
-            full_scan_horizon=step.cursor.full_scan_horizon,
+            baselined=update.baselined,
+            high_water_mark=update.high_water_mark,
+            known=dict(update.known) if update.known is not None else self._cursor.known,
+            pending=kept + update.leases,
+            last_full_scan_at=update.last_full_scan_at,
+            full_scan_horizon=update.full_scan_horizon,
+            progress=update.progress,
         )
 
     def in_progress_count(self) -> int:
-        known = final_cursor(self._cursor, self._reader).known
+        known = final_cursor(self._cursor, self._reader).known or {}
         return sum(1 for state in known.values() if state is TaskState.IN_PROGRESS)
 
     def _lease_expiry(self) -> int:
         return int((self._reader.now + self._reader.policy.claim_lease).timestamp())
 
 
+class StepBuilder:
+    """Builds the steps in order; step n writes cursor version `base + n`, which names its batch."""
+
+    def __init__(self, current: CursorUpdate, base_version: int, batches: frozenset[int]) -> None:
+        self._current = current
+        self._base = base_version
+        self._batches = batches
+        self.steps: list[CommitStep] = []
+
+    def _next_batch(self) -> int:
+        return self._base + len(self.steps) + 1
+
+    def _add(
+        self, claims: tuple[Claim, ...], leases: tuple[PendingDelivery, ...], retired: tuple[int, ...]
+    ) -> None:
+        batch = self._next_batch()
+        self._batches = (self._batches - set(retired)) | ({batch} if leases else set())
+        cursor = replace(self._current, leases=leases, lease_batches=self._batches, retired_batches=retired)
+        self.steps.append(CommitStep(claims, cursor))
+
+    def take_over(self, pending: Sequence[PendingDelivery], retired: tuple[int, ...], expiry: int) -> None:
+        """Deliveries whose claiming run died or gave up: this run moves them into a batch of its own."""
+        batch = self._next_batch()
+        moved = tuple(lease.moved_to(batch, expiry) for lease in pending if lease.batch in retired)
+        self._add((), moved, retired)
+
+    def claim(self, claims: tuple[Claim, ...], expiry: int) -> None:
+        batch = self._next_batch()
+        leases = tuple(
+            PendingDelivery(channel, claim.state, claim.task.key, expiry, batch)
+            for claim in claims
+            if claim.announcement is not None
+            for channel in CHANNELS
+        )
+        self._add(claims, leases, ())
+
+    def finish(self, final: CursorUpdate) -> list[CommitStep]:
+        """The steps, the last one carrying the final cursor; one step of its own when the cursor
+        changes but nothing was claimed or taken over."""
+        if self.steps:
+            last = self.steps[-1].cursor
+            self.steps[-1] = replace(
+                self.steps[-1],
+                cursor=replace(
+                    final,
+                    leases=last.leases,
+                    lease_batches=last.lease_batches,
+                    retired_batches=last.retired_batches,
+                ),
+            )
+        elif (
+            final.known is not None
+            or replace(final, lease_batches=self._current.lease_batches) != self._current
+        ):
+            self.steps.append(CommitStep((), replace(final, lease_batches=self._batches)))
+        return self.steps
+
+
+def chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
+    return [tuple(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def batches_of(pending: Sequence[PendingDelivery]) -> frozenset[int]:
+    return frozenset(lease.batch for lease in pending if lease.batch != LEGACY_BATCH)
+
+
+def expired_batches(cursor: Cursor, now: datetime) -> list[int]:
+    """Batches whose every lease has ended (a batch of an earlier version may hold several leases)."""
+    latest: dict[int, int] = {}
+    for lease in cursor.pending:
+        latest[lease.batch] = max(latest.get(lease.batch, 0), lease.lease_expires_at)
+    return sorted(batch for batch, expiry in latest.items() if expiry <= now.timestamp())
+
+
 def as_update(cursor: Cursor) -> CursorUpdate:
     return CursorUpdate(
         baselined=cursor.baselined,
         high_water_mark=cursor.high_water_mark,
-        known=dict(cursor.known),
+        known=None,
         last_full_scan_at=cursor.last_full_scan_at,
         full_scan_horizon=cursor.full_scan_horizon,
+        progress=cursor.progress,
+        lease_batches=batches_of(cursor.pending),
     )
-
-
-def renewed_leases(cursor: Cursor, now: datetime, expiry: int) -> tuple[PendingDelivery, ...]:
-    """Deliveries whose claiming run died or gave up: this run takes them over."""
-    return tuple(
-        pending.leased_until(expiry)
-        for pending in cursor.pending
-        if pending.lease_expires_at <= now.timestamp()
-    )
-
-
-def lease_renewal_steps(current: CursorUpdate, renewals: Sequence[PendingDelivery]) -> list[CommitStep]:
-    return [
-        CommitStep((), replace(current, leases=tuple(renewals[start : start + MAX_LEASES_PER_STEP])))
-        for start in range(0, len(renewals), MAX_LEASES_PER_STEP)
-    ]
-
-
-def claim_steps(current: CursorUpdate, claims: Sequence[Claim], expiry: int) -> list[CommitStep]:
-    """The claims in steps; each step's cursor knows the claims written up to it."""
-    steps = []
-    known = dict(current.known)
-    for start in range(0, len(claims), MAX_CLAIMS_PER_STEP):
-        chunk = tuple(claims[start : start + MAX_CLAIMS_PER_STEP])
-        known.update((claim.task.key, claim.state) for claim in chunk)
-        leases = tuple(
-            PendingDelivery(channel, claim.state, claim.task.key, expiry)
-            for claim in chunk
-            if claim.announcement is not None
-            for channel in CHANNELS
-        )
-        steps.append(CommitStep(chunk, replace(current, known=dict(known), leases=leases)))
-    return steps
 
 
 def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
@@ -144,18 +211,21 @@ def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
             if scanned and high_water_mark is not None
             else cursor.full_scan_horizon
         ),
+        progress=reader.progress(),
     )
 
 
 def known_after(reader: ListingReader, high_water_mark: datetime | None) -> dict[str, TaskState]:
-    """What the cursor keeps: tasks in progress, and the others that started inside the window."""
+    """What the cursor keeps: tasks in progress, and the others that started inside the window (below
+    the high-water mark, or below the newest task of a first read that goes on over several runs)."""
     known = {**reader.known, **{key: claim.state for key, claim in reader.claims.items()}}
     for departed in reader.departed():
         for key in departed:
             known.pop(key, None)
-    if high_water_mark is None:
+    anchor = high_water_mark if high_water_mark is not None else reader.findings.newest_start
+    if anchor is None:
         return known
-    window_start = high_water_mark - reader.policy.overlap
+    window_start = anchor - reader.policy.overlap
     return {
         key: state
         for key, state in known.items()

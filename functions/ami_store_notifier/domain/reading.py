@@ -13,11 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ami_store_notifier.domain.announcements import MAX_FAILURE_REASON_CHARS, Announcement, announce
-from ami_store_notifier.domain.findings import Findings, ReadingReport, ReadMode
-from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, TaskState, split_task_key
+from ami_store_notifier.domain.findings import Findings, ReadingReport
+from ami_store_notifier.domain.model import (
+    Cursor,
+    ReadMode,
+    ReadPhase,
+    ReadProgress,
+    RecordedTask,
+    StoreTask,
+    TaskState,
+    split_task_key,
+)
 
 MAX_IMAGE_IDS_PER_CALL = 20
 MAX_CLAIMS_PER_RUN = 1000
+# DescribeStoreImageTasks calls one run may make in one region. The account's bucket for that call
+# holds 50 tokens and refills 0.5 a second (EC2 API reference, "Request throttling", request token
+# bucket sizes and refill rates); every caller shares it. One run a minute at 10 calls, beside
+# `aws ec2 wait store-image-task-complete` at one call every 5 seconds (12 a minute), stays under
+# the 30 a minute the bucket refills, so neither is ever throttled by the other. A read that needs
+# more pages goes on in the next run from where this one stopped (ReadProgress).
+MAX_DESCRIBE_CALLS_PER_RUN = 10
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,8 @@ class Claim:
 
 
 def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
+    if cursor.progress is not None:
+        return cursor.progress.mode
     if not cursor.baselined:
         return ReadMode.BASELINE
     last = cursor.last_full_scan_at
@@ -62,6 +80,13 @@ class ListingReader:
         self.claims: dict[str, Claim] = {}
         self.suspects: dict[str, StoreTask] = {}
         self.findings = Findings()
+        self.resumed = cursor.progress
+        # Per phase, the NextToken of the first page not yet fully observed (None: the first page).
+        self._tokens: dict[ReadPhase, str | None] = dict.fromkeys(ReadPhase)
+        if self.resumed is not None:
+            self._tokens[self.resumed.phase] = self.resumed.token
+            self.findings.newest_start = self.resumed.newest_start
+            self.findings.listing_complete = self.resumed.phase is ReadPhase.SWEEP
 
     # -- the listing ---------------------------------------------------------------------------
 
@@ -72,10 +97,37 @@ class ListingReader:
         swept = self.mode is ReadMode.HEAD or self.findings.in_progress_swept
         return self.findings.complete and swept
 
-    def observe_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
+    @property
+    def listing_read(self) -> bool:
+        """Whether the listing itself needs no more reading (an earlier run may have finished it)."""
+        return self.findings.listing_complete
+
+    def resume_token(self, phase: ReadPhase) -> str | None:
+        return self._tokens[phase]
+
+    def start_over(self, phase: ReadPhase) -> None:
+        """EC2 refused the saved token: the phase is read again from its first page. Tasks seen
+        before are recorded by now, so reading them again claims nothing twice."""
+        self._tokens[phase] = None
+
+    def progress(self) -> ReadProgress | None:
+        """Where the next run goes on, when this one stopped within a phase's pages; None when it
+        finished its read, or stopped before a phase's second page (starting over costs no more)."""
+        if self.complete:
+            return None
+        phase = ReadPhase.SWEEP if self.findings.listing_complete else ReadPhase.LISTING
+        token = self._tokens[phase]
+        if token is None:
+            return None
+        return ReadProgress(self.mode, phase, token, self.findings.newest_start)
+
+    def observe_page(
+        self, tasks: Sequence[StoreTask], *, has_more: bool, next_token: str | None = None
+    ) -> bool:
         """Takes one page of the listing; answers whether the next page is worth reading."""
         if not self._observe_all(tasks, moves_high_water_mark=True):
             return False
+        self._tokens[ReadPhase.LISTING] = next_token
         if not has_more:
             self.findings.listing_complete = True
             return False
@@ -111,11 +163,14 @@ class ListingReader:
             return True
         return len(self.tracked_amis_to_recheck()) > MAX_IMAGE_IDS_PER_CALL
 
-    def observe_in_progress_page(self, tasks: Sequence[StoreTask], *, has_more: bool) -> bool:
+    def observe_in_progress_page(
+        self, tasks: Sequence[StoreTask], *, has_more: bool, next_token: str | None = None
+    ) -> bool:
         """Takes one page of the tasks in progress; answers whether to read the next one. A task here
         never moves the high-water mark: it may have started after the listing was read."""
         if not self._observe_all(tasks, moves_high_water_mark=False):
             return False
+        self._tokens[ReadPhase.SWEEP] = next_token
         if not has_more:
             self.findings.in_progress_swept = True
         return has_more
