@@ -212,8 +212,10 @@ class Poller:
             if result is None or result.outcome is CommitOutcome.CONFLICT:
                 return False
             if result.outcome is CommitOutcome.REJECTED:
-                rejected = [claim.task for claim in step.claims if claim.task.key in result.rejected_keys]
-                reader.resolve(rejected, self._store.load_records([task.key for task in rejected]))
+                # The cursor's known tasks may lag the table (a run cut short after some of its
+                # steps): every claim still to write is checked at once, not one step per attempt.
+                unwritten = [claim.task for claim in planner.unwritten_claims()]
+                reader.resolve(unwritten, self._store.load_records([task.key for task in unwritten]))
                 return True
             planner.committed(step)
             done.append(step)

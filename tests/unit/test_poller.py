@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from ami_store_notifier.domain.announcements import event_id
-from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.model import RecordedTask, TaskState
 
 COMPLETED = TaskState.COMPLETED
 FAILED = TaskState.FAILED
@@ -171,3 +171,24 @@ def test_a_state_this_version_does_not_know_is_kept_and_reported_not_announced(
     assert report.unknown_states == 1
     assert sns.sent == []
     assert store.cursor.known[running.key] is IN_PROGRESS
+
+
+def test_a_run_that_finds_the_known_tasks_behind_the_table_checks_all_its_claims_at_once(
+    make_poller, make_task, source, store, sns, clock
+):
+    """A run cut short after some of its steps leaves the known tasks behind the table (only the last
+    step rewrites them): the next run's claims are refused, and it must still finish in one run."""
+    running = [make_task(IN_PROGRESS, started_minutes_ago=30 + index / 100) for index in range(260)]
+    for task in running:
+        source.put(task)
+    make_poller().run()
+    for task in running:
+        source.put(finish(task))
+        store.records[task.key] = RecordedTask(task.key, COMPLETED)
+
+    clock.now += timedelta(minutes=1)
+    report = make_poller().run()
+
+    assert report.stopped_because is None
+    assert sns.sent == []
+    assert all(state is COMPLETED for state in store.cursor.known.values())

@@ -75,10 +75,12 @@ class Planner:
         builder = StepBuilder(as_update(cursor), cursor.version, batches_of(cursor.pending))
         for retired in chunks(expired_batches(cursor, self._reader.now), MAX_BATCHES_RETIRED_PER_STEP):
             builder.take_over(cursor.pending, retired, expiry)
-        remaining = [claim for key, claim in self._reader.claims.items() if key not in self._committed]
-        for chunk in chunks(remaining, MAX_CLAIMS_PER_STEP):
+        for chunk in chunks(self.unwritten_claims(), MAX_CLAIMS_PER_STEP):
             builder.claim(chunk, expiry)
         return builder.finish(self._final())
+
+    def unwritten_claims(self) -> list[Claim]:
+        return [claim for key, claim in self._reader.claims.items() if key not in self._committed]
 
     def _final(self) -> CursorUpdate:
         final = final_cursor(self._cursor, self._reader)
