@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bench import budget
 from bench.scenario import (
     FAILED_EVERY,
     IN_PROGRESS_AMONG_NEWEST,
     IN_PROGRESS_TASKS,
+    LATENCY_STORES,
+    WAITER_SECONDS,
     Plan,
     Poll,
     SizeRun,
@@ -555,10 +558,27 @@ def build_report(results: Results) -> Report:
     plan = results.plan
     sizes = {n: size_figures(plan, results.timing[n], results.memory.get(n)) for n in sorted(results.timing)}
     tables = {n: size_rows(plan, data) for n, data in sizes.items()}
-    checks = targets(plan, sizes)
+    budgets = {n: run.budget for n, run in results.timing.items()}
+    wru = wru_per_transition(sizes)
+    checks = targets(plan, sizes) + [
+        Target(check.name, "SKIP", check.detail)
+        if check.passed is None
+        else _check(check.name, check.passed, check.detail)
+        for check in budget.checks(budgets, wru)
+    ]
     costs = cost_rows(sizes)
-    text = render(results, sizes, tables, checks, costs)
+    budget_table = budget.rows(budgets, wru)
+    text = render(results, sizes, tables, checks, costs, budget_table)
     return Report(sizes, tables, checks, costs, text)
+
+
+def wru_per_transition(sizes: dict[int, SizeFigures]) -> dict[int, float]:
+    scenario = f"k={budget.WRU_TARGET_K}"
+    return {
+        n: data.ours[scenario].write_units / budget.WRU_TARGET_K
+        for n, data in sizes.items()
+        if scenario in data.ours
+    }
 
 
 def render(
@@ -567,6 +587,7 @@ def render(
     tables: dict[int, list[dict[str, str]]],
     checks: list[Target],
     costs: list[dict[str, str]],
+    budget_table: list[dict[str, str]],
 ) -> str:
     plan = results.plan
     out = [
@@ -601,6 +622,7 @@ def render(
             "",
             markdown_table(COLUMNS, rows),
         ]
+    out += ["", *_budget_section(budget_table)]
     out += ["", "## Peak memory per N (tracemalloc, KiB)", "", *_memory_table(sizes)]
     out += ["", "## Targets", ""]
     out += [f"- **{target.status}** {target.name}: {target.detail}" for target in checks]
@@ -608,6 +630,23 @@ def render(
     out += ["", *_cold_start(results.import_time, results.asset)]
     out += ["", "## Findings", "", *_findings(plan, sizes, results)]
     return "\n".join(out) + "\n"
+
+
+def _budget_section(table: list[dict[str, str]]) -> list[str]:
+    return [
+        "## Rate budget and latency",
+        "",
+        f"EC2's DescribeStoreImageTasks bucket ({EC2_BUCKET_TOKENS} tokens, refilled {EC2_BUCKET_REFILL} a "
+        "second, per account and Region) is on for the notifier and for a waiter that calls every "
+        f"{WAITER_SECONDS} s all the steady hour, as `aws ec2 wait store-image-task-complete` does. "
+        "Listing calls per run count every poll of the timing pass, set-up polls included; lowest tokens "
+        "is the bucket's level just after its most crowded call. Latency: "
+        f"{LATENCY_STORES} stores end at random moments of a half hour of one-minute polls; the time "
+        "from each end (the emulator's clock) to the poll that recorded it. Write units per transition: "
+        f"the k={budget.WRU_TARGET_K:,} poll's WRU over k.",
+        "",
+        markdown_table(budget.COLUMNS, table),
+    ]
 
 
 def _method(plan: Plan, sizes: dict[int, SizeFigures]) -> list[str]:

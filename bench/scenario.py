@@ -9,7 +9,11 @@ Timeline for one N (every step: advance the clock, then the handler polls, then 
 
 1. seed N tasks over the 31-day window; the baseline poll (set-up, reported on its own);
 2. one simulated hour of polls with nothing changing (`steady_polls`, 60): the hour holds one full
-   re-read of the listing, as the default FULL_SCAN_INTERVAL_MINUTES is 60;
+   re-read of the listing, as the default FULL_SCAN_INTERVAL_MINUTES is 60. Beside it, another caller
+   in the account runs `aws ec2 wait store-image-task-complete` all hour: one call every 5 seconds;
+2b. latency (timing pass only): 30 stores start, each ending at a random moment of the next half
+   hour, while the notifier polls every minute; the time from each store's end (the emulator's
+   clock) to the poll that recorded it is the latency;
 3. one new task appears, then it completes (the per-task cost the monthly estimate adds; N ≤ 10,000);
 4. for each k in `transitions`: k tracked in-progress tasks finish between two polls. When fewer than
    k seeded tasks are in progress, k new tasks are started first and one poll records them; after
@@ -20,6 +24,10 @@ Timeline for one N (every step: advance the clock, then the handler polls, then 
 
 The scenario is deterministic (fixed start time, fixed data), so a second pass with tracemalloc on
 sees exactly the same polls; it measures memory only, as tracing slows Python down several times.
+
+EC2's request bucket for DescribeStoreImageTasks (50 tokens, 0.5 a second) is on for the notifier and
+the waiter, as in an account: its lowest level and every refused call are reported. It is off while
+the naive reference polls, which reads N/200 pages a poll and could not run inside it.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import gc
 import io
 import logging
 import os
+import random
 import time
 import tracemalloc
 from collections import Counter
@@ -40,7 +49,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from ami_store_notifier.adapters.table_items import cursor_pk
+from ami_store_notifier.adapters.table_items import cursor_pk, task_pk
+from ami_store_notifier.domain.model import parse_timestamp, task_key
 from bench.meter import CallCounter, CapacityMeter
 from bench.moto_shims import MotoClock, time_spent_in_moto, transactions_without_table_copies
 from bench.naive import NaivePoller, create_table
@@ -52,6 +62,7 @@ from local.ec2_store_tasks import (
     IN_PROGRESS,
     LISTING_WINDOW,
     StoreTaskBackend,
+    StoreTaskError,
     install,
     reset,
     store_tasks_backend,
@@ -79,6 +90,11 @@ LONG_RUNNING_ARRIVALS_PER_MINUTE = 10
 LONG_RUNNING_ARRIVAL_MINUTES = 21
 """210 newer tasks: more than one listing page, started more than the overlap after the long stores."""
 LONG_RUNNING_MEASURED_POLLS = 3
+WAITER_SECONDS = 5
+"""`aws ec2 wait store-image-task-complete` calls DescribeStoreImageTasks every 5 seconds."""
+LATENCY_STORES = 30
+LATENCY_POLLS = 30
+DESCRIBE = "DescribeStoreImageTasks"
 NAIVE_TABLE = "naive-poller-state"
 CURSOR_KEY = {"pk": {"S": cursor_pk(REGION)}}
 ENVIRONMENT = {**OFFLINE_AWS_ENVIRONMENT, "POWERTOOLS_LOG_LEVEL": "WARNING"}
@@ -88,7 +104,7 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Plan:
-    sizes: tuple[int, ...] = (100, 1_000, 10_000, 30_000)
+    sizes: tuple[int, ...] = (100, 1_000, 10_000, 30_000, 100_000)
     steady_polls: int = 60
     transitions: tuple[int, ...] = (10, 1_000)
     single_task_polls: bool = True
@@ -101,6 +117,8 @@ class Plan:
     naive_memory_max_n: int = 1_000
     """tracemalloc makes the naive poller's N GetItems 3-4 times slower: its memory is measured up
     to this size only."""
+    naive_max_n: int = 30_000
+    """Above this size the naive reference is not run at all (it keeps `make bench` short)."""
     full_scan_minutes: int | None = None
     long_running: int = 40
     """Stores still running after newer tasks pushed them out of the head pages (0: skipped)."""
@@ -135,6 +153,22 @@ class Poll:
 
 
 @dataclass
+class RateBudget:
+    """The timing pass's use of EC2's DescribeStoreImageTasks bucket, and the latency it measured."""
+
+    calls_per_run: list[int] = field(default_factory=list)
+    """Every poll of the notifier's, set-up polls included."""
+    steady_calls: list[int] = field(default_factory=list)
+    lowest_tokens: float | None = None
+    own_throttled: int = 0
+    waiter_calls: int = 0
+    waiter_throttled: int = 0
+    latencies: list[float] = field(default_factory=list)
+    """Seconds from a store's end to the poll that recorded it."""
+    unannounced: int = 0
+
+
+@dataclass
 class SizeRun:
     """One pass over the timeline at one size: the polls of each poller, by scenario."""
 
@@ -144,6 +178,7 @@ class SizeRun:
     naive: dict[str, list[Poll]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    budget: RateBudget = field(default_factory=RateBudget)
 
 
 @contextlib.contextmanager
@@ -205,11 +240,8 @@ class World:
         overrides = {"FULL_SCAN_INTERVAL_MINUTES": str(full_scan_minutes)} if full_scan_minutes else {}
         os.environ.update(deployment.handler_environment(**overrides))
         self.backend: StoreTaskBackend = store_tasks_backend(ACCOUNT, REGION)
-        # EC2's request bucket is off here for now: the bench counts what each poll asks of EC2, and the
-        # naive reference (N/200 calls a poll) cannot run inside the bucket. Measuring the notifier with
-        # the bucket on, and the bucket's lowest level, comes with its rate budget (issue 10).
-        self.backend.throttle.enabled = False
         self.table = deployment.table_name
+        self.inspector = session.client("dynamodb", region_name=REGION)  # not counted: the bench's own
         self.wired = handler.wiring()
         self.ours_calls = CallCounter()
         self.ours_units = CapacityMeter(ACCOUNT, REGION)
@@ -242,13 +274,20 @@ class World:
             clock=CLOCK.now,
         )
         self.mismatches: list[str] = []
+        self.own_throttled = 0
+
+    @property
+    def describe_bucket(self) -> Any:
+        return self.backend.throttle.bucket(DESCRIBE, CLOCK.now())
 
     def poll_ours(self, scenario: str, *, trace: bool) -> Poll:
         def invoke() -> str:
             result = self.handler.lambda_handler({}, LambdaContextStub())
             return str(result["regions"][0]["mode"])
 
+        refused = self.describe_bucket.refused
         measured = _measure(invoke, self.ours_calls, self.ours_units, self.moto, trace=trace)
+        self.own_throttled += self.describe_bucket.refused - refused
         if Counter(self.wired.api_calls.calls) != self.ours_calls.calls:
             self.mismatches.append(
                 f"{scenario}: handler counted {dict(self.wired.api_calls.calls)}, "
@@ -272,7 +311,11 @@ class World:
 
     def poll_naive(self, scenario: str, *, trace: bool, announce: bool = True) -> Poll:
         def invoke() -> str:
-            self.naive.run(announce=announce)
+            self.backend.throttle.enabled = False
+            try:
+                self.naive.run(announce=announce)
+            finally:
+                self.backend.throttle.enabled = True
             return "full-read"
 
         measured = _measure(invoke, self.naive_calls, self.naive_units, self.moto, trace=trace)
@@ -290,6 +333,25 @@ class World:
             None,
             measured.mode,
         )
+
+    def wait_beside(self, seconds: int, ami: str) -> tuple[int, int]:
+        """Another caller's `aws ec2 wait store-image-task-complete` for `seconds`: (calls, refused)."""
+        calls = refused = 0
+        for _ in range(seconds // WAITER_SECONDS):
+            CLOCK.advance(WAITER_SECONDS)
+            calls += 1
+            try:
+                self.backend.describe_store_image_tasks(image_ids=[ami])
+            except StoreTaskError:
+                refused += 1
+        return calls, refused
+
+    def recorded_at(self, ami: str, start: datetime) -> datetime | None:
+        """When the notifier recorded the task's current state (None: not recorded yet)."""
+        item = self.inspector.get_item(
+            TableName=self.table, Key={"pk": {"S": task_pk(REGION, task_key(ami, start))}}
+        ).get("Item")
+        return parse_timestamp(item["recordedAt"]["S"]) if item else None
 
 
 SERVICES = ("ec2", "dynamodb", "sns", "events")
@@ -369,6 +431,10 @@ class _NewAmis:
     def __init__(self) -> None:
         self._next = 0
 
+    def names(self, count: int) -> list[str]:
+        first, self._next = self._next, self._next + count
+        return [f"ami-f{index:016x}" for index in range(first, self._next)]
+
     def start(
         self,
         backend: StoreTaskBackend,
@@ -380,13 +446,10 @@ class _NewAmis:
         """`count` tasks started within the last `spread` (newest last)."""
         now = CLOCK.now()
         step = spread / count
-        amis = []
-        for position in range(count):
-            ami = f"ami-f{self._next:016x}"
-            self._next += 1
+        amis = self.names(count)
+        for position, ami in enumerate(amis):
             start = now - spread + step * (position + 1) - timedelta(seconds=1)
             backend.add_task(ami, BUCKET, start, state, 5 if state == IN_PROGRESS else None)
-            amis.append(ami)
         return amis
 
 
@@ -411,12 +474,16 @@ def run_size(n: int, plan: Plan, *, traced: bool, log: Log) -> SizeRun:
         timeline = _Timeline(sim, run, plan, log)
         log(f"N={n:,}: {what}; naive poller {'on' if timeline.naive_on else 'off'}")
         timeline.baseline_and_hour()
+        if not traced:
+            timeline.latency()
         if plan.single_task_polls and n <= plan.single_task_max_n:
             timeline.single_task()
         timeline.transitions()
         if plan.long_running:
             timeline.long_running(plan.long_running)
         run.notes.extend(sim.mismatches)
+        run.budget.lowest_tokens = sim.describe_bucket.lowest
+        run.budget.own_throttled = sim.own_throttled
     run.seconds = time.perf_counter() - started
     log(f"N={n:,}: {what} took {run.seconds:.1f} s")
     return run
@@ -430,13 +497,17 @@ class _Timeline:
         self.log = log
         self.n = run.n
         self.traced = run.traced
-        self.naive_on = not run.traced or run.n <= plan.naive_memory_max_n
+        self.naive_on = run.n <= plan.naive_max_n and (not run.traced or run.n <= plan.naive_memory_max_n)
         self.fresh = _NewAmis()
         self.tracked: list[str] = []
 
     def poll(self, scenario: str | None, *, naive: bool | None = None, announce: bool = True) -> None:
         """Both pollers poll (the naive one when asked); `scenario` None: a set-up poll, not reported."""
         ours = self.sim.poll_ours(scenario or "set-up", trace=self.traced)
+        describe_calls = sum(count for (service, _), count in ours.calls.items() if service == "EC2")
+        self.run.budget.calls_per_run.append(describe_calls)
+        if scenario == "steady":
+            self.run.budget.steady_calls.append(describe_calls)
         if scenario is not None:
             self.run.ours.setdefault(scenario, []).append(ours)
         if self.naive_on if naive is None else naive:
@@ -449,9 +520,37 @@ class _Timeline:
         self.poll("baseline", announce=False)
         naive_steady = self.plan.naive_steady_polls(self.n) if not self.traced else 1
         self.log(f"N={self.n:,}: baseline done; steady hour of {self.plan.steady_polls} polls")
+        budget = self.run.budget
         for minute in range(1, self.plan.steady_polls + 1):
-            CLOCK.advance(POLL_SECONDS)
+            if self.traced:
+                CLOCK.advance(POLL_SECONDS)
+            else:
+                calls, refused = self.sim.wait_beside(POLL_SECONDS, self.tracked[0])
+                budget.waiter_calls += calls
+                budget.waiter_throttled += refused
             self.poll("steady", naive=self.naive_on and minute <= naive_steady)
+
+    def latency(self) -> None:
+        """Stores that end at random moments between one-minute polls; a set-up phase, not reported
+        as a scenario: only the time from each end to the recording poll is kept."""
+        rng = random.Random(f"latency:{self.n}")
+        now = CLOCK.now()
+        started = {}
+        for ami in self.fresh.names(LATENCY_STORES):
+            start = now - timedelta(seconds=rng.uniform(0, POLL_SECONDS))
+            duration = rng.uniform(POLL_SECONDS, (LATENCY_POLLS - 2) * POLL_SECONDS)
+            self.sim.backend.add_task(ami, BUCKET, start, IN_PROGRESS, 1, duration_seconds=duration)
+            started[ami] = start
+        for _ in range(LATENCY_POLLS):
+            CLOCK.advance(POLL_SECONDS)
+            self.poll(None, naive=False)
+        for ami, start in started.items():
+            task = self.sim.backend.task(ami)
+            recorded = self.sim.recorded_at(ami, start)
+            if task is None or task.end_time is None or recorded is None or task.state == IN_PROGRESS:
+                self.run.budget.unannounced += 1
+                continue
+            self.run.budget.latencies.append((recorded - task.end_time).total_seconds())
 
     def single_task(self) -> None:
         CLOCK.advance(POLL_SECONDS)

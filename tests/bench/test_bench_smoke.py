@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from bench.budget import COLUMNS as BUDGET_COLUMNS
 from bench.report import COLUMNS, COST_COLUMNS, NAIVE, OURS, RATIO, Report, build_report
 from bench.runner import run_benchmark
 from bench.scenario import Plan
@@ -77,8 +78,17 @@ def test_targets_costs_and_cold_start_are_in_the_markdown(report: Report) -> Non
     assert report.costs
     assert all(set(row) == set(COST_COLUMNS) for row in report.costs)
     text = report.markdown
-    for heading in ("## N = 100", "## Targets", "## Cost per month", "## Cold start", "## Findings"):
+    headings = (
+        "## N = 100",
+        "## Rate budget and latency",
+        "## Targets",
+        "## Cost per month",
+        "## Cold start",
+    )
+    for heading in (*headings, "## Findings"):
         assert heading in text
     assert "| " + " | ".join(COLUMNS) + " |" in text
+    assert "| " + " | ".join(BUDGET_COLUMNS) + " |" in text
+    assert any(target.name.startswith("N=100: at most 10 listing calls") for target in report.targets)
     assert "our own modules" in text
     assert "KiB** zipped" in text
