@@ -70,6 +70,10 @@ def _missing(parameter: str) -> StoreTaskError:
     return StoreTaskError("MissingParameter", f"The request must contain the parameter {parameter}")
 
 
+# How EC2 answers a NextToken it no longer accepts (EC2 API reference, "Error codes").
+TOKEN_EXPIRED_CODE = "InvalidPaginationToken"
+
+
 def _invalid(message: str) -> StoreTaskError:
     return StoreTaskError("InvalidParameterValue", message)
 
@@ -153,13 +157,15 @@ class TaskPlan:
 DescribeHook = Callable[["StoreTaskBackend", DescribeCall], None]
 
 
-def encode_token(offset: int) -> str:
-    """NextToken: an opaque offset into the filtered, newest-first listing."""
-    raw = json.dumps({"v": 1, "offset": offset}, separators=(",", ":")).encode()
+def encode_token(offset: int, issued_at: datetime) -> str:
+    """NextToken: an opaque offset into the filtered, newest-first listing, and when it was issued."""
+    raw = json.dumps(
+        {"v": 1, "offset": offset, "issued": issued_at.timestamp()}, separators=(",", ":")
+    ).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str) -> int:
+def decode_token(token: str, now: datetime, lifetime: timedelta | None) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
@@ -168,6 +174,13 @@ def decode_token(token: str) -> int:
     offset = data.get("offset") if isinstance(data, dict) and data.get("v") == 1 else None
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise _invalid(f"The parameter NextToken is not valid: {token!r}")
+    issued = data.get("issued") if isinstance(data, dict) else None
+    if (
+        lifetime is not None
+        and isinstance(issued, int | float)
+        and now.timestamp() - issued > lifetime.total_seconds()
+    ):
+        raise StoreTaskError(TOKEN_EXPIRED_CODE, "The specified pagination token is not valid or is expired.")
     return offset
 
 
@@ -184,6 +197,8 @@ class StoreTaskBackend(BaseBackend):
         """Calls per operation name that reached the emulator (faulted calls included)."""
         self.default_duration_seconds: float = DEFAULT_DURATION_SECONDS
         self.default_page_size: int = DEFAULT_PAGE_SIZE
+        self.token_lifetime: timedelta | None = None
+        """How long a NextToken is accepted (None: for ever). EC2 does not document it."""
         self.reject_existing_object = False
         """When True, a store into a bucket that already holds `<amiId>.bin` is refused (InvalidRequest),
         as one public project reports EC2 does. Off by default: not verified."""
@@ -409,7 +424,7 @@ class StoreTaskBackend(BaseBackend):
         if not ids:
             states, buckets = _parse_filters(filters or ())
             if next_token:
-                offset = decode_token(next_token)
+                offset = decode_token(next_token, self.clock.now(), self.token_lifetime)
         if dry_run:
             raise _dry_run()
         with self._lock:
@@ -422,7 +437,7 @@ class StoreTaskBackend(BaseBackend):
                 return DescribePage([_result(t, now) for t in found], None)
             size = max_results if max_results is not None else self.default_page_size
             page, more = self._page(now, states, buckets, offset, size)
-            token = encode_token(offset + size) if more else None
+            token = encode_token(offset + size, now) if more else None
             return DescribePage([_result(t, now) for t in page], token)
 
     def create_restore_image_task(

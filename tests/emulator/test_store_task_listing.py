@@ -195,6 +195,34 @@ def test_an_invalid_next_token_is_an_invalid_parameter_value(ec2: Any) -> None:
     assert error_of(err) == ("InvalidParameterValue", 400)
 
 
+def test_a_next_token_older_than_the_token_lifetime_is_refused_as_ec2_refuses_an_expired_one(
+    ec2: Any, store_tasks: StoreTaskBackend
+) -> None:
+    seed(store_tasks, 5)
+    store_tasks.token_lifetime = timedelta(seconds=90)
+    token = ec2.describe_store_image_tasks(MaxResults=2)["NextToken"]
+
+    store_tasks.clock.advance(60)
+    in_time = ec2.describe_store_image_tasks(MaxResults=2, NextToken=token)
+    store_tasks.clock.advance(31)
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(MaxResults=2, NextToken=token)
+
+    assert len(in_time["StoreImageTaskResults"]) == 2
+    assert error_of(err) == ("InvalidPaginationToken", 400)
+
+
+def test_without_a_token_lifetime_a_next_token_is_accepted_however_old(
+    ec2: Any, store_tasks: StoreTaskBackend
+) -> None:
+    seed(store_tasks, 5)
+    token = ec2.describe_store_image_tasks(MaxResults=2)["NextToken"]
+
+    store_tasks.clock.advance(7 * 24 * 3600)
+
+    assert len(ec2.describe_store_image_tasks(MaxResults=2, NextToken=token)["StoreImageTaskResults"]) == 2
+
+
 def test_dry_run_answers_dry_run_operation_with_http_412(ec2: Any) -> None:
     with pytest.raises(ClientError) as err:
         ec2.describe_store_image_tasks(DryRun=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from local.deployment import RULE_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK
 
 DESCRIBE = "DescribeStoreImageTasks"
@@ -59,3 +60,33 @@ def test_an_hour_beside_a_waiter_throttles_neither_and_costs_about_one_call_a_po
     assert sum(hour) / len(hour) <= 1.1, hour
     assert bucket_state.refused == 0
     assert bucket_state.lowest >= 40, "the notifier and the waiter never came near an empty bucket"
+
+
+def test_a_backlog_longer_than_a_runs_budget_is_announced_once_over_runs_even_when_a_token_expires(
+    store_tasks, bucket, run_handler, deployment, monkeypatch
+):
+    """55 stores ended while the notifier was away: 11 pages of 5, more than one run's 10 calls. The
+    first run stops at its budget and saves its NextToken; EC2 has forgotten it by the second run, which
+    starts over (the refused call counts); the third goes on from the second's token and finishes."""
+    monkeypatch.setenv("PAGE_SIZE", "5")
+    run_handler()
+    now = CLOCK.now()
+    backlog = [f"ami-{index:017x}" for index in range(55)]
+    for index, ami in enumerate(backlog):
+        store_tasks.add_task(ami, bucket, now - timedelta(seconds=index + 1), "Completed")
+    store_tasks.token_lifetime = timedelta(seconds=90)
+
+    calls, reports = [], []
+    for wait in (60, 120, 60):
+        CLOCK.advance(wait)
+        before = store_tasks.calls[DESCRIBE]
+        (report,) = run_handler()["regions"]
+        calls.append(store_tasks.calls[DESCRIBE] - before)
+        reports.append(report)
+
+    assert calls == [10, 10, 2]
+    assert [report["stoppedBecause"] for report in reports] == ["call-budget", "call-budget", None]
+    assert [report["listingRestarts"] for report in reports] == [0, 1, 0]
+    assert [report["readGoesOn"] for report in reports] == [False, True, True]
+    for queue in (TOPIC_QUEUE, RULE_QUEUE):
+        assert sorted(item.detail["amiId"] for item in deployment.receive(queue)) == backlog

@@ -17,17 +17,18 @@ from ami_store_notifier.ports import (
 class ListingStub:
     """Answers DescribeStoreImageTasks like EC2, refusing requests that name a deregistered AMI."""
 
-    def __init__(self, amis, deregistered=(), error_code=None):
+    def __init__(self, amis, deregistered=(), error_code=None, message="no"):
         self.amis = amis
         self.deregistered = set(deregistered)
         self.error_code = error_code
+        self.message = message
         self.requests = []
 
     def describe_store_image_tasks(self, **request):
         self.requests.append(request)
         if self.error_code:
             raise ClientError(
-                {"Error": {"Code": self.error_code, "Message": "no"}}, "DescribeStoreImageTasks"
+                {"Error": {"Code": self.error_code, "Message": self.message}}, "DescribeStoreImageTasks"
             )
         wanted = request["ImageIds"]
         if self.deregistered & set(wanted):
@@ -84,8 +85,15 @@ def test_splitting_a_refused_recheck_never_goes_past_the_runs_call_budget():
     assert len(stub.requests) == 4
 
 
-def test_a_refused_saved_token_is_told_apart_from_other_refusals():
-    stub = ListingStub([], error_code="InvalidPaginationToken")
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("InvalidPaginationToken", "The specified pagination token is not valid or is expired."),
+        ("InvalidParameterValue", "Invalid value 'saved' for nextToken"),
+    ],
+)
+def test_a_refused_saved_token_is_told_apart_from_other_refusals(code, message):
+    stub = ListingStub([], error_code=code, message=message)
 
     with pytest.raises(ListingTokenRefusedError):
         next(Ec2TaskSource(stub).pages(200, CallBudget(10), start_token="saved"))

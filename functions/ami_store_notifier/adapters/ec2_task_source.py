@@ -27,7 +27,8 @@ IN_PROGRESS_FILTER: FilterTypeDef = {"Name": "task-state", "Values": ["InProgres
 # A listing entry as EC2 sent it, before it is checked: the parser trusts no field's type.
 Entry = Mapping[str, object]
 # How EC2 answers a NextToken it no longer accepts (the EC2 API reference's error codes list
-# InvalidPaginationToken, "not valid or is expired"); the emulator answers the same.
+# InvalidPaginationToken, "not valid or is expired"); the emulator answers the same. Some EC2 actions
+# answer a bad token with InvalidParameterValue naming the token: that counts as a refusal too.
 TOKEN_REFUSED_CODES = frozenset({"InvalidPaginationToken", "InvalidNextToken"})
 
 
@@ -64,7 +65,7 @@ class Ec2TaskSource:
             with transient_errors("ec2:DescribeStoreImageTasks"):
                 return self._ec2.describe_store_image_tasks(**request)
         except ClientError as error:
-            if "NextToken" in request and error_code(error) in TOKEN_REFUSED_CODES:
+            if "NextToken" in request and token_refused(error):
                 raise ListingTokenRefusedError(f"ec2:DescribeStoreImageTasks: {error}") from error
             raise
 
@@ -95,6 +96,12 @@ class Ec2TaskSource:
             if not token:
                 return results
             request["NextToken"] = token
+
+
+def token_refused(error: ClientError) -> bool:
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return code in TOKEN_REFUSED_CODES or (code == "InvalidParameterValue" and "token" in message)
 
 
 def parse_page(entries: Sequence[Entry], *, next_token: str | None) -> ListingPage:
