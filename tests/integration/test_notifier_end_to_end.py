@@ -11,6 +11,7 @@ import pytest
 from ami_store_notifier import handler
 from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from ami_store_notifier.domain.model import task_key
 from ami_store_notifier.report import ALL_METRICS, REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, store_tasks_backend
@@ -311,3 +312,42 @@ def test_every_log_line_of_a_run_carries_the_same_correlation_id(
     logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"level"' in line]
     assert logs
     assert len({line["correlation_id"] for line in logs}) == 1
+
+
+def test_a_cursor_written_by_an_earlier_version_is_moved_and_its_pending_deliveries_are_delivered_once(
+    two_stores, run_handler, deployment
+):
+    """An earlier version kept the known tasks and the pending deliveries in the cursor item itself.
+    As if it had claimed the completed store and died before sending: this version delivers it once,
+    and the cursor ends in the new layout."""
+    completing, _ = two_stores
+    CLOCK.advance(11 * 60)
+    run_handler()
+    sent = {queue: deployment.receive(queue) for queue in (TOPIC_QUEUE, RULE_QUEUE)}
+    dynamodb = handler.wiring().dynamodb
+    table = deployment.table_name
+    head_key, known_key = ({"pk": {"S": pk("us-east-1")}} for pk in (cursor_pk, known_pk))
+    head = dynamodb.get_item(TableName=table, Key=head_key)["Item"]
+    known = dynamodb.get_item(TableName=table, Key=known_key)["Item"]
+    started = store_tasks_backend(ACCOUNT, "us-east-1").task(completing).start_time
+    key = task_key(completing, started)
+    head.pop("leaseBatches", None)
+    head["known"] = known["known"]
+    head["pending"] = {"M": {f"{channel}|Completed|{key}": {"N": "0"} for channel in ("sns", "events")}}
+    dynamodb.put_item(TableName=table, Item=head)
+    dynamodb.delete_item(TableName=table, Key=known_key)
+
+    CLOCK.advance(60)
+    (moved,) = run_handler()["regions"]
+    CLOCK.advance(60)
+    run_handler()
+
+    assert moved["redelivered"] == 2
+    for queue in (TOPIC_QUEUE, RULE_QUEUE):
+        (again,) = deployment.receive(queue)
+        (original,) = [item for item in sent[queue] if item.detail["amiId"] == completing]
+        assert again.detail == original.detail
+    head = dynamodb.get_item(TableName=table, Key=head_key)["Item"]
+    assert "pending" not in head
+    assert "known" not in head
+    assert "Item" in dynamodb.get_item(TableName=table, Key=known_key)

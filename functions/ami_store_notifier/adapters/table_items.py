@@ -99,6 +99,7 @@ def cursor_from_items(
         for batch, item in sorted(batches.items())
         for entry in sorted(item.get(LEASE_ENTRIES, ()))
     ]
+    legacy_layout = known is None and "known" in head
     known_tasks = (known or head).get("known", {})
     return Cursor(
         version=int(head["version"]),
@@ -109,6 +110,7 @@ def cursor_from_items(
         last_full_scan_at=_parse_or_none(head.get("lastFullScanAt")),
         full_scan_horizon=_parse_or_none(head.get("fullScanHorizon")),
         progress=_progress_or_none(head.get("progress")),
+        legacy_layout=legacy_layout,
     )
 
 

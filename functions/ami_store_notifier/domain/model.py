@@ -155,6 +155,9 @@ class Cursor:
     last_full_scan_at: datetime | None = None
     full_scan_horizon: datetime | None = None
     progress: ReadProgress | None = None
+    # Written by an earlier version, which kept the known tasks in the cursor item itself: the next
+    # commit moves them into their own item.
+    legacy_layout: bool = False
 
 
 @dataclass(frozen=True)

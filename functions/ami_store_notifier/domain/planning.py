@@ -84,7 +84,9 @@ class Planner:
 
     def _final(self) -> CursorUpdate:
         final = final_cursor(self._cursor, self._reader)
-        return final if final.known != self._cursor.known else replace(final, known=None)
+        if final.known != self._cursor.known or self._cursor.legacy_layout:
+            return final
+        return replace(final, known=None)
 
     def committed(self, step: CommitStep) -> None:
         self._committed.update(claim.task.key for claim in step.claims)
