@@ -11,16 +11,16 @@ Timeline for one N (every step: advance the clock, then the handler polls, then 
 2. one simulated hour of polls with nothing changing (`steady_polls`, 60): the hour holds one full
    re-read of the listing, as the default FULL_SCAN_INTERVAL_MINUTES is 60. Beside it, another caller
    in the account runs `aws ec2 wait store-image-task-complete` all hour: one call every 5 seconds;
-2b. latency (timing pass only): 30 stores start, each ending at a random moment of the next half
-   hour, while the notifier polls every minute; the time from each store's end (the emulator's
-   clock) to the poll that recorded it is the latency;
 3. one new task appears, then it completes (the per-task cost the monthly estimate adds; N ≤ 10,000);
 4. for each k in `transitions`: k tracked in-progress tasks finish between two polls. When fewer than
    k seeded tasks are in progress, k new tasks are started first and one poll records them; after
    such a burst, one more poll with nothing new (the high-water mark stays at the burst);
 5. long-running stores: 40 stores start, then 210 newer tasks arrive over 21 minutes, so that the
    40 are out of the head page and more than the overlap behind the high-water mark; 3 polls follow.
-   The handler only: the naive poller's polls do not depend on where tasks sit in the listing.
+   The handler only: the naive poller's polls do not depend on where tasks sit in the listing;
+6. latency (timing pass only, the handler only): 30 stores start, each ending at a random moment of
+   the next half hour, while the notifier polls every minute; the time from each store's end (the
+   emulator's clock) to the poll that recorded it is the latency.
 
 The scenario is deterministic (fixed start time, fixed data), so a second pass with tracemalloc on
 sees exactly the same polls; it measures memory only, as tracing slows Python down several times.
@@ -474,13 +474,15 @@ def run_size(n: int, plan: Plan, *, traced: bool, log: Log) -> SizeRun:
         timeline = _Timeline(sim, run, plan, log)
         log(f"N={n:,}: {what}; naive poller {'on' if timeline.naive_on else 'off'}")
         timeline.baseline_and_hour()
-        if not traced:
-            timeline.latency()
         if plan.single_task_polls and n <= plan.single_task_max_n:
             timeline.single_task()
         timeline.transitions()
         if plan.long_running:
             timeline.long_running(plan.long_running)
+        if not traced:
+            # Last: the naive reference does not poll here, and the stores it did not see would
+            # otherwise show up in its next measured poll.
+            timeline.latency()
         run.notes.extend(sim.mismatches)
         run.budget.lowest_tokens = sim.describe_bucket.lowest
         run.budget.own_throttled = sim.own_throttled

@@ -173,7 +173,8 @@ class Poller:
         reader.recheck_finished()
 
     def _may_call(self, report: RunReport, budget: CallBudget) -> bool:
-        """Whether one more DescribeStoreImageTasks call fits the run's budget and the time it has left."""
+        """Whether one more DescribeStoreImageTasks call fits the time the run has left; once the run's
+        calls are spent, CallBudgetSpentError ends its reading."""
         if budget.left <= 0:
             raise CallBudgetSpentError(f"{budget.limit} calls")
         if self._time_to_stop():
