@@ -809,7 +809,7 @@ def _k_finding(n: int, k: int, item: Figures) -> str:
         f"- N={n:,} k={k:,}: {_plural(item.service('EC2'), 'EC2 call')} ({_plural(pages, 'listing page')}, "
         f"{_plural(by_id, 're-check')} by ImageIds); DynamoDB {ops}; {number(item.read_units)} RRU and "
         f"{number(item.write_units)} WRU ({_units_by_kind(item)}); cursor item up to "
-        f"{number(item.largest_cursor_kib, decimals=1)} KiB during the poll (pending leases), "
+        f"{number(item.largest_cursor_kib, decimals=1)} KiB during the poll, "
         f"{number(item.cursor_kib, decimals=1)} KiB after it; own time {_wall(item.client_ms)} ms of "
         f"{_wall(item.wall_ms)} ms wall."
     )
