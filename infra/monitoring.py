@@ -33,6 +33,7 @@ class Monitoring(Construct):
         name_prefix: str,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
+        hub_dead_letter_queue: sqs.IQueue | None,
         polled_regions: Sequence[str],
         namespace: str,
         service: str,
@@ -57,6 +58,7 @@ class Monitoring(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {
             **self._poller_alarms(function),
             **self._delivery_alarms(dead_letter_queue),
+            **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
             **{f"RegionFailures-{region}": self._region_alarm(region) for region in polled_regions},
         }
         self._let_these_alarms_publish(self._alarm_names)
@@ -236,6 +238,24 @@ class Monitoring(Construct):
                 ),
                 what_to_do="read the 'Publish refused' warnings in the log group for the reason.",
                 metric=self.metric(METRICS["publish_failures"], "Sum", ALARM_PERIOD),
+                threshold=0,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+        }
+
+    def _hub_forwarding_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
+        return {
+            "HubForwardingDeadLetters": self._alarm(
+                "HubForwardingDeadLettersAlarm",
+                "HubForwardingDeadLetters",
+                what_happened=(
+                    "EventBridge could not put announcements on the Organization's hub bus after its "
+                    "retries; they were sent to the dead-letter queue (each message says why). They "
+                    "were delivered on this account's own topic and bus."
+                ),
+                what_to_do="read the queue's messages (aws sqs receive-message) for the error, fix the "
+                "hub bus policy or the forwarder role, then replay them with aws events put-events.",
+                metric=dead_letter_queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
                 threshold=0,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             ),

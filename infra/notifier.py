@@ -7,6 +7,7 @@ from constructs import Construct
 
 from ami_store_notifier.report import NAMESPACE, SERVICE
 from infra.announcements import Announcements
+from infra.hub_forwarding import HubForwarding
 from infra.monitoring import Monitoring
 from infra.poller import Poller
 from infra.settings import Settings
@@ -52,6 +53,17 @@ class AmiStoreNotifier(Construct):
             polled_regions=self.polled_regions,
             removal_policy=removal_policy,
         )
+        self.hub_forwarding = (
+            HubForwarding(
+                self,
+                "HubForwarding",
+                bus=self.announcements.bus,
+                hub_bus_arn=settings.hub_event_bus_arn,
+                event_source=settings.event_source,
+            )
+            if settings.hub_event_bus_arn is not None
+            else None
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -59,6 +71,7 @@ class AmiStoreNotifier(Construct):
             name_prefix=self.name_prefix,
             function=self.poller.function,
             dead_letter_queue=self.poller.dead_letter_queue,
+            hub_dead_letter_queue=self.hub_forwarding.dead_letter_queue if self.hub_forwarding else None,
             polled_regions=self.polled_regions,
             namespace=NAMESPACE,
             service=SERVICE,

@@ -11,7 +11,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -20,6 +19,7 @@ from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
+from infra.dead_letter_queue import dead_letter_queue
 from infra.settings import Settings
 
 _RETENTION = {
@@ -68,7 +68,7 @@ class Poller(Construct):
             retention=_RETENTION[settings.log_retention_days],
             removal_policy=removal_policy,
         )
-        self.dead_letter_queue = self._dead_letter_queue()
+        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue", holds="schedule ticks")
         self.role = self._role(table, announcements, polled_regions)
         self.function = self._function(self._environment(table, announcements, polled_regions))
         self.schedule = self._schedule()
@@ -240,28 +240,6 @@ class Poller(Construct):
     def schedule_period_capped(self, most_minutes: int) -> Duration:
         """One schedule period, within the at least 60 s and at most `most_minutes` an event age allows."""
         return Duration.minutes(max(1, min(self._settings.schedule_minutes, most_minutes)))
-
-    def _dead_letter_queue(self) -> sqs.Queue:
-        """Ticks that EventBridge could not hand to Lambda after its retries."""
-        queue = sqs.Queue(
-            self,
-            "ScheduleDeadLetterQueue",
-            # SSE-SQS: EventBridge can send to it without a key policy of ours (SSE-KMS with the AWS
-            # managed aws/sqs key would refuse EventBridge; EventBridge user guide, dead-letter queues).
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason=(
-                    "This queue is itself a dead-letter queue: the schedule rule's target names it in its "
-                    "DeadLetterConfig, a use cdk-nag recognizes only for Lambda and SQS redrive policies."
-                ),
-            )
-        )
-        return queue
 
     def _schedule(self) -> events.Rule:
         # An EventBridge rule rather than EventBridge Scheduler: it has target retries and a dead-letter

@@ -54,6 +54,7 @@ class Settings:
     alarm_email: str | None
     event_bus_arn: str | None
     event_bus_name: str | None
+    hub_event_bus_arn: str | None
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool

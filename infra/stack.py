@@ -79,5 +79,10 @@ class AmiStoreNotifierStack(Stack):
                 "Scheduled ticks EventBridge could not hand to the poller",
             ),
         }
+        if notifier.hub_forwarding is not None:
+            outputs["HubForwardingDeadLetterQueueUrl"] = (
+                notifier.hub_forwarding.dead_letter_queue.queue_url,
+                "Announcements EventBridge could not put on the hub bus",
+            )
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

@@ -208,6 +208,17 @@ SETTINGS: tuple[Setting, ...] = (
         meaning="Name of the new bus. Not together with `eventBusArn`.",
     ),
     Setting(
+        key="hubEventBusArn",
+        variable=None,
+        parse=matching(
+            BUS_ARN_PATTERN, "an EventBridge bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)"
+        ),
+        shown_default="none: no forwarding",
+        allowed="the hub stack's `HubEventBusArn` output",
+        meaning="Organization-wide mode: a rule on this notifier's bus forwards every announcement to the "
+        "hub's bus, through a role that may put events on that bus only (README, Organization-wide).",
+    ),
+    Setting(
         key="powertoolsLayerArn",
         variable=None,
         parse=matching(

@@ -52,6 +52,14 @@ def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def spoke(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """A notifier of the Organization-wide mode: its announcements forwarded to a hub bus."""
+    from tests.infra.support import HUB_BUS_ARN, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("spoke"), {"hubEventBusArn": HUB_BUS_ARN})
+
+
+@pytest.fixture(scope="session")
 def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from tests.infra.support import synthesize
 

@@ -181,6 +181,29 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> str:
     return IMPLICIT_DENY
 
 
+def evaluate_identity_policy(policy: Mapping[str, Any], request: Request) -> str:
+    """The same, for a policy attached to the principal making the request (its statements name no
+    Principal: they speak for the principal they are attached to)."""
+    if any("Principal" in statement for statement in policy["Statement"]):
+        raise NotImplementedError("an identity policy statement with a Principal")
+    with_principal = {
+        **policy,
+        "Statement": [{**statement, "Principal": "*"} for statement in policy["Statement"]],
+    }
+    return evaluate(with_principal, request)
+
+
+def evaluate_trust_policy(policy: Mapping[str, Any], request: Request) -> str:
+    """The same, for a role's trust policy (its statements name no Resource: the role is the resource)."""
+    if any("Resource" in statement for statement in policy["Statement"]):
+        raise NotImplementedError("a trust policy statement with a Resource")
+    with_resource = {
+        **policy,
+        "Statement": [{**statement, "Resource": request.resource} for statement in policy["Statement"]],
+    }
+    return evaluate(with_resource, request)
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 

@@ -102,6 +102,10 @@ def synthesize(
 
 # --- test_infra_settings.py: every setting changed from its default ------------------------------------
 
+# The hub's bus in the Organization's central account (the hub stack's HubEventBusArn output).
+HUB_ACCOUNT = "999999999999"
+HUB_BUS_ARN = f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/AmiStoreNotifierHub-events"
+
 CUSTOM = {
     "stackName": "StoreNotes",
     "scheduleMinutes": "5",

@@ -1,0 +1,31 @@
+"""A dead-letter queue for an EventBridge rule target."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, *, holds: str) -> sqs.Queue:
+    """A queue for what EventBridge could not hand to a rule's target after its retries (`holds` says
+    what, for cdk-nag's acknowledgment)."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        # SSE-SQS: EventBridge can send to it without a key policy of ours (SSE-KMS with the AWS
+        # managed aws/sqs key would refuse EventBridge; EventBridge user guide, dead-letter queues).
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SQS3",
+            reason=(
+                f"This queue is itself a dead-letter queue ({holds}): a rule's target names it in its "
+                "DeadLetterConfig, a use cdk-nag recognizes only for Lambda and SQS redrive policies."
+            ),
+        )
+    )
+    return queue
