@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
+from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dashboard import poller_dashboard
-from infra.encrypted_topic import encrypted_topic
 from infra.settings import Settings
 
-ALARM_PERIOD = Duration.minutes(5)
 # The duration alarm fires when a run gets this close to the timeout.
 DURATION_ALARM_FRACTION = 0.8
 HEARTBEAT_PERIODS = 3
 
 
-class Monitoring(Construct):
+class Monitoring(AlarmSet):
     def __init__(
         self,
         scope: Construct,
@@ -39,21 +36,17 @@ class Monitoring(Construct):
         service: str,
         removal_policy: RemovalPolicy,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._namespace = namespace
-        self._service = service
-        self._settings = settings
-        self._name_prefix = name_prefix
-        self._alarm_names: list[str] = []
-
-        self.alarm_key, self.alarm_topic = encrypted_topic(
-            self,
-            "Alarm",
-            purpose="AMI store notifier alarm topic",
-            display_name="AMI store notifier alarms",
+        super().__init__(
+            scope,
+            construct_id,
+            name_prefix=name_prefix,
+            purpose="AMI store notifier",
             email=settings.alarm_email,
             removal_policy=removal_policy,
         )
+        self._namespace = namespace
+        self._service = service
+        self._settings = settings
 
         self.alarms: dict[str, cloudwatch.Alarm] = {
             **self._poller_alarms(function),
@@ -61,11 +54,7 @@ class Monitoring(Construct):
             **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
             **{f"RegionFailures-{region}": self._region_alarm(region) for region in polled_regions},
         }
-        self._let_these_alarms_publish(self._alarm_names)
-        action = cw_actions.SnsAction(self.alarm_topic)
-        for alarm in self.alarms.values():
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
+        self.notify_on(self.alarms.values())
 
         # Dashboard names are global to the account, not per Region: stack name and Region both.
         self.dashboard = poller_dashboard(
@@ -74,81 +63,6 @@ class Monitoring(Construct):
             metric=self.metric,
             function=function,
             period=Duration.minutes(max(5, settings.schedule_minutes)),
-        )
-
-    def _let_these_alarms_publish(self, alarm_names: Sequence[str]) -> None:
-        """CloudWatch publishes alarm notifications itself, so the topic and its key must let it.
-
-        A topic policy replaces SNS's default policy (the TLS-only deny CDK writes is one), so without
-        this statement CloudWatch is refused ("... is not authorized to perform: SNS:Publish") and every
-        alarm fires into nothing. aws:SourceAccount and aws:SourceArn (this stack's alarms) guard against
-        the confused deputy: no other alarm, of this account or another, can publish here (CloudWatch
-        user guide, "Setting up Amazon SNS notifications": preventing confused deputy issues).
-        """
-        stack = Stack.of(self)
-        # ARNs built from the names, not the alarms' GetAtt: the key policy is part of the key, which the
-        # topic and so the alarms depend on.
-        alarm_arns = [
-            stack.format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name=name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for name in alarm_names
-        ]
-        from_this_stacks_alarms = {
-            "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": alarm_arns},
-        }
-        self.alarm_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisStacksAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.alarm_topic.topic_arn],
-                conditions=from_this_stacks_alarms,
-            )
-        )
-        # What an encrypted topic needs from its key for a publishing service, with the same
-        # confused-deputy conditions (SNS developer guide, "Enable compatibility between event sources
-        # from AWS services and encrypted topics", steps 2 and 3).
-        self.alarm_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisStacksAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions=from_this_stacks_alarms,
-            )
-        )
-
-    def _alarm(
-        self,
-        construct_id: str,
-        name: str,
-        *,
-        what_happened: str,
-        what_to_do: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        comparison: cloudwatch.ComparisonOperator,
-        periods: int = 1,
-        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
-    ) -> cloudwatch.Alarm:
-        alarm_name = f"{self._name_prefix}-{name}"
-        self._alarm_names.append(alarm_name)
-        return cloudwatch.Alarm(
-            self,
-            construct_id,
-            alarm_name=alarm_name,
-            alarm_description=f"{what_happened} What to do: {what_to_do} (README, Runbook: {name})",
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=comparison,
-            evaluation_periods=periods,
-            datapoints_to_alarm=periods,
-            treat_missing_data=missing,
         )
 
     def _poller_alarms(self, function: lambda_.IFunction) -> dict[str, cloudwatch.Alarm]:

@@ -1,0 +1,125 @@
+"""Alarms that notify their own encrypted topic, which only this stack's alarms may publish to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.encrypted_topic import encrypted_topic
+
+ALARM_PERIOD = Duration.minutes(5)
+
+
+class AlarmSet(Construct):
+    """The alarm topic (`AlarmKey`, `AlarmTopic`) and the alarms made with `_alarm`: named
+    `<name_prefix>-<name>`, described with what happened and what to do, and (`notify_on`) notifying
+    the topic when they fire and when they recover."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        purpose: str,
+        email: str | None,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._name_prefix = name_prefix
+        self._alarm_names: list[str] = []
+        self.alarm_key, self.alarm_topic = encrypted_topic(
+            self,
+            "Alarm",
+            purpose=f"{purpose} alarm topic",
+            display_name=f"{purpose} alarms",
+            email=email,
+            removal_policy=removal_policy,
+        )
+
+    def notify_on(self, alarms: Iterable[cloudwatch.Alarm]) -> None:
+        self._let_these_alarms_publish(self._alarm_names)
+        action = cw_actions.SnsAction(self.alarm_topic)
+        for alarm in alarms:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+
+    def _let_these_alarms_publish(self, alarm_names: Sequence[str]) -> None:
+        """CloudWatch publishes alarm notifications itself, so the topic and its key must let it.
+
+        A topic policy replaces SNS's default policy (the TLS-only deny CDK writes is one), so without
+        this statement CloudWatch is refused ("... is not authorized to perform: SNS:Publish") and every
+        alarm fires into nothing. aws:SourceAccount and aws:SourceArn (this stack's alarms) guard against
+        the confused deputy: no other alarm, of this account or another, can publish here (CloudWatch
+        user guide, "Setting up Amazon SNS notifications": preventing confused deputy issues).
+        """
+        stack = Stack.of(self)
+        # ARNs built from the names, not the alarms' GetAtt: the key policy is part of the key, which the
+        # topic and so the alarms depend on.
+        alarm_arns = [
+            stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in alarm_names
+        ]
+        from_this_stacks_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": alarm_arns},
+        }
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+                conditions=from_this_stacks_alarms,
+            )
+        )
+        # What an encrypted topic needs from its key for a publishing service, with the same
+        # confused-deputy conditions (SNS developer guide, "Enable compatibility between event sources
+        # from AWS services and encrypted topics", steps 2 and 3).
+        self.alarm_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions=from_this_stacks_alarms,
+            )
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        name: str,
+        *,
+        what_happened: str,
+        what_to_do: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        comparison: cloudwatch.ComparisonOperator,
+        periods: int = 1,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        alarm_name = f"{self._name_prefix}-{name}"
+        self._alarm_names.append(alarm_name)
+        return cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_name=alarm_name,
+            alarm_description=f"{what_happened} What to do: {what_to_do} (README, Runbook: {name})",
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=missing,
+        )
