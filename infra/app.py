@@ -9,10 +9,12 @@ from typing import Any
 from aws_cdk import App, Environment, IStackSynthesizer, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.hub import AmiStoreNotifierHub
 from infra.settings import Settings, check_deployment_target, load_settings
 from infra.stack import AmiStoreNotifierStack
 
 STACK_ID = "AmiStoreNotifier"
+HUB_STACK_ID = "AmiStoreNotifierHub"
 
 
 def build_app(
@@ -41,6 +43,14 @@ def build_app(
         # No AWS::CDK::Metadata resource: the same template offline, from the CLI and from tests.
         analytics_reporting=False,
     )
+    if settings.organization_id is not None:
+        AmiStoreNotifierHub(
+            app,
+            HUB_STACK_ID,
+            settings=settings,
+            organization_id=settings.organization_id,
+            synthesizer=synthesizer,
+        )
     if nag:
         # cdk-nag 3 runs as a CDK validation plugin: findings not acknowledged fail synthesis.
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -11,15 +11,15 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ami_store_notifier.report import NAMESPACE, SERVICE
 from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
-from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, HANDLER, POWERTOOLS_LAYER_PARAMETER
+from infra.asset import HANDLER
 from infra.dead_letter_queue import dead_letter_queue
+from infra.notifier_function import notifier_function
 from infra.settings import Settings
 
 _RETENTION = {
@@ -147,52 +147,28 @@ class Poller(Construct):
         )
         return role
 
-    def _powertools_layer_arn(self) -> str:
-        """AWS's own record of its layer for the pinned Powertools version, read where the stack deploys.
-
-        An SSM-typed CloudFormation parameter (Powertools docs, "Lambda Layer": the public parameters
-        under /aws/service/powertools/) resolves in the deployment's own Region and partition, so the ARN
-        is right everywhere, and it follows the version pinned in infra/asset.py, which is the version
-        the tests run. powertoolsLayerArn overrides it.
-        """
-        if self._settings.powertools_layer_arn is not None:
-            return self._settings.powertools_layer_arn
-        return ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
-
     def _function(self, environment: Mapping[str, str]) -> lambda_.Function:
         s = self._settings
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", self._powertools_layer_arn()
-        )
-        function = lambda_.Function(
+        function = notifier_function(
             self,
             "Poller",
             description="Polls EC2 DescribeStoreImageTasks and announces finished AMI store tasks",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
-            # The folder as it is: no bundling (no Docker here) and no third-party packages to install,
-            # since boto3 comes with the runtime and Powertools with the layer.
-            code=lambda_.Code.from_asset(str(FUNCTION_CODE_DIR), exclude=CODE_EXCLUDES),
-            layers=[layer],
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+            powertools_layer_override=s.powertools_layer_arn,
+            # 120 s: a poll makes at most 10 Describe calls per region plus a few table and delivery
+            # calls, normally done in seconds; the headroom covers throttling back-off and a burst of a
+            # thousand transitions (claims in 20 steps, 100 publish batches per channel). The claim
+            # lease is this plus 60 s.
+            timeout=Duration.seconds(s.function_timeout_seconds),
+            memory_mb=s.function_memory_mb,
             # None by default: Lambda refuses a reservation that leaves the account less than its minimum
             # unreserved concurrency (Lambda quotas; accounts whose quota is 10 cannot reserve any), and
             # overlapping runs are safe without it: only one run can move the cursor, so the other
             # announces nothing twice. reservedConcurrency sets it for accounts that have room.
-            reserved_concurrent_executions=s.reserved_concurrency,
-            # 120 s: a poll makes a handful of paged Describe calls per region plus a few table and
-            # delivery calls, normally done in seconds; the headroom covers throttling back-off and a
-            # burst of a thousand transitions (claims in 20 steps, 100 publish batches per channel).
-            # The claim lease is this plus 60 s.
-            timeout=Duration.seconds(s.function_timeout_seconds),
-            # 256 MB: the work is I/O bound (API calls), so more memory buys little; Lambda allots CPU
-            # in proportion to memory, and 256 MB gives the cold start (boto3, Powertools with the X-Ray
-            # SDK) more CPU than the 128 MB minimum, at a small cost for one short run a minute.
-            memory_size=s.function_memory_mb,
-            environment=dict(environment),
+            reserved_concurrency=s.reserved_concurrency,
         )
         # A failed poll is not retried by Lambda: a tick carries no data, so the next scheduled tick does
         # the same work with fresh state, while a retry (Lambda waits 1 minute, then 2) would overlap
@@ -200,16 +176,6 @@ class Poller(Construct):
         # async queue for at most one schedule period, when the next tick supersedes it. Failed polls
         # are counted by the Errors alarm; no dead-letter queue, since a tick has nothing to replay.
         function.configure_async_invoke(retry_attempts=0, max_event_age=self.schedule_period_capped(360))
-        Validations.of(function).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-L1",
-                reason=(
-                    "The runtime is pinned to Python 3.13 on purpose: the Powertools managed layer it "
-                    "loads is the python313-arm64 build, which must match the runtime. Moving to 3.14 "
-                    "means switching the runtime and the layer together, as a deliberate upgrade."
-                ),
-            )
-        )
         return function
 
     def _environment(

@@ -55,6 +55,9 @@ class Settings:
     event_bus_arn: str | None
     event_bus_name: str | None
     hub_event_bus_arn: str | None
+    organization_id: str | None
+    hub_stack_name: str
+    hub_archive_retention_days: int
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool

@@ -219,6 +219,31 @@ SETTINGS: tuple[Setting, ...] = (
         "hub's bus, through a role that may put events on that bus only (README, Organization-wide).",
     ),
     Setting(
+        key="organizationId",
+        variable=None,
+        parse=matching(r"o-[a-z0-9]{10,32}", "an AWS Organizations id (o-...)"),
+        shown_default="none: no hub",
+        allowed="`o-` then 10-32 lowercase letters or digits",
+        meaning="Organization-wide mode: also synthesizes the hub stack (`hubStackName`), whose bus takes "
+        "announcements from every account of this Organization and nothing wider (README, "
+        "Organization-wide).",
+    ),
+    Setting(
+        key="hubStackName",
+        variable=None,
+        parse=matching(r"[A-Za-z][A-Za-z0-9-]{0,127}", "a CloudFormation stack name"),
+        default="AmiStoreNotifierHub",
+        allowed="letter, then letters, digits, `-` (max 128)",
+        meaning="The hub stack's name; its bus is `<hubStackName>-events`.",
+    ),
+    Setting(
+        key="hubArchiveRetentionDays",
+        variable=None,
+        parse=WholeNumber(0, 3650),
+        default=365,
+        meaning="Days the hub's archive keeps every announcement for replay (0: for ever).",
+    ),
+    Setting(
         key="powertoolsLayerArn",
         variable=None,
         parse=matching(

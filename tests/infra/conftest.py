@@ -60,6 +60,14 @@ def spoke(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The hub stack, synthesized beside the notifier's when an Organization id is set."""
+    from tests.infra.support import ORGANIZATION_ID, synthesize_hub
+
+    return synthesize_hub(tmp_path_factory.mktemp("hub"), ORGANIZATION_ID)
+
+
+@pytest.fixture(scope="session")
 def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from tests.infra.support import synthesize
 

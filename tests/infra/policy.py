@@ -14,7 +14,8 @@ here, from the synthesized template:
 Only what the stack's policies use is supported, and anything else raises instead of passing: Effect
 Allow/Deny; Principal "*", {"AWS": ...} and {"Service": ...}; Action with wildcards; Resource with
 wildcards; the condition operators StringEquals, StringNotEquals, StringLike, ArnEquals, ArnLike and
-Bool, each with several keys (all must match) of several values (any may match).
+Bool, each with several keys (all must match) of several values (any may match), and the ForAllValues
+set operator on them.
 """
 
 from __future__ import annotations
@@ -285,6 +286,14 @@ def _condition_holds(operator: str, key: str, expected: list[Any], context: Mapp
     if operator == "Bool":
         # A missing key does not match (IAM user guide, "Condition operators: Boolean").
         return key in context and str(context[key]).lower() in {str(value).lower() for value in expected}
+    if operator.startswith("ForAllValues:"):
+        # Every value of a multivalued key must match one of the policy's values; a missing key (or an
+        # empty list) matches too (IAM user guide, "Multivalued context keys": ForAllValues).
+        single = operator.removeprefix("ForAllValues:")
+        return all(
+            _condition_holds(single, key, expected, {key: actual})
+            for actual in _as_list(context.get(key, []))
+        )
     if operator in _NEGATED:
         # A negated operator matches when the key is missing (IAM user guide, "Condition operators").
         return key not in context or not _condition_holds(_NEGATED[operator], key, expected, context)

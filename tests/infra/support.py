@@ -29,15 +29,14 @@ import boto3
 from aws_cdk import IStackSynthesizer
 from aws_cdk.assertions import Template
 
-from infra.app import STACK_ID, build_app
-from infra.stack import AmiStoreNotifierStack
+from infra.app import HUB_STACK_ID, STACK_ID, build_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
 class Synthesized:
-    stack: AmiStoreNotifierStack
+    stack: Any  # the notifier's stack (AmiStoreNotifierStack) or the hub's (AmiStoreNotifierHub)
     outdir: Path
     template_json: dict[str, Any]
 
@@ -100,9 +99,22 @@ def synthesize(
     return Synthesized(stack=stack, outdir=outdir, template_json=template)
 
 
+def synthesize_hub(
+    outdir: Path, organization_id: str, context: Mapping[str, Any] | None = None
+) -> Synthesized:
+    """The app with an Organization id: the notifier's stack and the hub's; the hub's is returned."""
+    app, _ = build_app(
+        {**cdk_json_context(), "organizationId": organization_id, **(context or {})}, outdir=str(outdir)
+    )
+    app.synth()
+    template = json.loads((outdir / f"{HUB_STACK_ID}.template.json").read_text())
+    return Synthesized(stack=app.node.find_child(HUB_STACK_ID), outdir=outdir, template_json=template)
+
+
 # --- test_infra_settings.py: every setting changed from its default ------------------------------------
 
 # The hub's bus in the Organization's central account (the hub stack's HubEventBusArn output).
+ORGANIZATION_ID = "o-a1b2c3d4e5"
 HUB_ACCOUNT = "999999999999"
 HUB_BUS_ARN = f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/AmiStoreNotifierHub-events"
 

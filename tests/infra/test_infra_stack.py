@@ -580,13 +580,15 @@ def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_an
         assert len(violation["reason"]) > 60, f"{rule} needs a real reason"
 
 
-def test_the_readme_runbook_has_an_entry_for_every_alarm(synth: Synthesized, spoke: Synthesized) -> None:
+def test_the_readme_runbook_has_an_entry_for_every_alarm(
+    synth: Synthesized, spoke: Synthesized, hub: Synthesized
+) -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     runbook = readme.split("\n## Runbook\n", 1)[1].split("\n## ", 1)[0]
     entries = set(re.findall(r"^\| `([\w<>-]+)` \|", runbook, re.MULTILINE))
     alarms = {
         alarm_name(synthesized, resource)
-        for synthesized in (synth, spoke)  # the spoke adds the hub forwarding's alarm
+        for synthesized in (synth, spoke, hub)  # the spoke adds the hub forwarding's alarm
         for resource in synthesized.resources("AWS::CloudWatch::Alarm").values()
     }
     assert alarms == entries
@@ -600,7 +602,7 @@ def alarm_name(synthesized: Synthesized, alarm: dict[str, Any]) -> str:
         if isinstance(name, str)
         else "".join(part if isinstance(part, str) else "<region>" for part in name["Fn::Join"][1])
     )
-    return str(text).removeprefix("AmiStoreNotifier-")
+    return str(text).removeprefix("AmiStoreNotifierHub-").removeprefix("AmiStoreNotifier-")
 
 
 def test_every_alarm_on_the_pollers_namespace_watches_a_metric_the_handler_emits(synth: Synthesized) -> None:

@@ -66,15 +66,28 @@ def publish_in_batches(
     return PublishResult(frozenset(delivered), failures, unavailable)
 
 
+def _no_account_names(_: str) -> str | None:
+    return None
+
+
 class SnsPublisher:
     channel = "sns"
 
-    def __init__(self, sns_client: SNSClient, topic_arn: str) -> None:
+    def __init__(
+        self,
+        sns_client: SNSClient,
+        topic_arn: str,
+        *,
+        account_name: Callable[[str], str | None] = _no_account_names,
+    ) -> None:
         self._sns = sns_client
         self._topic_arn = topic_arn
+        self._account_name = account_name
 
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
-        entries = [(item.event_id, sns_entry(item)) for item in announcements]
+        entries = [
+            (item.event_id, sns_entry(item, self._account_name(item.account))) for item in announcements
+        ]
         return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send)
 
     def _send(self, batch: list[tuple[str, PublishBatchRequestEntryTypeDef]]) -> dict[str, str | None]:
@@ -89,8 +102,8 @@ class SnsPublisher:
         return outcomes
 
 
-def sns_entry(announcement: Announcement) -> PublishBatchRequestEntryTypeDef:
-    message = {"default": announcement.detail_json(), "email": email_text(announcement)}
+def sns_entry(announcement: Announcement, account_name: str | None = None) -> PublishBatchRequestEntryTypeDef:
+    message = {"default": announcement.detail_json(), "email": email_text(announcement, account_name)}
     detail = announcement.detail()
     return {
         "Id": announcement.event_id,

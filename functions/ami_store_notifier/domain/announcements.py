@@ -117,8 +117,9 @@ def subject(announcement: Announcement) -> str:
     return text
 
 
-def email_text(announcement: Announcement) -> str:
-    """What a person reads at a glance in a mail client or a chat notification."""
+def email_text(announcement: Announcement, account_name: str | None = None) -> str:
+    """What a person reads at a glance in a mail client or a chat notification (with the account's
+    name when the hub of an Organization could read it)."""
     region = announcement.region
     headline = {
         TaskState.COMPLETED.value: "finished storing",
@@ -133,7 +134,7 @@ def email_text(announcement: Announcement) -> str:
         f"S3 object:   {announcement.s3_uri}",
         f"Started:     {announcement.task_start_time}",
         f"Observed:    {announcement.observed_at} ({_elapsed(announcement)} after the start)",
-        f"Account:     {announcement.account} in {region}",
+        f"Account:     {announcement.account}{f' ({account_name})' if account_name else ''} in {region}",
     ]
     if announcement.progress_percentage is not None and announcement.state == TaskState.IN_PROGRESS.value:
         lines.append(f"Progress:    {announcement.progress_percentage}%")

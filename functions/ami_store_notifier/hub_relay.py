@@ -1,0 +1,51 @@
+"""The hub's relay (Organization-wide mode): an announcement that reached the hub's bus from any account
+of the Organization, published to the hub's topic as a notifier publishes to its own (the same message
+structure, subject and attributes), with the account's name where the hub may read it.
+
+EventBridge invokes it asynchronously, one event per invocation. A publish SNS refuses raises, so Lambda
+retries the event and, after its retries, keeps it in the relay's dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ami_store_notifier.adapters.account_names import OrganizationAccountNames
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG
+from ami_store_notifier.adapters.publishers import SnsPublisher
+from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.report import SERVICE
+from ami_store_notifier.settings_spec import HANDLER_SETTINGS
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", f"{SERVICE}-hub"))
+TOPIC_ARN = next(setting for setting in HANDLER_SETTINGS if setting.variable == "TOPIC_ARN")
+
+
+class RelayError(Exception):
+    """The hub's topic did not take the announcement: Lambda retries the event."""
+
+
+@functools.cache
+def publisher() -> SnsPublisher:
+    topic_arn = TOPIC_ARN.read(os.environ.get("TOPIC_ARN"), "TOPIC_ARN")
+    names = OrganizationAccountNames(boto3.client("organizations", config=CLIENT_CONFIG))
+    return SnsPublisher(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    announcement = Announcement.from_detail(event["detail"])
+    logger.append_keys(
+        eventId=announcement.event_id, account=announcement.account, region=announcement.region
+    )
+    result = publisher().publish([announcement])
+    if announcement.event_id not in result.delivered:
+        raise RelayError(f"the hub's topic refused the announcement: {dict(result.failures)}")
+    logger.info("Announcement relayed to the hub's topic")
+    return {"eventId": announcement.event_id}

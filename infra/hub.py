@@ -1,0 +1,267 @@
+"""The hub of the Organization-wide mode: one bus and one topic for every account and Region.
+
+Every notifier deployed with `hubEventBusArn` forwards its announcements here. The bus takes them from
+the accounts of one Organization only, and only this product's events; an archive keeps them for replay;
+a relay publishes each to the hub's encrypted topic as the notifiers publish to their own, with the
+account's name where the hub may read it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnOutput,
+    Duration,
+    IStackSynthesizer,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from infra.alarms import ALARM_PERIOD, AlarmSet
+from infra.dead_letter_queue import dead_letter_queue
+from infra.encrypted_topic import encrypted_topic
+from infra.notifier_function import notifier_function
+from infra.settings import Settings
+
+RELAY_HANDLER = "ami_store_notifier.hub_relay.lambda_handler"
+RELAY_TIMEOUT = Duration.seconds(30)
+
+
+class Hub(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, organization_id: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        prefix = Stack.of(self).stack_name
+        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
+        self.bus = events.EventBus(self, "EventBus", event_bus_name=f"{prefix}-events")
+        self._let_the_organization_put(organization_id, settings.event_source)
+        retention = settings.hub_archive_retention_days
+        self.archive = self.bus.archive(
+            "Archive",
+            archive_name=f"{prefix}-announcements",
+            description="Every AMI store announcement of the Organization, for replay",
+            event_pattern=events.EventPattern(source=[settings.event_source], detail_type=[DETAIL_TYPE]),
+            retention=Duration.days(retention) if retention else None,
+        )
+        self.key, self.topic = encrypted_topic(
+            self,
+            "Notification",
+            purpose="Organization's AMI store notification topic",
+            display_name="AMI store task notifications (Organization)",
+            email=settings.notification_email,
+            removal_policy=removal_policy,
+        )
+        self.relay_log_group = logs.LogGroup(
+            self, "RelayLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=removal_policy
+        )
+        self.relay_dead_letter_queue = dead_letter_queue(
+            self, "RelayDeadLetterQueue", holds="announcements the relay could not publish"
+        )
+        self.relay = self._relay(settings, organization_id)
+        self.rule_dead_letter_queue = dead_letter_queue(
+            self, "RuleDeadLetterQueue", holds="announcements EventBridge could not hand to the relay"
+        )
+        self.rule = events.Rule(
+            self,
+            "ToTopic",
+            description="Hands every announcement on the hub bus to the relay, which publishes it",
+            event_bus=self.bus,
+            event_pattern=events.EventPattern(source=[settings.event_source], detail_type=[DETAIL_TYPE]),
+            targets=[
+                targets.LambdaFunction(
+                    self.relay, retry_attempts=8, dead_letter_queue=self.rule_dead_letter_queue
+                )
+            ],
+        )
+
+    def _let_the_organization_put(self, organization_id: str, event_source: str) -> None:
+        """Every account of the Organization may put this product's events, and nobody else anything
+        (EventBridge user guide: cross-account buses, aws:PrincipalOrgID, and the events:source and
+        events:detail-type condition keys of PutEvents)."""
+        self.bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationAccountsPutAnnouncements",
+                principals=[iam.AnyPrincipal()],
+                actions=["events:PutEvents"],
+                resources=[self.bus.event_bus_arn],
+                conditions={
+                    "StringEquals": {"aws:PrincipalOrgID": organization_id},
+                    "ForAllValues:StringEquals": {
+                        "events:source": [event_source],
+                        "events:detail-type": [DETAIL_TYPE],
+                    },
+                },
+            )
+        )
+
+    def _relay(self, settings: Settings, organization_id: str) -> lambda_.Function:
+        role = iam.Role(
+            self,
+            "RelayRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="AMI store notifier hub relay",
+        )
+        for statement in (
+            iam.PolicyStatement(
+                sid="PublishNotifications", actions=["sns:Publish"], resources=[self.topic.topic_arn]
+            ),
+            iam.PolicyStatement(
+                sid="EncryptNotifications",
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=[self.key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadAccountNames",
+                # Answered only in the management account or for a delegated administrator; elsewhere
+                # the relay shows account ids (AWS Organizations API reference, DescribeAccount).
+                actions=["organizations:DescribeAccount"],
+                # Account ARNs carry the management account's id, which the hub need not know.
+                resources=[f"arn:{Aws.PARTITION}:organizations::*:account/{organization_id}/*"],
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.relay_log_group.log_group_arn],
+            ),
+        ):
+            role.add_to_policy(statement)
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no "
+                "resource: they can only be granted on '*'.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                reason="kms:GenerateDataKey* is what SNS documents for publishers to a topic with "
+                "server-side encryption; it is granted on the hub topic's key only.",
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/"
+                f"{organization_id}/*]",
+                reason="DescribeAccount on the accounts of this Organization only; their ARNs carry the "
+                "management account's id, unknown to the hub.",
+            ),
+        )
+        function = notifier_function(
+            self,
+            "Relay",
+            description="Publishes each announcement of the Organization's hub bus to the hub's topic",
+            handler=RELAY_HANDLER,
+            role=role,
+            log_group=self.relay_log_group,
+            environment={
+                "TOPIC_ARN": self.topic.topic_arn,
+                "POWERTOOLS_SERVICE_NAME": "ami-store-notifier-hub",
+            },
+            powertools_layer_override=settings.powertools_layer_arn,
+            timeout=RELAY_TIMEOUT,
+            memory_mb=256,
+            # A relay that failed is retried twice by Lambda, then the event waits in this queue.
+            dead_letter_queue=self.relay_dead_letter_queue,
+        )
+        function.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
+        return function
+
+
+class HubMonitoring(AlarmSet):
+    def __init__(self, scope: Construct, construct_id: str, *, hub: Hub, settings: Settings) -> None:
+        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
+        super().__init__(
+            scope,
+            construct_id,
+            name_prefix=Stack.of(scope).stack_name,
+            purpose="AMI store notifier hub",
+            email=settings.alarm_email,
+            removal_policy=removal_policy,
+        )
+        more_than_none = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        self.alarms = {
+            "RelayErrors": self._alarm(
+                "RelayErrorsAlarm",
+                "RelayErrors",
+                what_happened="The hub's relay failed to publish an announcement; Lambda retries it twice.",
+                what_to_do="read the ERROR lines of the relay's log group.",
+                metric=hub.relay.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+                threshold=0,
+                comparison=more_than_none,
+            ),
+            "RelayDeadLetters": self._alarm(
+                "RelayDeadLettersAlarm",
+                "RelayDeadLetters",
+                what_happened="Announcements the relay could not publish after its retries were kept in "
+                "its dead-letter queue.",
+                what_to_do="read the queue's messages for the events, fix the cause, then publish them "
+                "again with aws events put-events on the hub bus.",
+                metric=hub.relay_dead_letter_queue.metric_number_of_messages_sent(
+                    period=ALARM_PERIOD, statistic="Sum"
+                ),
+                threshold=0,
+                comparison=more_than_none,
+            ),
+            "HubRuleDeadLetters": self._alarm(
+                "HubRuleDeadLettersAlarm",
+                "HubRuleDeadLetters",
+                what_happened="EventBridge could not hand announcements to the relay after its retries; "
+                "they were sent to the rule's dead-letter queue (each message says why).",
+                what_to_do="read the queue's messages (aws sqs receive-message) for the error.",
+                metric=hub.rule_dead_letter_queue.metric_number_of_messages_sent(
+                    period=ALARM_PERIOD, statistic="Sum"
+                ),
+                threshold=0,
+                comparison=more_than_none,
+            ),
+        }
+        self.notify_on(self.alarms.values())
+
+
+class AmiStoreNotifierHub(Stack):
+    """The hub stack, for the Organization's central account (README, Organization-wide)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        organization_id: str,
+        synthesizer: IStackSynthesizer | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            stack_name=settings.hub_stack_name,
+            description="AMI Store Notifier hub: the Organization's announcements on one bus and one topic",
+            synthesizer=synthesizer,
+            analytics_reporting=False,
+        )
+        self.hub = Hub(self, "Default", settings=settings, organization_id=organization_id)
+        self.monitoring = HubMonitoring(self, "Monitoring", hub=self.hub, settings=settings)
+        outputs = {
+            "HubEventBusArn": (self.hub.bus.event_bus_arn, "Give it to every notifier as hubEventBusArn"),
+            "HubEventBusName": (self.hub.bus.event_bus_name, "Write your rules against this bus"),
+            "TopicArn": (self.hub.topic.topic_arn, "Subscribe to announcements of the whole Organization"),
+            "ArchiveName": (self.hub.archive.archive_name, "Replay announcements from here"),
+            "RelayDeadLetterQueueUrl": (
+                self.hub.relay_dead_letter_queue.queue_url,
+                "Announcements the relay could not publish",
+            ),
+            "RuleDeadLetterQueueUrl": (
+                self.hub.rule_dead_letter_queue.queue_url,
+                "Announcements EventBridge could not hand to the relay",
+            ),
+            "AlarmTopicArn": (self.monitoring.alarm_topic.topic_arn, "Alarms"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)

@@ -1,0 +1,82 @@
+"""A Lambda function of this project: its code asset, runtime, Powertools layer and tracing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, POWERTOOLS_LAYER_PARAMETER
+
+
+def powertools_layer(scope: Construct, override: str | None) -> str:
+    """AWS's own record of its layer for the pinned Powertools version, read where the stack deploys.
+
+    An SSM-typed CloudFormation parameter (Powertools docs, "Lambda Layer": the public parameters
+    under /aws/service/powertools/) resolves in the deployment's own Region and partition, so the ARN
+    is right everywhere, and it follows the version pinned in infra/asset.py, which is the version
+    the tests run. powertoolsLayerArn overrides it.
+    """
+    if override is not None:
+        return override
+    return ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_LAYER_PARAMETER)
+
+
+def notifier_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    handler: str,
+    role: iam.IRole,
+    log_group: logs.ILogGroup,
+    environment: Mapping[str, str],
+    powertools_layer_override: str | None,
+    timeout: Duration,
+    memory_mb: int,
+    reserved_concurrency: int | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+) -> lambda_.Function:
+    layer = lambda_.LayerVersion.from_layer_version_arn(
+        scope, "PowertoolsLayer", powertools_layer(scope, powertools_layer_override)
+    )
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        description=description,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        # The folder as it is: no bundling (no Docker here) and no third-party packages to install,
+        # since boto3 comes with the runtime and Powertools with the layer.
+        code=lambda_.Code.from_asset(str(FUNCTION_CODE_DIR), exclude=CODE_EXCLUDES),
+        layers=[layer],
+        role=role,
+        log_group=log_group,
+        tracing=lambda_.Tracing.ACTIVE,
+        reserved_concurrent_executions=reserved_concurrency,
+        timeout=timeout,
+        # The work is I/O bound (API calls), so more memory buys little; Lambda allots CPU in
+        # proportion to memory, and 256 MB gives the cold start (boto3, Powertools with the X-Ray SDK)
+        # more CPU than the 128 MB minimum, at a small cost.
+        memory_size=memory_mb,
+        environment=dict(environment),
+        dead_letter_queue=dead_letter_queue,
+    )
+    Validations.of(function).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-L1",
+            reason=(
+                "The runtime is pinned to Python 3.13 on purpose: the Powertools managed layer it "
+                "loads is the python313-arm64 build, which must match the runtime. Moving to 3.14 "
+                "means switching the runtime and the layer together, as a deliberate upgrade."
+            ),
+        )
+    )
+    return function

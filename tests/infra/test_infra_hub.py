@@ -1,0 +1,132 @@
+"""The hub stack of the Organization-wide mode, synthesized and its policies evaluated as AWS would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from tests.infra.policy import (
+    ALLOW,
+    IMPLICIT_DENY,
+    Deployment,
+    Request,
+    ResolvedTemplate,
+    evaluate,
+    evaluate_identity_policy,
+)
+from tests.infra.support import ORGANIZATION_ID, Synthesized
+
+HUB_ACCOUNT = "999999999999"
+SPOKE_ROLE = "arn:aws:iam::111111111111:role/AmiStoreNotifier-ForwarderRole"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def resolved(hub: Synthesized) -> ResolvedTemplate:
+    return ResolvedTemplate(hub.template_json, Deployment(HUB_ACCOUNT, REGION, "AmiStoreNotifierHub"))
+
+
+def only(resolved: ResolvedTemplate, resource_type: str) -> dict[str, Any]:
+    (found,) = [
+        resolved.resource(logical_id)
+        for logical_id, resource in resolved.template["Resources"].items()
+        if resource["Type"] == resource_type
+    ]
+    return found
+
+
+def hub_topic_arn(resolved: ResolvedTemplate) -> str:
+    (logical_id,) = [
+        logical_id
+        for logical_id, resource in resolved.template["Resources"].items()
+        if resource["Type"] == "AWS::SNS::Topic" and "Organization" in resource["Properties"]["DisplayName"]
+    ]
+    return str(resolved.resolve({"Ref": logical_id}))
+
+
+def putting(
+    bus_arn: str,
+    *,
+    organization: str = ORGANIZATION_ID,
+    source: str = "ami-store-notifier",
+    detail_type: str = DETAIL_TYPE,
+) -> Request:
+    """A spoke's forwarder putting one event, with the context keys PutEvents carries."""
+    return Request(
+        "events:PutEvents",
+        bus_arn,
+        principal_arn=SPOKE_ROLE,
+        context={
+            "aws:PrincipalOrgID": organization,
+            "events:source": [source],
+            "events:detail-type": [detail_type],
+        },
+    )
+
+
+def test_the_hub_bus_takes_this_products_announcements_from_the_organization_and_nothing_wider(
+    resolved: ResolvedTemplate,
+) -> None:
+    bus_policy = only(resolved, "AWS::Events::EventBusPolicy")["Properties"]
+    policy = {"Statement": [bus_policy["Statement"]]}
+    bus_arn = f"arn:aws:events:{REGION}:{HUB_ACCOUNT}:event-bus/AmiStoreNotifierHub-events"
+
+    assert bus_policy["EventBusName"] == "AmiStoreNotifierHub-events"
+    assert evaluate(policy, putting(bus_arn)) == ALLOW
+    assert evaluate(policy, putting(bus_arn, organization="o-someoneelse")) == IMPLICIT_DENY
+    assert evaluate(policy, putting(bus_arn, source="acme.billing")) == IMPLICIT_DENY
+    assert evaluate(policy, putting(bus_arn, detail_type="Something Else")) == IMPLICIT_DENY
+    assert evaluate(policy, Request("events:PutRule", bus_arn, principal_arn=SPOKE_ROLE)) == IMPLICIT_DENY
+
+
+def test_the_archive_keeps_every_announcement_for_the_configured_days(resolved: ResolvedTemplate) -> None:
+    archive = only(resolved, "AWS::Events::Archive")["Properties"]
+
+    assert archive["RetentionDays"] == 365
+    assert archive["EventPattern"] == {"source": ["ami-store-notifier"], "detail-type": [DETAIL_TYPE]}
+
+
+def test_the_hub_rule_hands_announcements_to_the_relay_with_retries_and_a_dead_letter_queue(
+    resolved: ResolvedTemplate,
+) -> None:
+    rule = only(resolved, "AWS::Events::Rule")["Properties"]
+    (target,) = rule["Targets"]
+    function = only(resolved, "AWS::Lambda::Function")["Properties"]
+
+    assert rule["EventBusName"] == "AmiStoreNotifierHub-events"
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 8
+    assert "Arn" in target["DeadLetterConfig"]
+    assert function["Handler"] == "ami_store_notifier.hub_relay.lambda_handler"
+    assert "TargetArn" in function["DeadLetterConfig"]
+    assert set(function["Environment"]["Variables"]) >= {"TOPIC_ARN"}
+
+
+def test_the_relay_may_publish_to_the_hub_topic_and_read_names_of_this_organizations_accounts_only(
+    resolved: ResolvedTemplate,
+) -> None:
+    statements = [
+        statement
+        for resource in resolved.template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resolved.resolve(resource["Properties"]["PolicyDocument"])["Statement"]
+    ]
+    policy = {"Statement": statements}
+    topic_arn = hub_topic_arn(resolved)
+    relay = "arn:aws:sts::999999999999:assumed-role/relay/fn"
+
+    def decide(action: str, resource: str) -> str:
+        return evaluate_identity_policy(policy, Request(action, resource, principal_arn=relay))
+
+    assert decide("sns:Publish", topic_arn) == ALLOW
+    assert decide("sns:Publish", topic_arn + "-other") == IMPLICIT_DENY
+    member = f"arn:aws:organizations::123456789012:account/{ORGANIZATION_ID}/111111111111"
+    stranger = "arn:aws:organizations::123456789012:account/o-someoneelse/111111111111"
+    assert decide("organizations:DescribeAccount", member) == ALLOW
+    assert decide("organizations:DescribeAccount", stranger) == IMPLICIT_DENY
+    assert decide("organizations:ListAccounts", "*") == IMPLICIT_DENY
+
+
+def test_without_an_organization_id_the_app_has_the_notifiers_stack_only(synth: Synthesized) -> None:
+    assert not (synth.outdir / "AmiStoreNotifierHub.template.json").exists()
