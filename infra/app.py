@@ -10,11 +10,13 @@ from aws_cdk import App, Environment, IStackSynthesizer, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.hub import AmiStoreNotifierHub
+from infra.rollout import ASSETS_STACK_PREFIX, SpokeAssets, SpokeRollout
 from infra.settings import Settings, check_deployment_target, load_settings
 from infra.stack import AmiStoreNotifierStack
 
 STACK_ID = "AmiStoreNotifier"
 HUB_STACK_ID = "AmiStoreNotifierHub"
+ROLLOUT_STACK_ID = "AmiStoreNotifierSpokes"
 
 
 def build_app(
@@ -51,10 +53,28 @@ def build_app(
             organization_id=settings.organization_id,
             synthesizer=synthesizer,
         )
+    add_rollout(app, settings, synthesizer)
     if nag:
         # cdk-nag 3 runs as a CDK validation plugin: findings not acknowledged fail synthesis.
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
+
+
+def add_rollout(app: App, settings: Settings, synthesizer: IStackSynthesizer | None) -> None:
+    """With organizational units to deploy to: a code bucket stack per spoke Region, and the StackSet."""
+    prefix, organization = settings.spoke_asset_bucket_prefix, settings.organization_id
+    if not settings.spoke_organizational_units or prefix is None or organization is None:
+        return  # load_settings refused units without the rest
+    for region in settings.spoke_regions:
+        SpokeAssets(
+            app,
+            f"{ASSETS_STACK_PREFIX}-{region}",
+            bucket_prefix=prefix,
+            organization_id=organization,
+            region=region,
+            synthesizer=synthesizer,
+        )
+    SpokeRollout(app, ROLLOUT_STACK_ID, settings=settings, bucket_prefix=prefix, synthesizer=synthesizer)
 
 
 def pinned_environment(settings: Settings) -> Environment | None:

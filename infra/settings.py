@@ -58,6 +58,12 @@ class Settings:
     organization_id: str | None
     hub_stack_name: str
     hub_archive_retention_days: int
+    spoke_organizational_units: tuple[str, ...]
+    spoke_regions: tuple[str, ...]
+    spoke_asset_bucket_prefix: str | None
+    spoke_failure_tolerance_percentage: int
+    spoke_max_concurrent_percentage: int
+    stack_set_delegated_admin: bool
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool
@@ -118,7 +124,23 @@ def load_settings(get: Callable[[str], object]) -> Settings:
             "eventBusName names a new bus and eventBusArn an existing one: set only one of them"
         )
     _check_one_partition(settings)
+    _check_rollout(settings)
     return settings
+
+
+def _check_rollout(settings: Settings) -> None:
+    """The StackSet needs to know what to deploy where, and whom the code buckets are for."""
+    if not settings.spoke_organizational_units:
+        return
+    needed = {
+        "organizationId": settings.organization_id,
+        "hubEventBusArn": settings.hub_event_bus_arn,
+        "spokeRegions": settings.spoke_regions or None,
+        "spokeAssetBucketPrefix": settings.spoke_asset_bucket_prefix,
+    }
+    missing = [key for key, value in needed.items() if value is None]
+    if missing:
+        raise SettingsError(f"spokeOrganizationalUnits needs {', '.join(missing)} as well")
 
 
 def unknown_keys(context: Mapping[str, object]) -> list[str]:

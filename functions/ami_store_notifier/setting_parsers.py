@@ -156,6 +156,20 @@ def regions(raw: object, name: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+# An organizational unit id, or the Organization's root id (AWS Organizations API reference).
+ORGANIZATIONAL_UNIT_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+
+
+def organizational_units(raw: object, name: str) -> tuple[str, ...]:
+    items = _string_list(raw, name)
+    bad = [item for item in items if not ORGANIZATIONAL_UNIT_PATTERN.fullmatch(item)]
+    if bad:
+        raise SettingError(
+            f"{name} must list organizational unit ids (ou-...) or the root id (r-...), got {', '.join(bad)}"
+        )
+    return tuple(items)
+
+
 def task_states(raw: object, name: str) -> tuple[TaskState, ...]:
     canonical = {state.value.lower(): state for state in TaskState.known()}
     items = _string_list(raw, name)

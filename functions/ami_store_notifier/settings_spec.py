@@ -18,6 +18,7 @@ from ami_store_notifier.setting_parsers import (
     WholeNumber,
     boolean,
     matching,
+    organizational_units,
     regions,
     required_text,
     task_states,
@@ -242,6 +243,61 @@ SETTINGS: tuple[Setting, ...] = (
         parse=WholeNumber(0, 3650),
         default=365,
         meaning="Days the hub's archive keeps every announcement for replay (0: for ever).",
+    ),
+    Setting(
+        key="spokeOrganizationalUnits",
+        variable=None,
+        parse=organizational_units,
+        default=(),
+        shown_default="none: no StackSet",
+        allowed="comma-separated string or JSON list of `ou-...` ids (or the root `r-...`)",
+        meaning="Organization-wide rollout: also synthesizes the StackSet stack, which deploys the notifier "
+        "(forwarding to `hubEventBusArn`) to every account of these units, now and as accounts join "
+        "(README, Organization-wide). Needs `organizationId`, `hubEventBusArn`, `spokeRegions` and "
+        "`spokeAssetBucketPrefix`.",
+    ),
+    Setting(
+        key="spokeRegions",
+        variable=None,
+        parse=regions,
+        default=(),
+        shown_default="none",
+        allowed="comma-separated string or JSON list of region names",
+        meaning="The Regions the StackSet deploys the notifier to, in each account.",
+    ),
+    Setting(
+        key="spokeAssetBucketPrefix",
+        variable=None,
+        parse=matching(r"[a-z0-9][a-z0-9.-]{2,40}", "3-41 lowercase letters, digits, . or -"),
+        shown_default="none",
+        allowed="3-41 of lowercase letters, digits, `. -`",
+        meaning="The StackSet's code is served from buckets `<prefix>-<region>` (one per spoke Region, "
+        "readable by the Organization), which the `AmiStoreNotifierSpokeAssets-<region>` stacks create.",
+    ),
+    Setting(
+        key="spokeFailureTolerancePercentage",
+        variable=None,
+        parse=WholeNumber(0, 100),
+        default=10,
+        meaning="StackSet operations: the share of accounts per Region that may fail before CloudFormation "
+        "stops the operation in that Region.",
+    ),
+    Setting(
+        key="spokeMaxConcurrentPercentage",
+        variable=None,
+        parse=WholeNumber(1, 100),
+        default=25,
+        meaning="StackSet operations: the share of accounts deployed at once per Region (Regions in "
+        "parallel).",
+    ),
+    Setting(
+        key="stackSetDelegatedAdmin",
+        variable=None,
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false`",
+        meaning="`true` when you deploy the StackSet from a delegated administrator account rather than "
+        "the management account (CallAs DELEGATED_ADMIN).",
     ),
     Setting(
         key="powertoolsLayerArn",

@@ -68,6 +68,20 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def rollout_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app synthesized with the Organization-wide rollout: notifier, hub, asset buckets, StackSet."""
+    from tests.infra.support import synthesize_rollout
+
+    return synthesize_rollout(tmp_path_factory.mktemp("rollout"))
+
+
+@pytest.fixture(scope="session")
+def rollout(rollout_dir: Path) -> dict[str, dict[str, Any]]:
+    """Its templates, by file name."""
+    return {path.name: json.loads(path.read_text()) for path in rollout_dir.glob("*.template.json")}
+
+
+@pytest.fixture(scope="session")
 def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from tests.infra.support import synthesize
 

@@ -59,6 +59,7 @@ def _reference(deployment: Deployment, kind: str, name: str, attribute: str) -> 
         "AWS::DynamoDB::Table": deployment.arn("dynamodb", f"table/{name}"),
         "AWS::Logs::LogGroup": deployment.arn("logs", f"log-group:{name}:*"),
         "AWS::IAM::Role": deployment.arn("iam", f"role/{name}", region=False),
+        "AWS::S3::Bucket": f"arn:{deployment.partition}:s3:::{name}",
     }
     refs = {
         "AWS::SNS::Topic": arns["AWS::SNS::Topic"],
@@ -149,6 +150,7 @@ NAME_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AWS::IAM::Role": ("RoleName",),
     "AWS::KMS::Alias": ("AliasName",),
     "AWS::Events::Archive": ("ArchiveName",),
+    "AWS::S3::Bucket": ("BucketName",),
 }
 
 

@@ -99,6 +99,22 @@ def synthesize(
     return Synthesized(stack=stack, outdir=outdir, template_json=template)
 
 
+ROLLOUT = {
+    "organizationId": "o-a1b2c3d4e5",
+    "hubEventBusArn": "arn:aws:events:us-east-1:999999999999:event-bus/AmiStoreNotifierHub-events",
+    "spokeOrganizationalUnits": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
+    "spokeRegions": "us-east-1,eu-west-1",
+    "spokeAssetBucketPrefix": "acme-ami-store-notifier",
+}
+
+
+def synthesize_rollout(outdir: Path) -> Path:
+    """The app with the Organization-wide rollout set, synthesized into `outdir`."""
+    app, _ = build_app({**cdk_json_context(), **ROLLOUT}, outdir=str(outdir))
+    app.synth()
+    return outdir
+
+
 def synthesize_hub(
     outdir: Path, organization_id: str, context: Mapping[str, Any] | None = None
 ) -> Synthesized:

@@ -14,9 +14,13 @@ CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
 def lint(synthesized: Synthesized) -> subprocess.CompletedProcess[str]:
+    return lint_file(synthesized.outdir / f"{STACK_ID}.template.json")
+
+
+def lint_file(template: Path) -> subprocess.CompletedProcess[str]:
     # Run from the repository root, where cfn-lint finds .cfnlintrc.yaml (regions, ignored checks).
     return subprocess.run(
-        [str(CFN_LINT), str(synthesized.outdir / f"{STACK_ID}.template.json")],
+        [str(CFN_LINT), str(template)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -31,6 +35,16 @@ def test_cfn_lint_finds_nothing_in_the_synthesized_template(
 ) -> None:
     result = lint(request.getfixturevalue(variant))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_finds_nothing_in_the_hub_the_stackset_the_spoke_and_the_code_buckets(
+    rollout_dir: Path,
+) -> None:
+    templates = sorted(rollout_dir.glob("AmiStoreNotifier?*.template.json"))
+    assert len(templates) == 5  # the hub, the StackSet, its spoke template, two code buckets
+    for template in templates:
+        result = lint_file(template)
+        assert result.returncode == 0, f"{template.name}: {result.stdout}{result.stderr}"
 
 
 def test_every_ignored_cfn_lint_check_says_why() -> None:
