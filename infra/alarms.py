@@ -8,6 +8,7 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.encrypted_topic import encrypted_topic
@@ -122,4 +123,21 @@ class AlarmSet(Construct):
             evaluation_periods=periods,
             datapoints_to_alarm=periods,
             treat_missing_data=missing,
+        )
+
+    def _dead_letters_alarm(
+        self, construct_id: str, name: str, queue: sqs.IQueue, *, what_happened: str, what_to_do: str
+    ) -> cloudwatch.Alarm:
+        """Fires when messages arrive in a dead-letter queue."""
+        return self._alarm(
+            construct_id,
+            name,
+            what_happened=what_happened,
+            what_to_do=what_to_do,
+            # Messages arriving, not the backlog: a queue nobody reads would stay in ALARM for its whole
+            # retention and hide every later failure. EventBridge and Lambda send with SendMessage, which
+            # NumberOfMessagesSent counts (SQS developer guide, "Available CloudWatch metrics").
+            metric=queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )

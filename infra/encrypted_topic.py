@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -32,3 +33,25 @@ def encrypted_topic(
     if email:
         topic.add_subscription(subscriptions.EmailSubscription(email))
     return key, topic
+
+
+def allow_publishing(role: iam.Role, topic: sns.ITopic, key: kms.IKey) -> None:
+    """What a publisher to an encrypted topic needs: sns:Publish (which also authorizes PublishBatch) on
+    the topic, and the key's data-key actions SNS documents for server-side encryption."""
+    role.add_to_policy(
+        iam.PolicyStatement(sid="PublishNotifications", actions=["sns:Publish"], resources=[topic.topic_arn])
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="EncryptNotifications",
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=[key.key_arn],
+        )
+    )
+    Validations.of(role).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            reason="kms:GenerateDataKey* is what SNS documents for publishers to a topic with server-side "
+            "encryption; it is granted on that topic's key only.",
+        )
+    )

@@ -29,7 +29,7 @@ from constructs import Construct
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dead_letter_queue import dead_letter_queue
-from infra.encrypted_topic import encrypted_topic
+from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.notifier_function import notifier_function
 from infra.settings import Settings
 
@@ -114,14 +114,6 @@ class Hub(Construct):
         )
         for statement in (
             iam.PolicyStatement(
-                sid="PublishNotifications", actions=["sns:Publish"], resources=[self.topic.topic_arn]
-            ),
-            iam.PolicyStatement(
-                sid="EncryptNotifications",
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=[self.key.key_arn],
-            ),
-            iam.PolicyStatement(
                 sid="ReadAccountNames",
                 # Answered only in the management account or for a delegated administrator; elsewhere
                 # the relay shows account ids (AWS Organizations API reference, DescribeAccount).
@@ -136,16 +128,12 @@ class Hub(Construct):
             ),
         ):
             role.add_to_policy(statement)
+        allow_publishing(role, self.topic, self.key)
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no "
                 "resource: they can only be granted on '*'.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                reason="kms:GenerateDataKey* is what SNS documents for publishers to a topic with "
-                "server-side encryption; it is granted on the hub topic's key only.",
             ),
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/"
@@ -186,7 +174,6 @@ class HubMonitoring(AlarmSet):
             email=settings.alarm_email,
             removal_policy=removal_policy,
         )
-        more_than_none = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         self.alarms = {
             "RelayErrors": self._alarm(
                 "RelayErrorsAlarm",
@@ -195,32 +182,24 @@ class HubMonitoring(AlarmSet):
                 what_to_do="read the ERROR lines of the relay's log group.",
                 metric=hub.relay.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
                 threshold=0,
-                comparison=more_than_none,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             ),
-            "RelayDeadLetters": self._alarm(
+            "RelayDeadLetters": self._dead_letters_alarm(
                 "RelayDeadLettersAlarm",
                 "RelayDeadLetters",
+                hub.relay_dead_letter_queue,
                 what_happened="Announcements the relay could not publish after its retries were kept in "
                 "its dead-letter queue.",
                 what_to_do="read the queue's messages for the events, fix the cause, then publish them "
                 "again with aws events put-events on the hub bus.",
-                metric=hub.relay_dead_letter_queue.metric_number_of_messages_sent(
-                    period=ALARM_PERIOD, statistic="Sum"
-                ),
-                threshold=0,
-                comparison=more_than_none,
             ),
-            "HubRuleDeadLetters": self._alarm(
+            "HubRuleDeadLetters": self._dead_letters_alarm(
                 "HubRuleDeadLettersAlarm",
                 "HubRuleDeadLetters",
+                hub.rule_dead_letter_queue,
                 what_happened="EventBridge could not hand announcements to the relay after its retries; "
                 "they were sent to the rule's dead-letter queue (each message says why).",
                 what_to_do="read the queue's messages (aws sqs receive-message) for the error.",
-                metric=hub.rule_dead_letter_queue.metric_number_of_messages_sent(
-                    period=ALARM_PERIOD, statistic="Sum"
-                ),
-                threshold=0,
-                comparison=more_than_none,
             ),
         }
         self.notify_on(self.alarms.values())

@@ -127,21 +127,16 @@ class Monitoring(AlarmSet):
 
     def _delivery_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
         return {
-            "DeadLetters": self._alarm(
+            "DeadLetters": self._dead_letters_alarm(
                 "DeadLettersAlarm",
                 "ScheduleDeadLetters",
+                dead_letter_queue,
                 what_happened=(
                     "EventBridge could not hand scheduled ticks to the poller after its retries; they "
                     "were sent to the dead-letter queue (each message says why)."
                 ),
                 what_to_do="read the queue's messages (aws sqs receive-message) for the error, then "
                 "purge it.",
-                # Messages arriving, not the backlog: a queue nobody reads would stay in ALARM for its
-                # whole retention and hide every later failure. EventBridge sends with SendMessage, which
-                # NumberOfMessagesSent counts (SQS developer guide, "Available CloudWatch metrics").
-                metric=dead_letter_queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=0,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             ),
             "PublishFailures": self._alarm(
                 "PublishFailuresAlarm",
@@ -159,9 +154,10 @@ class Monitoring(AlarmSet):
 
     def _hub_forwarding_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
         return {
-            "HubForwardingDeadLetters": self._alarm(
+            "HubForwardingDeadLetters": self._dead_letters_alarm(
                 "HubForwardingDeadLettersAlarm",
                 "HubForwardingDeadLetters",
+                dead_letter_queue,
                 what_happened=(
                     "EventBridge could not put announcements on the Organization's hub bus after its "
                     "retries; they were sent to the dead-letter queue (each message says why). They "
@@ -169,9 +165,6 @@ class Monitoring(AlarmSet):
                 ),
                 what_to_do="read the queue's messages (aws sqs receive-message) for the error, fix the "
                 "hub bus policy or the forwarder role, then replay them with aws events put-events.",
-                metric=dead_letter_queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=0,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             ),
         }
 

@@ -19,6 +19,7 @@ from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import HANDLER
 from infra.dead_letter_queue import dead_letter_queue
+from infra.encrypted_topic import allow_publishing
 from infra.notifier_function import notifier_function
 from infra.settings import Settings
 
@@ -104,17 +105,6 @@ class Poller(Construct):
                 resources=[table.table_arn],
             ),
             iam.PolicyStatement(
-                sid="PublishNotifications",
-                actions=["sns:Publish"],  # also authorizes PublishBatch
-                resources=[announcements.topic.topic_arn],
-            ),
-            iam.PolicyStatement(
-                sid="EncryptNotifications",
-                # What publishing to a topic with server-side encryption needs from its key.
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=[announcements.key.key_arn],
-            ),
-            iam.PolicyStatement(
                 sid="PutAnnouncementEvents",
                 actions=["events:PutEvents"],
                 resources=[announcements.bus_arn],
@@ -128,6 +118,7 @@ class Poller(Construct):
         ]
         for statement in statements:
             role.add_to_policy(statement)
+        allow_publishing(role, announcements.topic, announcements.key)
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
@@ -135,13 +126,6 @@ class Poller(Construct):
                     "ec2:DescribeStoreImageTasks has no resource-level permissions, and X-Ray's "
                     "PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no resource: "
                     "both can only be granted on '*'. Every other statement names its one resource."
-                ),
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                reason=(
-                    "kms:GenerateDataKey* is what SNS documents for publishers to a topic with server-side "
-                    "encryption; it is granted on the notification topic's key only."
                 ),
             ),
         )
