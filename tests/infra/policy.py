@@ -26,6 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# The deployment the policy tests resolve templates for, and an account that is not it.
+ACCOUNT = "111111111111"
+OTHER_ACCOUNT = "222222222222"
+REGION = "eu-west-1"
+EVENTS = "events.amazonaws.com"
+
 ALLOW = "Allow"
 DENY = "Deny"
 IMPLICIT_DENY = "ImplicitDeny"

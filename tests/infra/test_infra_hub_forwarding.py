@@ -8,8 +8,12 @@ import pytest
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from tests.infra.policy import (
+    ACCOUNT,
     ALLOW,
+    EVENTS,
     IMPLICIT_DENY,
+    OTHER_ACCOUNT,
+    REGION,
     Deployment,
     Request,
     ResolvedTemplate,
@@ -17,11 +21,6 @@ from tests.infra.policy import (
     evaluate_trust_policy,
 )
 from tests.infra.support import HUB_BUS_ARN, Synthesized
-
-ACCOUNT = "111111111111"
-OTHER_ACCOUNT = "222222222222"
-REGION = "eu-west-1"
-EVENTS = "events.amazonaws.com"
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 
 from tests.infra.policy import (
+    ACCOUNT,
     ALLOW,
     DENY,
+    EVENTS,
     IMPLICIT_DENY,
+    OTHER_ACCOUNT,
+    REGION,
     Deployment,
     Request,
     ResolvedTemplate,
@@ -22,11 +26,7 @@ from tests.infra.policy import (
 )
 from tests.infra.support import Synthesized
 
-ACCOUNT = "111111111111"
-OTHER_ACCOUNT = "222222222222"
-REGION = "eu-west-1"
 CLOUDWATCH = "cloudwatch.amazonaws.com"
-EVENTS = "events.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
