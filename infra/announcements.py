@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_events as events
+from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
+from ami_store_notifier.event_schema import event_schema
 from infra.encrypted_topic import encrypted_topic
 from infra.settings import Settings
 
@@ -34,6 +37,27 @@ class Announcements(Construct):
             removal_policy=removal_policy,
         )
         self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, name_prefix)
+        self.schema = self._register_the_event_schema(settings.event_source, name_prefix)
+
+    def _register_the_event_schema(self, source: str, name_prefix: str) -> eventschemas.CfnSchema:
+        """The event contract in a schema registry of its own, where consumers find it (and EventBridge's
+        code bindings for it); the content is `event_detail.schema.json` inside the event envelope."""
+        registry = eventschemas.CfnRegistry(
+            self,
+            "SchemaRegistry",
+            # Registry names are unique per account and Region: named after the stack.
+            registry_name=f"{name_prefix}-events",
+            description="AMI Store Notifier: the events it puts on its bus",
+        )
+        return eventschemas.CfnSchema(
+            self,
+            "EventSchema",
+            registry_name=registry.attr_registry_name,
+            schema_name=f"{source.replace('/', '.')}@AmiStoreTaskStateChange",
+            type="JSONSchemaDraft4",
+            content=json.dumps(event_schema(source)),
+            description="EC2 AMI Store Task State Change, as announced by AMI Store Notifier",
+        )
 
     def _event_bus(self, settings: Settings, name_prefix: str) -> tuple[events.IEventBus, str, str]:
         imported = settings.imported_bus

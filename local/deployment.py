@@ -12,13 +12,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsonschema import Draft4Validator
+
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from ami_store_notifier.event_schema import detail_schema
 from ami_store_notifier.report import NAMESPACE, SERVICE
 
 EVENT_SOURCE = "ami-store-notifier"
 TOPIC_QUEUE = "topic-all"
 TOPIC_FAILED_QUEUE = "topic-failed-only"
 RULE_QUEUE = "rule-completed-or-failed"
+DETAIL_VALIDATOR = Draft4Validator(detail_schema())
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,15 @@ class LocalDeployment:
 
 
 def decode(queue: str, body: str) -> Received:
+    """The message as a subscriber reads it; its detail is checked against the published event schema,
+    so every announcement the demo and the tests receive is one the contract allows."""
     envelope = json.loads(body)
     if envelope.get("Type") == "Notification":
         attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
-        return Received(queue, json.loads(envelope["Message"]), envelope.get("Subject"), attributes)
+        detail = json.loads(envelope["Message"])
+        DETAIL_VALIDATOR.validate(detail)
+        return Received(queue, detail, envelope.get("Subject"), attributes)
+    DETAIL_VALIDATOR.validate(envelope["detail"])
     return Received(queue, envelope["detail"])
 
 

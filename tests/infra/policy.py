@@ -75,7 +75,7 @@ def _reference(deployment: Deployment, kind: str, name: str, attribute: str) -> 
         return refs.get(kind, name)
     if attribute == "Arn" and kind in arns:
         return arns[kind]
-    if attribute in {"Name", "QueueName"}:
+    if attribute in {"Name", "QueueName", "RegistryName"}:
         return name
     raise NotImplementedError(f"{kind}.{attribute}")
 
@@ -157,6 +157,7 @@ NAME_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AWS::KMS::Alias": ("AliasName",),
     "AWS::Events::Archive": ("ArchiveName",),
     "AWS::S3::Bucket": ("BucketName",),
+    "AWS::EventSchemas::Registry": ("RegistryName",),
 }
 
 

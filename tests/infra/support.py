@@ -167,6 +167,8 @@ BOOTSTRAP_QUALIFIER = "hnb659fds"
 # What moto's CloudFormation cannot create; it warns and goes on. Anything else skipped fails the test.
 SKIPPED_BY_MOTO = {
     "AWS::CloudWatch::Alarm",
+    "AWS::EventSchemas::Registry",
+    "AWS::EventSchemas::Schema",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",

@@ -36,7 +36,12 @@ def fixed_names(synthesized: Synthesized, region: str) -> list[tuple[str, str, s
 
 def test_the_fixed_names_are_the_bus_the_dashboard_and_the_alarms(synth: Synthesized) -> None:
     kinds = Counter(kind for _, kind, _ in fixed_names(synth, REGIONS[0]))
-    assert kinds == {"AWS::Events::EventBus": 1, "AWS::CloudWatch::Dashboard": 1, "AWS::CloudWatch::Alarm": 7}
+    assert kinds == {
+        "AWS::Events::EventBus": 1,
+        "AWS::EventSchemas::Registry": 1,
+        "AWS::CloudWatch::Dashboard": 1,
+        "AWS::CloudWatch::Alarm": 7,
+    }
 
 
 def test_every_fixed_name_starts_with_the_stack_name(synth: Synthesized, second_stack: Synthesized) -> None:
@@ -54,4 +59,4 @@ def test_two_stacks_in_two_regions_of_one_account_share_no_name(
         for name in fixed_names(synthesized, region)
     )
     assert [name for name, count in taken.items() if count > 1] == []
-    assert len(taken) == 2 * 2 * 9
+    assert len(taken) == 2 * 2 * 10

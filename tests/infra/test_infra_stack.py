@@ -96,7 +96,7 @@ def test_the_powertools_layer_is_read_from_awss_parameter_for_the_pinned_version
 
 def test_the_layer_and_the_tested_powertools_are_the_same_version() -> None:
     pins = {
-        name: re.search(r"^aws[-_]lambda[-_]powertools(\[\w+\])?==(?P<version>\S+)$", text, re.M | re.I)
+        name: re.search(r"^aws[-_]lambda[-_]powertools(\[[\w,]+\])?==(?P<version>\S+)$", text, re.M | re.I)
         for name in ("requirements-dev.in", "requirements-dev.txt")
         for text in [(REPO_ROOT / name).read_text()]
     }
