@@ -30,7 +30,7 @@ from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing, encrypted_topic
-from infra.notifier_function import notifier_function
+from infra.notifier_function import LOG_RETENTION, notifier_function
 from infra.settings import Settings
 
 RELAY_HANDLER = "ami_store_notifier.hub_relay.lambda_handler"
@@ -63,7 +63,10 @@ class Hub(Construct):
             removal_policy=removal_policy,
         )
         self.relay_log_group = logs.LogGroup(
-            self, "RelayLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=removal_policy
+            self,
+            "RelayLogs",
+            retention=LOG_RETENTION[settings.log_retention_days],
+            removal_policy=removal_policy,
         )
         self.relay_dead_letter_queue = dead_letter_queue(
             self, "RelayDeadLetterQueue", holds="announcements the relay could not publish"

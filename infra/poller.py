@@ -20,33 +20,8 @@ from infra.announcements import Announcements
 from infra.asset import HANDLER
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing
-from infra.notifier_function import notifier_function
+from infra.notifier_function import LOG_RETENTION, notifier_function
 from infra.settings import Settings
-
-_RETENTION = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
 
 
 class Poller(Construct):
@@ -66,7 +41,7 @@ class Poller(Construct):
         self.log_group = logs.LogGroup(
             self,
             "PollerLogs",
-            retention=_RETENTION[settings.log_retention_days],
+            retention=LOG_RETENTION[settings.log_retention_days],
             removal_policy=removal_policy,
         )
         self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue", holds="schedule ticks")
