@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "ami-archive"
@@ -21,3 +25,18 @@ EVENT_DETAIL_KEYS = [
     "account",
     "observedAt",
 ]
+
+
+def bus_event(announcement: Announcement, source: str = "ami-store-notifier") -> dict[str, Any]:
+    """An announcement as EventBridge hands it to a rule's target (a consumer, the hub's relay)."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": DETAIL_TYPE,
+        "source": source,
+        "account": announcement.account,
+        "region": announcement.region,
+        "time": announcement.observed_at,
+        "resources": [announcement.resource_arn],
+        "detail": announcement.detail(),
+    }

@@ -14,10 +14,10 @@ import pytest
 from ami_store_notifier import hub_relay
 from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.publishers import sns_entry
-from ami_store_notifier.domain.announcements import DETAIL_TYPE, announce, email_text
+from ami_store_notifier.domain.announcements import announce, email_text
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from local.lambda_context import LambdaContextStub
-from tests.world import REGION
+from tests.world import REGION, bus_event
 
 SPOKE_ACCOUNT = "222233334444"
 
@@ -58,21 +58,6 @@ def spoke_announcement(account: str = SPOKE_ACCOUNT):
     )
     assert announced is not None
     return announced
-
-
-def bus_event(announcement) -> dict[str, Any]:
-    """The event as the hub's rule hands it to the relay: the spoke's own, account and Region kept."""
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": DETAIL_TYPE,
-        "source": "ami-store-notifier",
-        "account": announcement.account,
-        "region": announcement.region,
-        "time": announcement.observed_at,
-        "resources": [announcement.resource_arn],
-        "detail": announcement.detail(),
-    }
 
 
 def received(hub_topic: dict[str, Any]) -> list[dict[str, Any]]:

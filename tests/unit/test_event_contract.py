@@ -15,10 +15,10 @@ from pydantic import ValidationError as ModelError
 
 from ami_store_notifier import contract
 from ami_store_notifier.contract import AmiStoreTaskDetail, AmiStoreTaskStateChange
-from ami_store_notifier.domain.announcements import DETAIL_TYPE, announce
+from ami_store_notifier.domain.announcements import announce
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from ami_store_notifier.event_schema import detail_schema, event_schema
-from tests.world import ACCOUNT, EVENT_DETAIL_KEYS, REGION
+from tests.world import ACCOUNT, EVENT_DETAIL_KEYS, REGION, bus_event
 
 DETAIL = Draft4Validator(detail_schema())
 STARTED = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -95,17 +95,7 @@ def test_a_detail_outside_the_contract_is_refused_by_both(change: str, value: st
 
 def test_a_consumer_lambda_reads_the_whole_event_typed() -> None:
     announcement = KINDS["a store that completed"]
-    event = {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": DETAIL_TYPE,
-        "source": "ami-store-notifier",
-        "account": ACCOUNT,
-        "time": "2026-11-29T11:00:00Z",
-        "region": REGION,
-        "resources": [announcement.resource_arn],
-        "detail": announcement.detail(),
-    }
+    event = bus_event(announcement)
 
     Draft4Validator(event_schema("ami-store-notifier")).validate(event)
     parsed = parse(event=event, model=AmiStoreTaskStateChange)
@@ -122,17 +112,7 @@ def test_the_readme_consumer_example_reads_a_failure(
     namespace: dict[str, Any] = {}
     exec(compile(example, "README.md", "exec"), namespace)
     failed = KINDS["a failure with an endless reason"]
-    event = {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": DETAIL_TYPE,
-        "source": "ami-store-notifier",
-        "account": ACCOUNT,
-        "time": "2026-11-29T11:00:00Z",
-        "region": REGION,
-        "resources": [failed.resource_arn],
-        "detail": failed.detail(),
-    }
+    event = bus_event(failed)
 
     namespace["lambda_handler"](event, None)
 
