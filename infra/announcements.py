@@ -10,9 +10,15 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
+from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.event_schema import event_schema
 from infra.encrypted_topic import encrypted_topic
 from infra.settings import Settings
+
+
+def announcement_pattern(event_source: str) -> events.EventPattern:
+    """Every announcement of this product on a bus, whatever its state."""
+    return events.EventPattern(source=[event_source], detail_type=[DETAIL_TYPE])
 
 
 class Announcements(Construct):

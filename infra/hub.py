@@ -14,7 +14,6 @@ from aws_cdk import (
     CfnOutput,
     Duration,
     IStackSynthesizer,
-    RemovalPolicy,
     Stack,
     Validations,
 )
@@ -28,6 +27,7 @@ from constructs import Construct
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from infra.alarms import ALARM_PERIOD, AlarmSet
+from infra.announcements import announcement_pattern
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.notifier_function import LOG_RETENTION, notifier_function
@@ -43,7 +43,6 @@ class Hub(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = Stack.of(self).stack_name
-        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
         self.bus = events.EventBus(self, "EventBus", event_bus_name=f"{prefix}-events")
         self._let_the_organization_put(organization_id, settings.event_source)
         retention = settings.hub_archive_retention_days
@@ -51,7 +50,7 @@ class Hub(Construct):
             "Archive",
             archive_name=f"{prefix}-announcements",
             description="Every AMI store announcement of the Organization, for replay",
-            event_pattern=events.EventPattern(source=[settings.event_source], detail_type=[DETAIL_TYPE]),
+            event_pattern=announcement_pattern(settings.event_source),
             retention=Duration.days(retention) if retention else None,
         )
         self.key, self.topic = encrypted_topic(
@@ -60,13 +59,13 @@ class Hub(Construct):
             purpose="Organization's AMI store notification topic",
             display_name="AMI store task notifications (Organization)",
             email=settings.notification_email,
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )
         self.relay_log_group = logs.LogGroup(
             self,
             "RelayLogs",
             retention=LOG_RETENTION[settings.log_retention_days],
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )
         self.relay_dead_letter_queue = dead_letter_queue(
             self, "RelayDeadLetterQueue", holds="announcements the relay could not publish"
@@ -80,7 +79,7 @@ class Hub(Construct):
             "ToTopic",
             description="Hands every announcement on the hub bus to the relay, which publishes it",
             event_bus=self.bus,
-            event_pattern=events.EventPattern(source=[settings.event_source], detail_type=[DETAIL_TYPE]),
+            event_pattern=announcement_pattern(settings.event_source),
             targets=[
                 targets.LambdaFunction(
                     self.relay, retry_attempts=8, dead_letter_queue=self.rule_dead_letter_queue
@@ -168,14 +167,13 @@ class Hub(Construct):
 
 class HubMonitoring(AlarmSet):
     def __init__(self, scope: Construct, construct_id: str, *, hub: Hub, settings: Settings) -> None:
-        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
         super().__init__(
             scope,
             construct_id,
             name_prefix=Stack.of(scope).stack_name,
             purpose="AMI store notifier hub",
             email=settings.alarm_email,
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )
         self.alarms = {
             "RelayErrors": self._alarm(

@@ -8,7 +8,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from infra.announcements import announcement_pattern
 from infra.dead_letter_queue import dead_letter_queue
 
 
@@ -49,6 +49,6 @@ class HubForwarding(Construct):
             "ForwardToHub",
             description="Forwards AMI store announcements to the Organization's hub bus",
             event_bus=bus,
-            event_pattern=events.EventPattern(source=[event_source], detail_type=[DETAIL_TYPE]),
+            event_pattern=announcement_pattern(event_source),
             targets=[targets.EventBus(hub_bus, role=self.role, dead_letter_queue=self.dead_letter_queue)],
         )

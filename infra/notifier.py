@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Stack
 from constructs import Construct
 
 from ami_store_notifier.report import NAMESPACE, SERVICE
@@ -32,16 +32,14 @@ class AmiStoreNotifier(Construct):
         self.settings = settings
         # The configured Regions, or the stack's own (a token until deployment).
         self.polled_regions: tuple[str, ...] = settings.regions or (Aws.REGION,)
-        # Whether cdk destroy keeps what holds data or keys: kept unless the deployment is disposable.
-        removal_policy = RemovalPolicy.RETAIN if settings.retain_on_delete else RemovalPolicy.DESTROY
 
-        self.state = StateTable(self, "StateTable", removal_policy=removal_policy)
+        self.state = StateTable(self, "StateTable", removal_policy=settings.removal_policy)
         self.announcements = Announcements(
             self,
             "Announcements",
             settings=settings,
             name_prefix=self.name_prefix,
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )
         # Transparent, so the poller's resources keep their logical ids from the one-stack layout.
         self.poller = Poller(
@@ -51,7 +49,7 @@ class AmiStoreNotifier(Construct):
             table=self.state.table,
             announcements=self.announcements,
             polled_regions=self.polled_regions,
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )
         self.hub_forwarding = (
             HubForwarding(
@@ -75,5 +73,5 @@ class AmiStoreNotifier(Construct):
             polled_regions=self.polled_regions,
             namespace=NAMESPACE,
             service=SERVICE,
-            removal_policy=removal_policy,
+            removal_policy=settings.removal_policy,
         )

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from aws_cdk import RemovalPolicy
+
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.setting_parsers import SettingError, is_absent
 from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS
@@ -67,6 +69,11 @@ class Settings:
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """What `cdk destroy` does with what holds data or keys: kept unless the deployment is disposable."""
+        return RemovalPolicy.RETAIN if self.retain_on_delete else RemovalPolicy.DESTROY
 
     @property
     def claim_lease_seconds(self) -> int:

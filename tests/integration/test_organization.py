@@ -39,6 +39,8 @@ SPOKES = (
     ("333333333333", "eu-west-1"),
 )
 BUCKET = "golden-ami-archive"
+# Every announcement, as infra/announcements.py's announcement_pattern matches them.
+ANNOUNCEMENTS = json.dumps({"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]})
 
 
 def session_of(account: str) -> boto3.session.Session:
@@ -99,11 +101,10 @@ def hub(mocked_aws: None) -> Hub:
     topic_arn = sns.create_topic(Name="AmiStoreNotifierHub-notifications")["TopicArn"]
     topic_subscriber, topic_subscriber_arn = queue(session, "hub-topic-subscriber")
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=topic_subscriber_arn)
-    pattern = json.dumps({"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]})
     rule_subscriber, rule_subscriber_arn = queue(session, "hub-rule-subscriber")
     relay_inbox, relay_inbox_arn = queue(session, "hub-relay-inbox")
     for name, target in (("consumer", rule_subscriber_arn), ("to-relay", relay_inbox_arn)):
-        events.put_rule(Name=name, EventBusName=HUB_BUS, EventPattern=pattern)
+        events.put_rule(Name=name, EventBusName=HUB_BUS, EventPattern=ANNOUNCEMENTS)
         events.put_targets(Rule=name, EventBusName=HUB_BUS, Targets=[{"Id": name, "Arn": target}])
     return Hub(session, bus_arn, topic_arn, topic_subscriber, rule_subscriber, relay_inbox)
 
@@ -127,7 +128,7 @@ def spokes(hub: Hub) -> list[Spoke]:
         events.put_rule(
             Name="forward-to-hub",
             EventBusName=deployment.bus_name,
-            EventPattern=json.dumps({"source": [EVENT_SOURCE], "detail-type": [DETAIL_TYPE]}),
+            EventPattern=ANNOUNCEMENTS,
         )
         events.put_targets(
             Rule="forward-to-hub",
