@@ -66,7 +66,7 @@ class FakeTaskSource:
             token = page[-1].key if has_more else None
             if token is not None:
                 self.tokens_issued.add(token)
-            yield ListingPage(tuple(page), (), has_more, token)
+            yield ListingPage(tuple(page), (), token)
             if not has_more:
                 return
 

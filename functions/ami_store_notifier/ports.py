@@ -50,9 +50,12 @@ class CallBudget:
 class ListingPage:
     tasks: tuple[StoreTask, ...]
     anomalies: tuple[ListingAnomaly, ...] = ()
-    has_more: bool = False
     # The NextToken that fetches the page after this one (None on the last page).
     next_token: str | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_token is not None
 
 
 class TaskSource(Protocol):

@@ -113,7 +113,7 @@ def parse_page(entries: Sequence[Entry], *, next_token: str | None) -> ListingPa
         anomalies += [ListingAnomaly(problem, shown, skipped) for problem in problems]
         if task is not None:
             tasks.append(task)
-    return ListingPage(tuple(tasks), tuple(anomalies), has_more=next_token is not None, next_token=next_token)
+    return ListingPage(tuple(tasks), tuple(anomalies), next_token)
 
 
 def parse_task(entry: Entry) -> tuple[StoreTask | None, list[str], bool]:
