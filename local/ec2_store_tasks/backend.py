@@ -50,6 +50,14 @@ DEFAULT_DURATION_SECONDS: Final = 300.0
 DEFAULT_FAILURE_REASON: Final = "The store task failed."
 FILTER_NAMES: Final = ("task-state", "bucket")
 OBJECT_MAGIC: Final = "local.ec2_store_tasks"
+STORE_QUOTA_GB: Final = 1200
+"""Snapshot data of the store tasks in progress, per account and Region (EC2 user guide, store and restore
+limitations): a store beyond it is refused until others end."""
+DEFAULT_IMAGE_SIZE_GB: Final = 8
+"""Snapshot data of an AMI without `set_image_size` (moto registers 8 GiB root volumes)."""
+STORE_QUOTA_CODE: Final = "ResourceLimitExceeded"
+"""EC2 documents no code for the store quota; this is its common code for an exceeded resource limit
+(EC2 API reference, "Error codes": "You have exceeded an Amazon EC2 resource limit")."""
 
 
 class StoreTaskError(Exception):
@@ -98,6 +106,7 @@ class StoreTask:
     object_tags: tuple[tuple[str, str], ...] = ()
     image_name: str | None = None
     object_written: bool = False
+    size_gb: float = DEFAULT_IMAGE_SIZE_GB
 
     @property
     def due(self) -> datetime | None:
@@ -199,6 +208,8 @@ class StoreTaskBackend(BaseBackend):
         self.default_page_size: int = DEFAULT_PAGE_SIZE
         self.token_lifetime: timedelta | None = None
         """How long a NextToken is accepted (None: for ever). EC2 does not document it."""
+        self.store_quota_gb: float = STORE_QUOTA_GB
+        self._image_sizes_gb: dict[str, float] = {}
         self.reject_existing_object = False
         """When True, a store into a bucket that already holds `<amiId>.bin` is refused (InvalidRequest),
         as one public project reports EC2 does. Off by default: not verified."""
@@ -231,6 +242,13 @@ class StoreTaskBackend(BaseBackend):
             raise ValueError("duration_seconds must not be negative")
         with self._lock:
             self._plans.setdefault(ami_id, deque()).append(TaskPlan(duration, fail_reason))
+
+    def set_image_size(self, ami_id: str, size_gb: float) -> None:
+        """The snapshot data a store of `ami_id` counts against `store_quota_gb`."""
+        if size_gb <= 0:
+            raise ValueError("size_gb must be positive")
+        with self._lock:
+            self._image_sizes_gb[ami_id] = size_gb
 
     def add_task(
         self,
@@ -373,6 +391,8 @@ class StoreTaskBackend(BaseBackend):
             current = self._current.get(ami_id)
             if current is not None and current.state == IN_PROGRESS:
                 raise StoreTaskError("InvalidRequest", f"A store task for {ami_id} is already in progress.")
+            size_gb = self._image_sizes_gb.get(ami_id, DEFAULT_IMAGE_SIZE_GB)
+            self._check_store_quota(size_gb)
             object_key = f"{ami_id}.bin"
             if self.reject_existing_object and self._s3().get_object(bucket, object_key) is not None:
                 raise StoreTaskError(
@@ -390,6 +410,7 @@ class StoreTaskBackend(BaseBackend):
                 planned_failure=plan.fail_reason,
                 object_tags=tuple(object_tags),
                 image_name=image.name,
+                size_gb=size_gb,
             )
             self._insert(task)
             return object_key
@@ -508,6 +529,15 @@ class StoreTaskBackend(BaseBackend):
         region = getattr(found, "region_name", self.region_name)
         if region != self.region_name:
             raise _invalid(f"The bucket {bucket} is in {region}, not in {self.region_name}.")
+
+    def _check_store_quota(self, size_gb: float) -> None:
+        in_progress = sum(task.size_gb for task in self._current.values() if task.state == IN_PROGRESS)
+        if in_progress + size_gb > self.store_quota_gb:
+            raise StoreTaskError(
+                STORE_QUOTA_CODE,
+                f"Storing {size_gb:g} GB would exceed the quota of {self.store_quota_gb:g} GB of snapshot "
+                f"data in progress for store tasks ({in_progress:g} GB in progress).",
+            )
 
     def _insert(self, task: StoreTask) -> None:
         old = self._current.get(task.ami_id)

@@ -101,6 +101,25 @@ def test_a_second_store_of_the_same_ami_is_refused_while_the_first_is_in_progres
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+def test_a_store_beyond_the_quota_of_snapshot_data_in_progress_is_refused_until_others_end(
+    ec2: Any, bucket: str, store_tasks: StoreTaskBackend
+) -> None:
+    first, second = (ec2.register_image(Name=f"big-{n}")["ImageId"] for n in range(2))
+    store_tasks.set_image_size(first, 1000)
+    store_tasks.set_image_size(second, 300)
+    store_tasks.plan(first, duration_seconds=600)
+    ec2.create_store_image_task(ImageId=first, Bucket=bucket)
+
+    with pytest.raises(ClientError) as err:
+        ec2.create_store_image_task(ImageId=second, Bucket=bucket)
+    assert error_code(err) == "ResourceLimitExceeded"
+    assert "1200 GB" in err.value.response["Error"]["Message"]
+
+    store_tasks.clock.advance(600)
+    ec2.create_store_image_task(ImageId=second, Bucket=bucket)
+    assert only_task(ec2, second)["StoreTaskState"] == "InProgress"
+
+
 def test_a_new_store_after_completion_supersedes_the_old_task_in_the_listing(
     ec2: Any, bucket: str, ami_id: str, store_tasks: StoreTaskBackend
 ) -> None:
