@@ -19,6 +19,8 @@ POWERTOOLS_LAYER_PARAMETER = (
 )
 # Shipped as the folder is, without what tests and tools leave next to the code.
 CODE_EXCLUDES = [
+    # The operator's command line: it runs on the operator's machine, with click and rich.
+    "ami_store_notifier/cli",
     "**/__pycache__",
     "**/*.pyc",
     "**/tests",

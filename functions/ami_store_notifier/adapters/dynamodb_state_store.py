@@ -102,12 +102,15 @@ class DynamoDbStateStore:
         found = {pks[item[PARTITION_KEY]]: item for item in self._batch_get(list(pks), projection=None)}
         return cursor_from_items(head, items.get(known_pk(self._region)), found)
 
-    def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
+    def load_records(self, keys: Sequence[str], *, with_announced: bool = False) -> dict[str, RecordedTask]:
+        """The tasks' recorded states; with the states announced too for the operator's `status`."""
         records = {}
         pks = [task_pk(self._region, task_key) for task_key in keys]
-        for item in self._batch_get(pks, projection=f"{PARTITION_KEY}, #state", names={"#state": "state"}):
+        projection = f"{PARTITION_KEY}, #state" + (", announcements" if with_announced else "")
+        for item in self._batch_get(pks, projection=projection, names={"#state": "state"}):
             task_key = task_key_of(item[PARTITION_KEY])
-            records[task_key] = RecordedTask(task_key, TaskState(item["state"]))
+            announced = tuple(sorted(TaskState(state) for state in item.get("announcements", {})))
+            records[task_key] = RecordedTask(task_key, TaskState(item["state"]), announced)
         return records
 
     def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:

@@ -166,3 +166,5 @@ class RecordedTask:
 
     key: str
     state: TaskState
+    # The states announced so far (read only for the operator's `status`).
+    announced: tuple[TaskState, ...] = ()

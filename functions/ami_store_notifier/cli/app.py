@@ -1,0 +1,205 @@
+"""The commands: `watch`, `store` and `status`. They parse options, wire adapters, and set exit codes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NoReturn
+
+import boto3
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
+from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
+from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.cli.refusals import aws_refusal, connection_refusal, store_refusal
+from ami_store_notifier.cli.status import as_json as status_json
+from ami_store_notifier.cli.status import region_status, with_notifier
+from ami_store_notifier.cli.views import LineView, LiveView, status_table, summary
+from ami_store_notifier.cli.watching import NothingToWatchError, Watcher, WatchResult
+from ami_store_notifier.ports import TransientAwsError
+
+if TYPE_CHECKING:
+    from types_boto3_ec2.type_defs import S3ObjectTagTypeDef
+
+EXIT_COMPLETED = 0
+EXIT_FAILED = 1
+EXIT_ERROR = 2
+PROGRAM = "ami-store-notifier"
+
+
+class CommandError(Exception):
+    """What the operator must fix or wait for: printed as one line, exit code EXIT_ERROR."""
+
+
+@dataclass
+class Environment:
+    """What the commands use of the world; tests and the demo give the emulator's clock and consoles."""
+
+    session: Callable[[], boto3.session.Session] = boto3.session.Session
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
+    console: Console = field(default_factory=Console)
+    errors: Console = field(default_factory=lambda: Console(stderr=True))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=PROGRAM, prog_name=PROGRAM)
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """Store AMIs in S3 and follow the store tasks to their end, within EC2's request budget."""
+    context.ensure_object(Environment)
+
+
+@cli.command()
+@click.argument("ami_ids", nargs=-1, metavar="[AMI]...")
+@click.option(
+    "--region", "regions", multiple=True, help="Region to watch (repeatable); default: your AWS config's."
+)
+@click.pass_obj
+def watch(env: Environment, ami_ids: tuple[str, ...], regions: tuple[str, ...]) -> None:
+    """Follow store tasks (the AMIs named, or all in progress) to their end with a live table.
+
+    Exit code 0 when all completed, 1 when any failed (the reasons are printed), 2 on an error.
+    """
+    chosen = _regions(env, regions)
+    with _reported(env, chosen):
+        _exit_with(_watch(env, chosen, list(dict.fromkeys(ami_ids))))
+
+
+@cli.command()
+@click.argument("ami_id", metavar="AMI")
+@click.option("--bucket", required=True, help="S3 bucket in the same Region that receives <AMI>.bin.")
+@click.option("--region", help="Region of the AMI and the bucket; default: your AWS config's.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag of the S3 object (repeatable).")
+@click.option(
+    "--watch", "then_watch", is_flag=True, help="Then follow the store to its end, as `watch` does."
+)
+@click.pass_obj
+def store(
+    env: Environment, ami_id: str, bucket: str, region: str | None, tags: tuple[str, ...], then_watch: bool
+) -> None:
+    """Store an AMI in S3 (CreateStoreImageTask), and with --watch follow it to its end."""
+    (chosen,) = _regions(env, (region,) if region else ())
+    with _reported(env, [chosen]):
+        ec2 = env.session().client("ec2", region_name=chosen, config=EC2_CLIENT_CONFIG)
+        try:
+            answer = ec2.create_store_image_task(
+                ImageId=ami_id, Bucket=bucket, S3ObjectTags=_object_tags(tags)
+            )
+        except ClientError as error:
+            raise CommandError(store_refusal(error, ami_id=ami_id, bucket=bucket, region=chosen)) from error
+        env.console.print(
+            f"Storing {ami_id} into s3://{bucket}/{answer['ObjectKey']} ({chosen}).", highlight=False
+        )
+        if then_watch:
+            _exit_with(_watch(env, [chosen], [ami_id]))
+
+
+@cli.command()
+@click.option(
+    "--region", "regions", multiple=True, help="Region to show (repeatable); default: your AWS config's."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.option(
+    "--table", "table_name", help="The notifier's state table: show what it recorded and announced."
+)
+@click.pass_obj
+def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name: str | None) -> None:
+    """Store tasks in progress and those that ended in the last day, per Region."""
+    chosen = _regions(env, regions)
+    with _reported(env, chosen):
+        session = env.session()
+        statuses = []
+        for region in chosen:
+            source = Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
+            found = region_status(source, region, env.clock())
+            if table_name:
+                found = with_notifier(found, _state_store(env, table_name, region))
+            statuses.append(found)
+        if as_json:
+            click.echo(json.dumps(status_json(statuses), indent=2))
+            return
+        for found in statuses:
+            env.console.print(status_table(found, env.clock()))
+
+
+def _watch(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> WatchResult:
+    session = env.session()
+    sources = {
+        region: Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
+        for region in regions
+    }
+    if env.console.is_terminal:
+        with LiveView(env.console, env.clock) as live:
+            result = Watcher(sources, clock=env.clock, sleep=env.sleep, view=live).run(ami_ids)
+    else:
+        result = Watcher(sources, clock=env.clock, sleep=env.sleep, view=LineView(env.console)).run(ami_ids)
+    if not result.tasks:
+        env.console.print(f"No store tasks in progress in {', '.join(regions)}.")
+    for line in summary(result, env.clock()) if result.tasks else ():
+        env.console.print(line, highlight=False, soft_wrap=True)
+    return result
+
+
+def _exit_with(result: WatchResult) -> None:
+    raise SystemExit(EXIT_FAILED if result.failures else EXIT_COMPLETED)
+
+
+def _regions(env: Environment, given: Sequence[str]) -> list[str]:
+    if given:
+        return list(dict.fromkeys(given))
+    configured = env.session().region_name
+    if not configured:
+        raise click.UsageError("no Region: pass --region, or set AWS_REGION or a profile's region")
+    return [configured]
+
+
+def _object_tags(tags: Sequence[str]) -> list[S3ObjectTagTypeDef]:
+    parsed: list[S3ObjectTagTypeDef] = []
+    for tag in tags:
+        name, equals, value = tag.partition("=")
+        if not equals or not name:
+            raise click.BadParameter(f"{tag!r} is not KEY=VALUE", param_hint="--tag")
+        parsed.append({"Key": name, "Value": value})
+    return parsed
+
+
+def _state_store(env: Environment, table_name: str, region: str) -> DynamoDbStateStore:
+    # The table is in the notifier's own Region (the CLI's configured one); it keeps each Region's tasks.
+    dynamodb = env.session().client("dynamodb", config=CLIENT_CONFIG)
+    return DynamoDbStateStore(dynamodb, table_name=table_name, region=region, ttl_days=1, clock=env.clock)
+
+
+@contextmanager
+def _reported(env: Environment, regions: Sequence[str]) -> Iterator[None]:
+    """Turns what AWS or the operator got wrong into one line on stderr and exit code 2."""
+    where = ", ".join(regions) or "your Region"
+    try:
+        yield
+    except (CommandError, NothingToWatchError) as error:
+        _fail(env, str(error))
+    except TransientAwsError as error:
+        cause = error.__cause__
+        if not isinstance(cause, ClientError):
+            _fail(env, str(error))
+        _fail(env, aws_refusal(cause, action=cause.operation_name, region=where))
+    except ClientError as error:
+        _fail(env, aws_refusal(error, action=error.operation_name, region=where))
+    except BotoCoreError as error:
+        _fail(env, connection_refusal(error))
+
+
+def _fail(env: Environment, line: str) -> NoReturn:
+    env.errors.print(f"error: {line}", highlight=False, soft_wrap=True)
+    raise SystemExit(EXIT_ERROR)
+
+
+def main() -> None:
+    cli(prog_name=PROGRAM)

@@ -1,0 +1,67 @@
+"""One line that says why AWS refused what the operator asked, and what to do about it."""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from ami_store_notifier.adapters.aws import error_code, is_throttling
+
+_ACCESS_DENIED = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "AuthFailure"})
+# The throttling EC2 applies to the store-task actions (EC2 API reference, "Request throttling").
+_BUCKETS = {
+    "CreateStoreImageTask": "50 requests, refilled at one every 10 s",
+    "DescribeStoreImageTasks": "50 requests, refilled at one every 2 s",
+}
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", "")).strip()
+
+
+def store_refusal(error: ClientError, *, ami_id: str, bucket: str, region: str) -> str:
+    """Why CreateStoreImageTask refused to store `ami_id` into `bucket`."""
+    code = error_code(error)
+    message = _message(error)
+    if code.startswith("InvalidAMIID"):
+        return f"AMI {ami_id} not found in {region} ({code}): check the id and the Region"
+    if code == "InvalidParameterValue" and "bucket" in message.lower():
+        return (
+            f"bucket {bucket} does not exist, is not in {region}, or is not yours to write "
+            f"({code}: {message})"
+        )
+    if code in _ACCESS_DENIED:
+        # The EC2 user guide's "Permissions for storing and restoring AMIs using S3" lists what a store needs.
+        return (
+            f"access denied: storing {ami_id} needs ec2:CreateStoreImageTask and ec2:DescribeImages, EBS "
+            f"direct reads of its snapshots and s3:PutObject on {bucket} ({code}: {message})"
+        )
+    if _is_quota(code):
+        return (
+            f"store quota exceeded in {region} ({code}: {message}); EC2 allows 1,200 GB of snapshot data in "
+            "stores in progress per Region: wait for some to end (ami-store-notifier watch)"
+        )
+    return aws_refusal(error, action="CreateStoreImageTask", region=region)
+
+
+def aws_refusal(error: ClientError, *, action: str, region: str) -> str:
+    """Why any call of the CLI was refused: access, throttling, or what AWS said."""
+    code = error_code(error)
+    if code in _ACCESS_DENIED:
+        return f"access denied: {action} in {region} needs ec2:{action} ({code}: {_message(error)})"
+    if is_throttling(error):
+        bucket = _BUCKETS.get(action, "a small request bucket")
+        return (
+            f"throttled by EC2 in {region} ({code}): {action} allows {bucket}, shared by every caller in "
+            "the account and Region; try again in a minute"
+        )
+    return f"{action} in {region} refused ({code}: {_message(error)})"
+
+
+def connection_refusal(error: BotoCoreError) -> str:
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials found: set a profile (AWS_PROFILE) or keys, as for the AWS CLI"
+    return f"could not reach AWS: {error}"
+
+
+def _is_quota(code: str) -> bool:
+    return code != "RequestLimitExceeded" and (code.endswith("LimitExceeded") or "Quota" in code)

@@ -1,0 +1,112 @@
+"""`status`: the store tasks of each Region from the API, and what the deployed notifier made of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, format_timestamp
+from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource
+
+ENDED_WITHIN = timedelta(days=1)
+PAGE_SIZE = 200
+# Calls one Region's status may make, out of the 50 requests all callers share (see pacing.py).
+CALLS_PER_REGION = 6
+
+
+class NotifierRecords(Protocol):
+    """The deployed notifier's state table, as the state store reads it for one Region."""
+
+    def load_cursor(self) -> Cursor: ...
+
+    def load_records(self, keys: list[str], *, with_announced: bool = False) -> dict[str, RecordedTask]: ...
+
+
+@dataclass(frozen=True)
+class NotifierView:
+    """What the notifier recorded of one task: the state, what it announced, whether a delivery is owed."""
+
+    recorded: str | None
+    announced: tuple[str, ...]
+    delivery_pending: bool
+
+
+@dataclass(frozen=True)
+class RegionStatus:
+    region: str
+    in_progress: tuple[StoreTask, ...]
+    # Tasks that started within ENDED_WITHIN and have ended: EC2 reports no end time.
+    ended: tuple[StoreTask, ...]
+    # The listing went on past the calls allowed: older tasks are not shown.
+    incomplete: bool
+    notifier: Mapping[str, NotifierView] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> tuple[StoreTask, ...]:
+        return self.in_progress + self.ended
+
+
+def region_status(source: TaskSource, region: str, now: datetime) -> RegionStatus:
+    budget = CallBudget(CALLS_PER_REGION)
+    in_progress: list[StoreTask] = []
+    ended: list[StoreTask] = []
+    try:
+        for page in source.pages(PAGE_SIZE, budget, in_progress_only=True):
+            in_progress += page.tasks
+        for page in source.pages(PAGE_SIZE, budget):
+            recent = [task for task in page.tasks if task.task_start_time >= now - ENDED_WITHIN]
+            ended += [task for task in recent if task.state is not None and task.state.is_terminal]
+            if len(recent) < len(page.tasks):
+                break
+    except CallBudgetSpentError:
+        return RegionStatus(region, tuple(in_progress), tuple(ended), incomplete=True)
+    return RegionStatus(region, tuple(in_progress), tuple(ended), incomplete=False)
+
+
+def with_notifier(status: RegionStatus, records: NotifierRecords) -> RegionStatus:
+    keys = [task.key for task in status.tasks]
+    recorded = records.load_records(keys, with_announced=True)
+    owed = {delivery.key for delivery in records.load_cursor().pending}
+    views = {
+        key: NotifierView(
+            recorded=recorded[key].state.value if key in recorded else None,
+            announced=tuple(state.value for state in recorded[key].announced) if key in recorded else (),
+            delivery_pending=key in owed,
+        )
+        for key in keys
+    }
+    return RegionStatus(status.region, status.in_progress, status.ended, status.incomplete, views)
+
+
+def as_json(statuses: list[RegionStatus]) -> dict[str, Any]:
+    return {
+        "regions": [
+            {
+                "region": status.region,
+                "complete": not status.incomplete,
+                "tasks": [_task_json(task, status.notifier.get(task.key)) for task in status.tasks],
+            }
+            for status in statuses
+        ]
+    }
+
+
+def _task_json(task: StoreTask, notifier: NotifierView | None) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "amiId": task.ami_id,
+        "state": task.state_name,
+        "progressPercentage": task.progress_percentage,
+        "bucket": task.bucket,
+        "s3ObjectKey": task.s3_object_key,
+        "taskStartTime": format_timestamp(task.task_start_time),
+        "failureReason": task.failure_reason,
+    }
+    if notifier is not None:
+        shown["notifier"] = {
+            "recordedState": notifier.recorded,
+            "announced": list(notifier.announced),
+            "deliveryPending": notifier.delivery_pending,
+        }
+    return shown

@@ -1,0 +1,168 @@
+"""How `watch` and `status` show store tasks: a live table on a terminal, one line per change elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from ami_store_notifier.cli.progress import FULL, FollowedTask
+from ami_store_notifier.cli.status import NotifierView, RegionStatus
+from ami_store_notifier.cli.watching import WatchResult
+from ami_store_notifier.domain.model import StoreTask
+
+UNKNOWN = "-"
+_STATE_STYLES = {"InProgress": "cyan", "Completed": "green", "Failed": "bold red", "NotListed": "yellow"}
+_BAR_WIDTH = 20
+
+
+def duration(span: timedelta | None) -> str:
+    if span is None:
+        return UNKNOWN
+    seconds = round(span.total_seconds())
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def pace(task: FollowedTask) -> str:
+    per_second = task.percent_per_second()
+    if per_second is None or not task.is_running:
+        return UNKNOWN
+    per_minute = per_second * 60
+    return f"{per_minute:.1f}%/min" if per_minute >= 1 else f"{per_minute * 60:.1f}%/h"
+
+
+def object_uri(task: FollowedTask) -> str:
+    return f"s3://{task.task.bucket}/{task.task.s3_object_key}"
+
+
+def task_line(task: FollowedTask, now: datetime) -> str:
+    head = f"{task.task.ami_id} {task.region} {task.state} {task.percent}%"
+    if task.is_running:
+        eta = duration(task.remaining(now))
+        return f"{head} elapsed {duration(task.elapsed(now))} rate {pace(task)} eta {eta}"
+    if task.succeeded:
+        return f"{head} {object_uri(task)} after {duration(task.elapsed(now))}"
+    return f"{head} after {duration(task.elapsed(now))}: {task.failure}"
+
+
+def stamped(text: str, now: datetime) -> str:
+    return f"{now:%H:%M:%S}Z {text}"
+
+
+def watch_table(tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> Table:
+    due = f"next check in {duration(next_check)}" if next_check is not None else "done"
+    table = Table(title=f"AMI store tasks at {now:%H:%M:%S} UTC, {due}", title_justify="left")
+    for column in ("AMI", "Region", "State", "Progress", "", "Elapsed", "Rate", "ETA", "Object or reason"):
+        table.add_column(
+            column, no_wrap=column != "Object or reason", justify="right" if column == "" else "left"
+        )
+    for task in tasks:
+        table.add_row(
+            task.task.ami_id,
+            task.region,
+            Text(task.state, style=_STATE_STYLES.get(task.state, "")),
+            ProgressBar(total=FULL, completed=task.percent, width=_BAR_WIDTH),
+            f"{task.percent}%",
+            duration(task.elapsed(now)),
+            pace(task),
+            duration(task.remaining(now)),
+            object_uri(task) if task.failure is None else Text(task.failure, style="red"),
+        )
+    return table
+
+
+def summary(result: WatchResult, now: datetime) -> list[str]:
+    lines = [task_line(task, now) for task in result.tasks]
+    failed = len(result.failures)
+    lines.append(f"Summary: {len(result.tasks) - failed} completed, {failed} did not complete.")
+    return lines
+
+
+class LineView:
+    """Without a terminal: a line when a task's state or progress changes, never a redraw."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._shown: dict[str, tuple[str, int]] = {}
+
+    def show(self, tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> None:
+        for task in tasks:
+            seen = (task.state, task.percent)
+            if self._shown.get(task.label) != seen:
+                self._shown[task.label] = seen
+                self._console.print(stamped(task_line(task, now), now), highlight=False, soft_wrap=True)
+
+    def note(self, text: str, now: datetime) -> None:
+        self._console.print(stamped(text, now), highlight=False, soft_wrap=True)
+
+
+class LiveView:
+    """On a terminal: one table redrawn in place, ticking between checks."""
+
+    def __init__(self, console: Console, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._tasks: Sequence[FollowedTask] = ()
+        self._next_check_at: datetime | None = None
+        self._live = Live(console=console, get_renderable=self._render, refresh_per_second=2)
+
+    def __enter__(self) -> LiveView:
+        self._live.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._live.stop()
+
+    def show(self, tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> None:
+        self._tasks = tasks
+        self._next_check_at = None if next_check is None else now + next_check
+        self._live.refresh()
+
+    def note(self, text: str, now: datetime) -> None:
+        self._live.console.print(stamped(text, now), highlight=False)
+
+    def _render(self) -> RenderableType:
+        now = self._clock()
+        due = None if self._next_check_at is None else max(self._next_check_at - now, timedelta(0))
+        return watch_table(self._tasks, now, due)
+
+
+def status_table(status: RegionStatus, now: datetime) -> Table:
+    more = ", older tasks not read (the call limit)" if status.incomplete else ""
+    table = Table(
+        title=f"{status.region}: {len(status.in_progress)} in progress, "
+        f"{len(status.ended)} ended in the last day{more}",
+        title_justify="left",
+    )
+    columns = ["AMI", "State", "Progress", "Started", "Object or reason"]
+    if status.notifier:
+        columns += ["Notifier recorded", "Announced"]
+    for column in columns:
+        table.add_column(column)
+    for task in status.tasks:
+        table.add_row(*_task_cells(task, now), *_notifier_cells(status.notifier.get(task.key)))
+    return table
+
+
+def _task_cells(task: StoreTask, now: datetime) -> list[RenderableType]:
+    return [
+        task.ami_id,
+        Text(task.state_name, style=_STATE_STYLES.get(task.state_name, "")),
+        f"{task.progress_percentage or 0}%",
+        f"{duration(now - task.task_start_time)} ago",
+        task.failure_reason or f"s3://{task.bucket}/{task.s3_object_key}",
+    ]
+
+
+def _notifier_cells(seen: NotifierView | None) -> list[RenderableType]:
+    if seen is None:
+        return []
+    owed = " (delivery pending)" if seen.delivery_pending else ""
+    return [seen.recorded or "not yet", (", ".join(seen.announced) or "nothing") + owed]

@@ -1,0 +1,159 @@
+"""`watch`: follows store tasks to their end with as few DescribeStoreImageTasks calls as will do.
+
+The first check finds the tasks (the AMIs named, or every task in progress); later checks re-read just
+the tasks still running, 20 AMIs a call by `ImageIds`, at the pace of `pacing.next_check_in`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Protocol
+
+from ami_store_notifier.cli.pacing import next_check_in
+from ami_store_notifier.cli.progress import FollowedTask
+from ami_store_notifier.domain.model import StoreTask
+from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource, TransientAwsError
+
+# DescribeStoreImageTasks' largest page, so that finding every task in progress takes few calls.
+LISTING_PAGE_SIZE = 200
+# A re-check split in halves around a deregistered AMI costs a few calls more than one per 20 AMIs.
+SPLIT_ALLOWANCE = 10
+MAX_FOLLOWED = 400
+
+
+class WatchView(Protocol):
+    def show(self, tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> None:
+        """The tasks after a check, and when the next check is due (None: the watch ends)."""
+        ...
+
+    def note(self, text: str, now: datetime) -> None: ...
+
+
+class NothingToWatchError(Exception):
+    """The AMIs named have no store task in the Regions watched, or too many were asked for."""
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    tasks: tuple[FollowedTask, ...]
+
+    @property
+    def failures(self) -> tuple[FollowedTask, ...]:
+        return tuple(task for task in self.tasks if task.failure is not None)
+
+
+class Watcher:
+    def __init__(
+        self,
+        sources: Mapping[str, TaskSource],
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        view: WatchView,
+    ) -> None:
+        self._sources = sources
+        self._clock = clock
+        self._sleep = sleep
+        self._view = view
+
+    def run(self, ami_ids: Sequence[str]) -> WatchResult:
+        followed = self._until_answered(partial(self._find, ami_ids), calls=len(self._sources))
+        while any(task.is_running for task in followed):
+            wait = next_check_in(
+                _soonest_remaining(followed, self._clock()), calls_per_check=_calls_per_check(followed)
+            )
+            self._view.show(followed, self._clock(), wait)
+            self._sleep(wait.total_seconds())
+            followed = self._until_answered(partial(self._check, followed), calls=_calls_per_check(followed))
+        self._view.show(followed, self._clock(), None)
+        return WatchResult(tuple(followed))
+
+    def _until_answered(self, check: Callable[[], list[FollowedTask]], *, calls: int) -> list[FollowedTask]:
+        """The check's answer; while EC2 throttles it (or does not answer), waits longer each time."""
+        refused = 0
+        while True:
+            try:
+                return check()
+            except (TransientAwsError, CallBudgetSpentError) as error:
+                refused += 1
+                wait = next_check_in(None, calls_per_check=calls, throttled_in_a_row=refused)
+                self._view.note(f"EC2 did not answer ({_short(error)}); next check in {wait}", self._clock())
+                self._sleep(wait.total_seconds())
+
+    def _find(self, ami_ids: Sequence[str]) -> list[FollowedTask]:
+        now = self._clock()
+        found = [
+            FollowedTask.start(region, task, now)
+            for region, source in self._sources.items()
+            for task in (_by_ami(source, ami_ids) if ami_ids else _in_progress(source))
+        ]
+        missing = sorted(set(ami_ids) - {task.task.ami_id for task in found})
+        if missing:
+            raise NothingToWatchError(
+                f"no store task of {', '.join(missing)} in {', '.join(self._sources)} "
+                "(EC2 lists the tasks of the last 31 days)"
+            )
+        if len(found) > MAX_FOLLOWED:
+            raise NothingToWatchError(
+                f"{len(found)} store tasks: watch follows at most {MAX_FOLLOWED}; name some"
+            )
+        return found
+
+    def _check(self, followed: list[FollowedTask]) -> list[FollowedTask]:
+        now = self._clock()
+        latest: dict[tuple[str, str], StoreTask] = {}
+        for region, source in self._sources.items():
+            running = [task.task.ami_id for task in followed if task.region == region and task.is_running]
+            latest |= {(region, task.ami_id): task for task in _by_ami(source, running)}
+        return [_updated(task, latest, now) for task in followed]
+
+
+def _updated(task: FollowedTask, latest: Mapping[tuple[str, str], StoreTask], now: datetime) -> FollowedTask:
+    if not task.is_running:
+        return task
+    seen = latest.get((task.region, task.task.ami_id))
+    return task.lose(now) if seen is None else task.observe(seen, now)
+
+
+def _by_ami(source: TaskSource, ami_ids: Sequence[str]) -> list[StoreTask]:
+    if not ami_ids:
+        return []
+    chunks = [
+        ami_ids[start : start + MAX_IMAGE_IDS_PER_CALL]
+        for start in range(0, len(ami_ids), MAX_IMAGE_IDS_PER_CALL)
+    ]
+    budget = CallBudget(len(chunks) + SPLIT_ALLOWANCE)
+    return [task for chunk in chunks for task in source.by_ami(chunk, budget).tasks]
+
+
+def _in_progress(source: TaskSource) -> list[StoreTask]:
+    """Every task in progress, or one more than watch follows (enough to refuse the lot)."""
+    tasks: list[StoreTask] = []
+    budget = CallBudget(math.ceil(MAX_FOLLOWED / LISTING_PAGE_SIZE) + 1)
+    for page in source.pages(LISTING_PAGE_SIZE, budget, in_progress_only=True):
+        tasks += page.tasks
+        if len(tasks) > MAX_FOLLOWED:
+            break
+    return tasks
+
+
+def _calls_per_check(followed: Sequence[FollowedTask]) -> int:
+    running: dict[str, int] = {}
+    for task in followed:
+        if task.is_running:
+            running[task.region] = running.get(task.region, 0) + 1
+    return sum(math.ceil(count / MAX_IMAGE_IDS_PER_CALL) for count in running.values())
+
+
+def _soonest_remaining(followed: Sequence[FollowedTask], now: datetime) -> timedelta | None:
+    estimates = [left for task in followed if (left := task.remaining(now)) is not None]
+    return min(estimates, default=None)
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:160]
