@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,3 +119,39 @@ def baselined(clock: ManualClock) -> Cursor:
         last_full_scan_at=clock.now - timedelta(minutes=1),
         full_scan_horizon=clock.now - timedelta(minutes=45),
     )
+
+
+@dataclass
+class TimedStores:
+    """Store tasks whose progress follows the clock, kept in the fake source as EC2 would list them;
+    `sleep` moves the clock, as the watcher's sleep would let time pass."""
+
+    clock: ManualClock
+    source: FakeTaskSource
+    plans: dict[str, tuple[StoreTask, timedelta, str | None]] = field(default_factory=dict)
+    slept: list[float] = field(default_factory=list)
+
+    def start(self, ami_id: str, *, minutes: float, fail_reason: str | None = None) -> None:
+        task = StoreTask(ami_id, "archive-bucket", f"{ami_id}.bin", self.clock.now, "InProgress", 0)
+        self.plans[ami_id] = (task, timedelta(minutes=minutes), fail_reason)
+        self.source.put(task)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.now += timedelta(seconds=seconds)
+        for started, takes, fail_reason in self.plans.values():
+            self.source.put(_at(started, takes, fail_reason, self.clock.now))
+
+
+def _at(started: StoreTask, takes: timedelta, fail_reason: str | None, now: datetime) -> StoreTask:
+    elapsed = now - started.task_start_time
+    if elapsed < takes:
+        return replace(started, progress_percentage=int(100 * elapsed / takes))
+    if fail_reason is None:
+        return replace(started, state_name="Completed", progress_percentage=100)
+    return replace(started, state_name="Failed", progress_percentage=99, failure_reason=fail_reason)
+
+
+@pytest.fixture
+def timed_stores(clock: ManualClock, source: FakeTaskSource) -> TimedStores:
+    return TimedStores(clock, source)
