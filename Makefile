@@ -36,13 +36,14 @@ typecheck: setup
 	$(BIN)/mypy
 
 # The test layers. unit: the domain, poller and adapters over in-memory fakes, without moto (the
-# conftest search stops at tests/unit). integration: the real handler, moto and the emulator.
+# conftest search stops at tests/unit). integration: the real handler, moto and the emulator, and the
+# operator CLI against the emulator in server mode.
 # infra: the CDK app synthesized, linted, evaluated and deployed into moto. chaos-quick: the fault suite.
 unit: setup
 	$(BIN)/pytest tests/unit --confcutdir=tests/unit
 
 integration: setup
-	$(BIN)/pytest -n 2 tests/integration tests/emulator tests/bench
+	$(BIN)/pytest -n 2 tests/integration tests/emulator tests/cli tests/bench
 
 infra: setup
 	$(BIN)/pytest -n 2 tests/infra

@@ -107,7 +107,9 @@ def test_the_layer_and_the_tested_powertools_are_the_same_version() -> None:
     assert importlib.metadata.version("aws-lambda-powertools") == POWERTOOLS_VERSION
 
 
-def test_the_poller_code_is_the_functions_folder_without_tests_or_caches(synth: Synthesized) -> None:
+def test_the_poller_code_is_the_functions_folder_without_tests_caches_or_the_operators_cli(
+    synth: Synthesized,
+) -> None:
     code = function(synth)["Code"]
     assert code["S3Bucket"] == {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}
     staged = [path for path in synth.outdir.glob("asset.*") if path.is_dir()]
@@ -116,6 +118,7 @@ def test_the_poller_code_is_the_functions_folder_without_tests_or_caches(synth: 
     assert "ami_store_notifier/config.py" in files
     assert not [name for name in files if "__pycache__" in name or name.endswith(".pyc")]
     assert not [name for name in files if "/tests/" in f"/{name}" or Path(name).name.startswith("test_")]
+    assert not [name for name in files if name.startswith("ami_store_notifier/cli/")]
 
 
 def test_the_poller_handler_module_is_in_the_shipped_code(synth: Synthesized) -> None:

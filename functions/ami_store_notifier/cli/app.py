@@ -124,7 +124,7 @@ def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name
                 found = with_notifier(found, _state_store(env, table_name, region))
             statuses.append(found)
         if as_json:
-            click.echo(json.dumps(status_json(statuses), indent=2))
+            env.console.out(json.dumps(status_json(statuses), indent=2), highlight=False)
             return
         for found in statuses:
             env.console.print(status_table(found, env.clock()))

@@ -1,0 +1,107 @@
+"""The CLI suite's fixtures: the CLI against the EC2 store-task emulator in server mode, over HTTP, on the
+emulator's clock (the CLI's sleeps move it), with what a terminal or a log would show captured."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from rich.console import Console
+
+from ami_store_notifier.cli.app import Environment, cli
+from local.ec2_store_tasks import CLOCK, StoreTaskBackend, endpoint_url, start_server, store_tasks_backend
+from local.ec2_store_tasks.server import reset_server
+from tests.world import ACCOUNT, BUCKET, REGION
+
+SCREEN_WIDTH = 160
+
+
+@dataclass(frozen=True)
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    # What a terminal showed, rendered from the recorded output (empty without a terminal).
+    screen: str
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[ThreadedMotoServer]:
+    started = start_server("127.0.0.1", 0)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def served(
+    aws_credentials: None, moto_server: ThreadedMotoServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Every AWS client of the process (the CLI's, the handler's, the tests') talks to the server."""
+    endpoint = endpoint_url(moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    yield endpoint
+    reset_server(moto_server)
+
+
+@pytest.fixture
+def ec2(served: str, boto_session: boto3.session.Session) -> Any:
+    return boto_session.client("ec2", endpoint_url=served)
+
+
+@pytest.fixture
+def bucket(served: str, boto_session: boto3.session.Session) -> str:
+    boto_session.client("s3", endpoint_url=served).create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+@pytest.fixture
+def store_tasks(served: str) -> StoreTaskBackend:
+    return store_tasks_backend(ACCOUNT, REGION)
+
+
+@pytest.fixture
+def new_ami(ec2: Any) -> Callable[[], str]:
+    names = iter(range(1, 1_000_000))
+    return lambda: str(ec2.register_image(Name=f"golden-{next(names)}")["ImageId"])
+
+
+@pytest.fixture
+def start_store(
+    ec2: Any, bucket: str, new_ami: Callable[[], str], store_tasks: StoreTaskBackend
+) -> Callable[..., str]:
+    def start(*, minutes: float, fail_reason: str | None = None) -> str:
+        ami_id = new_ami()
+        store_tasks.plan(ami_id, duration_seconds=minutes * 60, fail_reason=fail_reason)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+        return ami_id
+
+    return start
+
+
+@pytest.fixture
+def run_cli(served: str) -> Callable[..., CliRun]:
+    """Runs `ami-store-notifier ARGS` as the console script does; terminal=True renders a live terminal."""
+
+    def run(args: Sequence[str], *, terminal: bool = False) -> CliRun:
+        out, err = io.StringIO(), io.StringIO()
+        console = Console(file=out, force_terminal=terminal, width=SCREEN_WIDTH, record=terminal)
+        env = Environment(
+            clock=CLOCK.now,
+            sleep=CLOCK.advance,
+            console=console,
+            errors=Console(file=err, width=SCREEN_WIDTH),
+        )
+        try:
+            cli.main(list(args), obj=env, prog_name="ami-store-notifier")
+            exit_code = 0
+        except SystemExit as exit_:
+            exit_code = int(exit_.code or 0)
+        screen = console.export_text() if terminal else ""
+        return CliRun(exit_code, out.getvalue(), err.getvalue(), screen)
+
+    return run

@@ -1,0 +1,117 @@
+"""`ami-store-notifier status`: store tasks per Region from the API, and what the notifier made of them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from ami_store_notifier import handler
+from local.deployment import deploy
+from local.ec2_store_tasks import CLOCK, StoreTaskBackend, store_tasks_backend
+from local.lambda_context import LambdaContextStub
+from tests.cli.conftest import CliRun
+from tests.world import ACCOUNT, BUCKET, REGION
+
+
+@pytest.fixture
+def history(
+    start_store: Callable[..., str], store_tasks: StoreTaskBackend, new_ami: Callable[[], str]
+) -> dict[str, str]:
+    """A store ended two days ago, one that failed an hour ago, one completed, one in progress."""
+    old = new_ami()
+    store_tasks.add_task(old, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
+    failed = start_store(minutes=10, fail_reason="snapshot unreadable")
+    completed = start_store(minutes=20)
+    running = start_store(minutes=600)
+    CLOCK.advance(60 * 30)
+    return {"old": old, "failed": failed, "completed": completed, "running": running}
+
+
+def test_status_shows_the_stores_in_progress_and_those_ended_within_the_day(
+    run_cli: Callable[..., CliRun], history: dict[str, str]
+) -> None:
+    run = run_cli(["status"])
+
+    assert run.exit_code == 0
+    assert "us-east-1: 1 in progress, 2 ended in the last day" in run.stdout
+    rows = {line.split("│")[1].strip(): line for line in run.stdout.splitlines() if "│ ami-" in line}
+    assert set(rows) == {history["failed"], history["completed"], history["running"]}
+    assert "snapshot unreadable" in rows[history["failed"]]
+    assert "InProgress" in rows[history["running"]]
+    assert "5%" in rows[history["running"]]
+
+
+def test_status_as_json_lists_each_region_and_its_tasks(
+    run_cli: Callable[..., CliRun], history: dict[str, str], boto_session: boto3.session.Session, served: str
+) -> None:
+    west = boto_session.client("ec2", region_name="eu-west-1", endpoint_url=served)
+    boto_session.client("s3", region_name="eu-west-1", endpoint_url=served).create_bucket(
+        Bucket="west-archive", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    west_ami = west.register_image(Name="west-golden")["ImageId"]
+    west.create_store_image_task(ImageId=west_ami, Bucket="west-archive")
+
+    run = run_cli(["status", "--json", "--region", "us-east-1", "--region", "eu-west-1"])
+
+    assert run.exit_code == 0
+    shown = json.loads(run.stdout)
+    regions = {region["region"]: region for region in shown["regions"]}
+    assert [task["amiId"] for task in regions["eu-west-1"]["tasks"]] == [west_ami]
+    east = {task["amiId"]: task for task in regions["us-east-1"]["tasks"]}
+    assert east[history["failed"]]["failureReason"] == "snapshot unreadable"
+    assert east[history["completed"]]["state"] == "Completed"
+    assert history["old"] not in east
+    assert all(region["complete"] for region in shown["regions"])
+    assert store_tasks_backend(ACCOUNT, "eu-west-1").task(west_ami) is not None
+
+
+@pytest.fixture
+def notifier(served: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """The notifier deployed into the server, and its real handler run as the schedule would."""
+    deployed = deploy(boto3.session.Session(), region=REGION)
+    for name, value in deployed.handler_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handler, "utc_now", CLOCK.now)
+    handler.wiring.cache_clear()
+
+    def run_schedule() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            handler.lambda_handler({}, LambdaContextStub())
+
+    yield run_schedule
+    handler.wiring.cache_clear()
+
+
+def test_status_with_the_table_shows_what_the_notifier_recorded_and_announced(
+    run_cli: Callable[..., CliRun], start_store: Callable[..., str], notifier: Callable[[], None]
+) -> None:
+    notifier()
+    completes = start_store(minutes=3)
+    running = start_store(minutes=60)
+    CLOCK.advance(60)
+    notifier()
+    CLOCK.advance(180)
+    notifier()
+
+    run = run_cli(["status", "--json", "--table", "ami-store-notifier-state"])
+    text = run_cli(["status", "--table", "ami-store-notifier-state"])
+
+    assert run.exit_code == text.exit_code == 0
+    tasks: dict[str, Any] = {task["amiId"]: task for task in json.loads(run.stdout)["regions"][0]["tasks"]}
+    assert tasks[completes]["notifier"] == {
+        "recordedState": "Completed",
+        "announced": ["Completed"],
+        "deliveryPending": False,
+    }
+    assert tasks[running]["notifier"]["recordedState"] == "InProgress"
+    assert tasks[running]["notifier"]["announced"] == []
+    assert "Notifier recorded" in text.stdout
+    completed_row = next(line for line in text.stdout.splitlines() if completes in line)
+    assert completed_row.count("Completed") == 3
