@@ -1,8 +1,10 @@
 """The demo: the real handler, run each simulated minute against an embedded AWS, and what arrives.
 
 It starts moto's server (with the EC2 store-task emulator) on this machine, creates the notifier's
-resources and subscribers, starts a few AMI stores, one of which fails, and prints the SNS messages
-and EventBridge events that subscribers receive as they arrive. No AWS account is touched.
+resources and subscribers, starts a few AMI stores, one of which fails, and follows them with the
+operator's `ami-store-notifier watch` while the notifier runs each simulated minute: the SNS messages and
+EventBridge events that subscribers receive are printed beside watch's progress as they arrive. Time is
+the emulator's, so the stores' minutes pass in seconds. No AWS account is touched.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import textwrap
 from datetime import timedelta
 
 import boto3
+from rich.console import Console
 
 from ami_store_notifier import handler
+from ami_store_notifier.cli.app import Environment, cli
 from ami_store_notifier.domain.announcements import Announcement, email_text
-from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE, Received, deploy
+from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE, LocalDeployment, Received, deploy
 from local.ec2_store_tasks import CLOCK, endpoint_url, start_server, store_tasks_backend
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 
 BUCKET = "golden-ami-archive"
-SIMULATED_MINUTES = 12
+SCHEDULE_PERIOD = timedelta(minutes=1)
 STORES = (
     # AMI name, minutes the store takes, failure reason (None: it completes)
     ("web-frontend-2026-11", 4, None),
@@ -79,29 +83,60 @@ def _run() -> int:
     archived = ec2.register_image(Name="old-release-2026-10")["ImageId"]
     tasks.add_task(archived, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
     print(f"History: {archived} was stored two days ago (the first run must not announce it).")
+    schedule = NotifierSchedule(deployment)
+    schedule.run()
+    stored = []
     for name, minutes, reason in STORES:
         ami = ec2.register_image(Name=name)["ImageId"]
         tasks.plan(ami, duration_seconds=minutes * 60, fail_reason=reason)
         ec2.create_store_image_task(ImageId=ami, Bucket=BUCKET)
         outcome = f"will fail after {minutes} min" if reason else f"takes {minutes} min"
         print(f"CreateStoreImageTask {ami} ({name}) -> s3://{BUCKET}/{ami}.bin, {outcome}")
-    print()
+        stored.append(ami)
 
-    received: list[Received] = []
-    for minute in range(SIMULATED_MINUTES + 1):
+    print(f"\n$ ami-store-notifier watch {' '.join(stored)}")
+    watched = _watch(stored, schedule)
+    print(f"(watch exited with {watched}: 1 means a store failed)\n")
+    schedule.run()
+    return _summarize(schedule.received, watched)
+
+
+class NotifierSchedule:
+    """The notifier's schedule on the emulator clock: the real handler runs once each simulated minute,
+    and what its subscribers receive is printed as it arrives."""
+
+    def __init__(self, deployment: LocalDeployment) -> None:
+        self._deployment = deployment
+        self._next_run = CLOCK.now()
+        self.received: list[Received] = []
+
+    def sleep(self, seconds: float) -> None:
+        """Lets `seconds` of emulator time pass, running the notifier at each minute on the way."""
+        until = CLOCK.now() + timedelta(seconds=seconds)
+        while self._next_run <= until:
+            CLOCK.set(self._next_run)
+            self.run()
+        CLOCK.set(until)
+
+    def run(self) -> None:
         report = _invoke()
-        print(
-            f"[{CLOCK.now():%H:%M} UTC, minute {minute:2d}] poll ({report['mode']}): "
-            f"{report['tasksSeen']} tasks seen, {report['tasksInProgress']} in progress, "
-            f"announced {report['announced'] or 'nothing'}"
-        )
+        announced = report["announced"]
+        if announced:
+            print(f"[{CLOCK.now():%H:%M} UTC] notifier run ({report['mode']}): announced {announced}")
         for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
-            for item in deployment.receive(queue):
-                received.append(item)
+            for item in self._deployment.receive(queue):
+                self.received.append(item)
                 _show(item)
-        CLOCK.advance(60)
+        self._next_run = CLOCK.now() + SCHEDULE_PERIOD
 
-    return _summarize(received)
+
+def _watch(stored: list[str], schedule: NotifierSchedule) -> int:
+    env = Environment(clock=CLOCK.now, sleep=schedule.sleep, console=Console(highlight=False))
+    try:
+        cli.main(["watch", *stored], obj=env, prog_name="ami-store-notifier")
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
 
 
 def _invoke() -> dict[str, object]:
@@ -126,7 +161,7 @@ def _show(item: Received) -> None:
     )
 
 
-def _summarize(received: list[Received]) -> int:
+def _summarize(received: list[Received], watched: int) -> int:
     states = sorted({(item.queue, item.detail["state"]) for item in received})
     print("\nWhat each subscriber received:", ", ".join(f"{queue}: {state}" for queue, state in states))
     failed = next((item for item in received if item.detail["state"] == "Failed"), None)
@@ -135,10 +170,13 @@ def _summarize(received: list[Received]) -> int:
         print(textwrap.indent(email_text(Announcement.from_detail(failed.detail)), "    "))
     channels = {(item.queue, item.detail["state"]) for item in received}
     needed = {(queue, state) for queue in (TOPIC_QUEUE, RULE_QUEUE) for state in ("Completed", "Failed")}
-    if not needed <= channels:
-        print("\nDemo FAILED: missing", sorted(needed - channels), file=sys.stderr)
+    if not needed <= channels or watched != 1:
+        print("\nDemo FAILED: missing", sorted(needed - channels), f"watch exit {watched}", file=sys.stderr)
         return 1
-    print("\nDemo finished: Completed and Failed notifications arrived through SNS and EventBridge.")
+    print(
+        "\nDemo finished: watch followed the stores to their end, and Completed and Failed notifications "
+        "arrived through SNS and EventBridge."
+    )
     return 0
 
 

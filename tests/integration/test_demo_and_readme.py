@@ -13,7 +13,7 @@ from local import demo
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_shows_completed_and_failed_notifications_through_both_channels(
+def test_the_demo_shows_watch_following_the_stores_beside_notifications_through_both_channels(
     capsys, aws_credentials, monkeypatch
 ):
     # The demo configures its process as a user's shell would; keep that out of the other tests.
@@ -26,7 +26,12 @@ def test_the_demo_shows_completed_and_failed_notifications_through_both_channels
     assert re.search(r'SNS -> topic-failed-only: "AMI store Failed: ami-\w+ to golden-ami-archive"', output)
     assert "EventBridge -> rule-completed-or-failed" in output
     archived = re.search(r"History: (ami-\w+) was stored two days ago", output).group(1)
-    assert archived not in output.split("minute  0")[1], "history is not announced"
+    assert archived not in output.split("the first run must not announce it")[1], "history is not announced"
+    watched = output.split("$ ami-store-notifier watch ")[1]
+    assert re.search(r"^\d\d:\d\d:\d\dZ ami-\w+ us-east-1 InProgress \d+% elapsed", watched, re.MULTILINE)
+    assert "Summary: 3 completed, 1 did not complete." in watched
+    assert "(watch exited with 1" in watched
+    assert watched.index('SNS -> topic-all: "AMI store Completed') < watched.index("Summary:")
     assert "Demo finished" in output
 
 
