@@ -78,7 +78,8 @@ def test_on_a_terminal_watch_redraws_one_table_that_ends_with_every_task_and_its
     assert "━" in completed_row
     failed_row = next(line for line in final.splitlines() if fails in line)
     assert "Failed" in failed_row
-    assert REASON[:30] in final
+    assert f"{completes} completed: s3://ami-archive/{completes}.bin" in final
+    assert f"{fails} did not complete: {REASON}" in final
     running = run.screen[run.screen.index("AMI store tasks at") :].split("AMI store tasks at")[2]
     assert "next check in" in running.splitlines()[0]
     assert "InProgress" in running

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -19,7 +19,7 @@ from ami_store_notifier.domain.model import StoreTask
 
 UNKNOWN = "-"
 _STATE_STYLES = {"InProgress": "cyan", "Completed": "green", "Failed": "bold red", "NotListed": "yellow"}
-_BAR_WIDTH = 20
+_BAR_WIDTH = 16
 
 
 def duration(span: timedelta | None) -> str:
@@ -34,7 +34,7 @@ def pace(task: FollowedTask) -> str:
     if per_second is None or not task.is_running:
         return UNKNOWN
     per_minute = per_second * 60
-    return f"{per_minute:.1f}%/min" if per_minute >= 1 else f"{per_minute * 60:.1f}%/h"
+    return f"{per_minute:.1f}%/min" if per_minute >= 1 else f"{per_minute:.2f}%/min"
 
 
 def object_uri(task: FollowedTask) -> str:
@@ -55,13 +55,12 @@ def stamped(text: str, now: datetime) -> str:
     return f"{now:%H:%M:%S}Z {text}"
 
 
-def watch_table(tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> Table:
+def watch_table(tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> RenderableType:
+    """The tasks as a table, and below it how each that ended did: where its object is, or why it failed."""
     due = f"next check in {duration(next_check)}" if next_check is not None else "done"
     table = Table(title=f"AMI store tasks at {now:%H:%M:%S} UTC, {due}", title_justify="left")
-    for column in ("AMI", "Region", "State", "Progress", "", "Elapsed", "Rate", "ETA", "Object or reason"):
-        table.add_column(
-            column, no_wrap=column != "Object or reason", justify="right" if column == "" else "left"
-        )
+    for column in ("AMI", "Region", "State", "Progress", "", "Elapsed", "Rate", "ETA"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "" else "left")
     for task in tasks:
         table.add_row(
             task.task.ami_id,
@@ -72,9 +71,14 @@ def watch_table(tasks: Sequence[FollowedTask], now: datetime, next_check: timede
             duration(task.elapsed(now)),
             pace(task),
             duration(task.remaining(now)),
-            object_uri(task) if task.failure is None else Text(task.failure, style="red"),
         )
-    return table
+    return Group(table, *(_outcome(task) for task in tasks if not task.is_running))
+
+
+def _outcome(task: FollowedTask) -> Text:
+    if task.failure is None:
+        return Text(f"  {task.task.ami_id} completed: {object_uri(task)}", style="green")
+    return Text(f"  {task.task.ami_id} did not complete: {task.failure}", style="red")
 
 
 def summary(result: WatchResult, now: datetime) -> list[str]:
