@@ -46,9 +46,11 @@ def task_line(task: FollowedTask, now: datetime) -> str:
     if task.is_running:
         eta = duration(task.remaining(now))
         return f"{head} elapsed {duration(task.elapsed(now))} rate {pace(task)} eta {eta}"
+    elapsed = task.elapsed(now)
+    took = "before the first check" if elapsed is None else f"after {duration(elapsed)}"
     if task.succeeded:
-        return f"{head} {object_uri(task)} after {duration(task.elapsed(now))}"
-    return f"{head} after {duration(task.elapsed(now))}: {task.failure}"
+        return f"{head} {object_uri(task)} {took}"
+    return f"{head} {took}: {task.failure}"
 
 
 def stamped(text: str, now: datetime) -> str:

@@ -1,0 +1,46 @@
+"""The README's CLI section: every command and option documented, and a capture that watch renders."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from ami_store_notifier.cli.app import cli
+from ami_store_notifier.cli.progress import FollowedTask
+from ami_store_notifier.cli.views import watch_table
+from ami_store_notifier.domain.model import StoreTask
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+CAPTURE_WIDTH = 110
+
+
+def cli_section() -> str:
+    text = README.read_text()
+    start = text.index("## The operator's CLI")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_documents_every_command_and_option() -> None:
+    section = cli_section()
+    for name, command in cli.commands.items():
+        assert f"`{name}" in section, name
+        for parameter in command.params:
+            if isinstance(parameter, click.Option):
+                assert any(flag in section for flag in parameter.opts), f"{name} {parameter.opts}"
+
+
+def test_the_readme_capture_of_watch_has_the_table_watch_draws_at_its_width() -> None:
+    now = datetime(2026, 11, 30, 9, 56, 25, tzinfo=UTC)
+    task = StoreTask("ami-0123456789abcdef0", "b", "k", now - timedelta(hours=1), "InProgress", 35)
+    console = Console(width=CAPTURE_WIDTH, record=True, file=io.StringIO(), force_terminal=True)
+    console.print(watch_table([FollowedTask.start("us-east-1", task, now)], now, timedelta(minutes=3)))
+    rendered = [line.rstrip() for line in console.export_text().splitlines()]
+
+    captured = cli_section().splitlines()
+    assert rendered[0].startswith("AMI store tasks at 09:56:25 UTC, next check in 0:03:00")
+    for drawn in rendered[1:4]:
+        assert drawn in captured
