@@ -35,15 +35,17 @@ def encrypted_topic(
     return key, topic
 
 
-def allow_publishing(role: iam.Role, topic: sns.ITopic, key: kms.IKey) -> None:
+def allow_publishing(role: iam.Role, topic: sns.ITopic, key: kms.IKey, *, sid_prefix: str = "") -> None:
     """What a publisher to an encrypted topic needs: sns:Publish (which also authorizes PublishBatch) on
     the topic, and the key's data-key actions SNS documents for server-side encryption."""
     role.add_to_policy(
-        iam.PolicyStatement(sid="PublishNotifications", actions=["sns:Publish"], resources=[topic.topic_arn])
+        iam.PolicyStatement(
+            sid=f"{sid_prefix}PublishNotifications", actions=["sns:Publish"], resources=[topic.topic_arn]
+        )
     )
     role.add_to_policy(
         iam.PolicyStatement(
-            sid="EncryptNotifications",
+            sid=f"{sid_prefix}EncryptNotifications",
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
             resources=[key.key_arn],
         )

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from ami_store_notifier.report import NAMESPACE, SERVICE
 from infra.announcements import Announcements
+from infra.chat import ChatNotifications
 from infra.hub_forwarding import HubForwarding
 from infra.monitoring import Monitoring
 from infra.poller import Poller
@@ -19,7 +20,8 @@ TRANSPARENT_ID = "Default"
 
 
 class AmiStoreNotifier(Construct):
-    """The state table, the announcements (topic, bus), the poller and its monitoring.
+    """The state table, the announcements (topic, bus, and the chat topic when on), the poller and its
+    monitoring.
 
     Fixed names (the bus, the alarms, the dashboard) start with ``name_prefix``: the stack's name, and
     the construct's id too when it is not this app's own, so that two notifiers never collide.
@@ -41,6 +43,17 @@ class AmiStoreNotifier(Construct):
             name_prefix=self.name_prefix,
             removal_policy=settings.removal_policy,
         )
+        self.chat = (
+            ChatNotifications(
+                self,
+                "Chat",
+                settings=settings,
+                name_prefix=self.name_prefix,
+                removal_policy=settings.removal_policy,
+            )
+            if settings.chat_notifications
+            else None
+        )
         # Transparent, so the poller's resources keep their logical ids from the one-stack layout.
         self.poller = Poller(
             self,
@@ -48,6 +61,7 @@ class AmiStoreNotifier(Construct):
             settings=settings,
             table=self.state.table,
             announcements=self.announcements,
+            chat=self.chat,
             polled_regions=self.polled_regions,
             removal_policy=settings.removal_policy,
         )

@@ -18,6 +18,7 @@ from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import HANDLER
+from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing
 from infra.notifier_function import LOG_RETENTION, notifier_function
@@ -33,11 +34,13 @@ class Poller(Construct):
         settings: Settings,
         table: dynamodb.ITable,
         announcements: Announcements,
+        chat: ChatNotifications | None,
         polled_regions: Sequence[str],
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
+        self._chat = chat
         self.log_group = logs.LogGroup(
             self,
             "PollerLogs",
@@ -94,6 +97,8 @@ class Poller(Construct):
         for statement in statements:
             role.add_to_policy(statement)
         allow_publishing(role, announcements.topic, announcements.key)
+        if self._chat is not None:
+            allow_publishing(role, self._chat.topic, self._chat.key, sid_prefix="Chat")
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
@@ -149,10 +154,15 @@ class Poller(Construct):
             "CLAIM_LEASE_SECONDS": str(s.claim_lease_seconds),
             "REGIONS": ",".join(polled_regions),
         }
+        if self._chat is not None:
+            from_resources["CHAT_TOPIC_ARN"] = self._chat.topic.topic_arn
+        # What the stack sets from its resources (no context key) is all above, or left unset.
         from_settings = {
             setting.variable: to_environment(getattr(s, setting.field))
             for setting in HANDLER_SETTINGS
-            if setting.variable is not None and setting.variable not in from_resources
+            if setting.key is not None
+            and setting.variable is not None
+            and setting.variable not in from_resources
         }
         return {
             **from_resources,

@@ -53,6 +53,12 @@ class Settings:
     function_memory_mb: int
     log_retention_days: int
     notification_email: str | None
+    chat_notifications: bool
+    slack_workspace_id: str | None
+    slack_channel_id: str | None
+    teams_tenant_id: str | None
+    teams_team_id: str | None
+    teams_channel_id: str | None
     alarm_email: str | None
     event_bus_arn: str | None
     event_bus_name: str | None
@@ -132,7 +138,34 @@ def load_settings(get: Callable[[str], object]) -> Settings:
         )
     _check_one_partition(settings)
     _check_rollout(settings)
+    _check_chat(settings)
     return settings
+
+
+# Each chat service's channel configuration needs all of its ids (AWS::Chatbot::*ChannelConfiguration).
+CHAT_CHANNEL_KEYS = {
+    "Slack": ("slackWorkspaceId", "slackChannelId"),
+    "Microsoft Teams": ("teamsTenantId", "teamsTeamId", "teamsChannelId"),
+}
+
+
+def _check_chat(settings: Settings) -> None:
+    """A channel configuration needs every id of its service, and the chat topic it subscribes to."""
+    for service, keys in CHAT_CHANNEL_KEYS.items():
+        given = [key for key in keys if getattr(settings, _field(key)) is not None]
+        if not given:
+            continue
+        missing = [key for key in keys if key not in given]
+        if missing:
+            raise SettingsError(f"{given[0]} needs {', '.join(missing)} as well ({service})")
+        if not settings.chat_notifications:
+            raise SettingsError(
+                f"{given[0]} needs chatNotifications: true (the {service} channel reads its topic)"
+            )
+
+
+def _field(key: str) -> str:
+    return next(setting.field for setting in CONTEXT_SETTINGS if setting.key == key)
 
 
 def _check_rollout(settings: Settings) -> None:

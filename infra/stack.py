@@ -79,6 +79,8 @@ class AmiStoreNotifierStack(Stack):
                 "Scheduled ticks EventBridge could not hand to the poller",
             ),
         }
+        if notifier.chat is not None:
+            outputs["ChatTopicArn"] = (notifier.chat.topic.topic_arn, "Chat notification topic")
         if notifier.hub_forwarding is not None:
             outputs["HubForwardingDeadLetterQueueUrl"] = (
                 notifier.hub_forwarding.dead_letter_queue.queue_url,

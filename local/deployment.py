@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft4Validator
@@ -20,9 +21,14 @@ from ami_store_notifier.report import NAMESPACE, SERVICE
 
 EVENT_SOURCE = "ami-store-notifier"
 TOPIC_QUEUE = "topic-all"
+CHAT_QUEUE = "chat-topic"
 TOPIC_FAILED_QUEUE = "topic-failed-only"
 RULE_QUEUE = "rule-completed-or-failed"
 DETAIL_VALIDATOR = Draft4Validator(detail_schema())
+# What Amazon Q Developer in chat applications accepts as a custom notification (it drops anything else
+# without an error): every chat message the demo and the tests receive is checked against it.
+CHAT_SCHEMA_PATH = Path(__file__).with_name("custom_notification.schema.json")
+CHAT_VALIDATOR = Draft4Validator(json.loads(CHAT_SCHEMA_PATH.read_text()))
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,14 @@ class LocalDeployment:
     bus_name: str
     queue_urls: dict[str, str]
     sqs: Any
+    # The chat topic, when deployed with chat notifications; its subscriber queue is CHAT_QUEUE.
+    chat_topic_arn: str | None = None
 
     def handler_environment(self, **overrides: str) -> dict[str, str]:
         environment = {
             "TABLE_NAME": self.table_name,
             "TOPIC_ARN": self.topic_arn,
+            **({"CHAT_TOPIC_ARN": self.chat_topic_arn} if self.chat_topic_arn else {}),
             "EVENT_BUS_NAME": self.bus_name,
             "REGIONS": self.region,
             "EVENT_SOURCE": EVENT_SOURCE,
@@ -61,16 +70,26 @@ class LocalDeployment:
 
     def receive(self, queue: str) -> list[Received]:
         """Drains a subscriber queue, decoding SNS envelopes and EventBridge events alike."""
-        received = []
+        return [decode(queue, body) for body in self._drain(queue)]
+
+    def receive_chat(self) -> list[dict[str, Any]]:
+        """Drains the chat topic's queue: the custom notifications, each checked against their schema."""
+        messages = [json.loads(json.loads(body)["Message"]) for body in self._drain(CHAT_QUEUE)]
+        for message in messages:
+            CHAT_VALIDATOR.validate(message)
+        return messages
+
+    def _drain(self, queue: str) -> list[str]:
+        bodies = []
         while True:
             response = self.sqs.receive_message(
                 QueueUrl=self.queue_urls[queue], MaxNumberOfMessages=10, WaitTimeSeconds=0
             )
             messages = response.get("Messages", [])
             if not messages:
-                return received
+                return bodies
             for message in messages:
-                received.append(decode(queue, message["Body"]))
+                bodies.append(message["Body"])
                 self.sqs.delete_message(
                     QueueUrl=self.queue_urls[queue], ReceiptHandle=message["ReceiptHandle"]
                 )
@@ -89,7 +108,9 @@ def decode(queue: str, body: str) -> Received:
     return Received(queue, envelope["detail"])
 
 
-def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> LocalDeployment:
+def deploy(
+    session: Any, *, region: str, name: str = "ami-store-notifier", chat: bool = False
+) -> LocalDeployment:
     dynamodb = session.client("dynamodb", region_name=region)
     sns = session.client("sns", region_name=region)
     events = session.client("events", region_name=region)
@@ -109,9 +130,20 @@ def deploy(session: Any, *, region: str, name: str = "ami-store-notifier") -> Lo
     events.create_event_bus(Name=bus_name)
 
     queue_urls = subscribe(session, region, topic_arn, bus_name, name=name)
-    return LocalDeployment(
-        region, table_name, topic_arn, bus_name, queue_urls, session.client("sqs", region_name=region)
-    )
+    sqs = session.client("sqs", region_name=region)
+    chat_topic_arn = None
+    if chat:
+        chat_topic_arn = sns.create_topic(Name=f"{name}-chat")["TopicArn"]
+        queue_urls[CHAT_QUEUE] = sqs.create_queue(QueueName=f"{name}-{CHAT_QUEUE}")["QueueUrl"]
+        sns.subscribe(
+            TopicArn=chat_topic_arn, Protocol="sqs", Endpoint=queue_arn_of(sqs, queue_urls[CHAT_QUEUE])
+        )
+    return LocalDeployment(region, table_name, topic_arn, bus_name, queue_urls, sqs, chat_topic_arn)
+
+
+def queue_arn_of(sqs: Any, queue_url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
 
 
 def subscribe(session: Any, region: str, topic_arn: str, bus_name: str, *, name: str) -> dict[str, str]:
@@ -125,8 +157,7 @@ def subscribe(session: Any, region: str, topic_arn: str, bus_name: str, *, name:
         queue_urls[queue] = sqs.create_queue(QueueName=f"{name}-{queue}")["QueueUrl"]
 
     def queue_arn(queue: str) -> str:
-        attributes = sqs.get_queue_attributes(QueueUrl=queue_urls[queue], AttributeNames=["QueueArn"])
-        return str(attributes["Attributes"]["QueueArn"])
+        return queue_arn_of(sqs, queue_urls[queue])
 
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn(TOPIC_QUEUE))
     sns.subscribe(

@@ -97,9 +97,13 @@ def new_ami(ec2: Any) -> Callable[[], str]:
 
 
 @pytest.fixture
-def deployment(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> LocalDeployment:
-    """The notifier's resources in moto, and the handler configured for them as Lambda would be."""
-    deployed = deploy(boto3.session.Session(), region=REGION)
+def deployment(
+    mocked_aws: None, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> LocalDeployment:
+    """The notifier's resources in moto, and the handler configured for them as Lambda would be; with the
+    chat topic too for a test marked `chat_notifications`."""
+    chat = request.node.get_closest_marker("chat_notifications") is not None
+    deployed = deploy(boto3.session.Session(), region=REGION, chat=chat)
     for name, value in deployed.handler_environment().items():
         monkeypatch.setenv(name, value)
     return deployed

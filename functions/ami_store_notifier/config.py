@@ -26,6 +26,7 @@ class Settings:
 
     table_name: str
     topic_arn: str
+    chat_topic_arn: str | None
     event_bus_name: str
     regions: tuple[str, ...]
     event_source: str

@@ -48,7 +48,8 @@ def deliver(
     settlement = Settlement()
     by_channel = _ready_by_channel(deliveries, _stored_announcements(deliveries, store, report), settlement)
     for publisher in publishers:
-        _publish(publisher, by_channel.get(publisher.channel, []), settlement, report)
+        _publish(publisher, by_channel.pop(publisher.channel, []), settlement, report)
+    _drop_unconfigured(by_channel, settlement)
     report.publish_failures = len(settlement.failed)
     claimed_now = {lease.entry_id for lease, announcement in deliveries if announcement is not None}
     report.redelivered = sum(1 for lease in settlement.delivered if lease.entry_id not in claimed_now)
@@ -102,6 +103,17 @@ def _publish(publisher: Publisher, ready: Ready, settlement: Settlement, report:
             "Publish refused; the next run retries",
             extra={"channel": publisher.channel, "eventId": event_id, "reason": reason},
         )
+
+
+def _drop_unconfigured(by_channel: dict[str, Ready], settlement: Settlement) -> None:
+    """Deliveries owed to a channel the deployment no longer has (chat turned off after they were
+    claimed): nobody can take them any more, so they are forgotten rather than kept for ever."""
+    for channel, ready in by_channel.items():
+        logger.warning(
+            "Channel no longer configured; its pending deliveries are dropped",
+            extra={"channel": channel, "deliveries": len(ready)},
+        )
+        settlement.delivered.extend(lease for lease, _ in ready)
 
 
 def _settle(store: StateStore, settlement: Settlement, report: RunReport) -> None:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, ApiCallCounter, error_code
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
-from ami_store_notifier.adapters.publishers import EventBridgePublisher, SnsPublisher
+from ami_store_notifier.adapters.publishers import ChatPublisher, EventBridgePublisher, SnsPublisher
 from ami_store_notifier.config import Settings, load_settings
 from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
@@ -91,6 +91,8 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
         SnsPublisher(wired.sns, settings.topic_arn),
         EventBridgePublisher(wired.events, settings.event_bus_name, settings.event_source),
     ]
+    if settings.chat_topic_arn is not None:
+        publishers.append(ChatPublisher(wired.sns, settings.chat_topic_arn))
     return [
         Poller(
             region=region,

@@ -59,8 +59,10 @@ class Poller:
         seconds_left: Callable[[], float],
         delivery_reserve_seconds: float,
     ) -> None:
-        if sorted(publisher.channel for publisher in publishers) != sorted(CHANNELS):
-            raise ValueError(f"one publisher per channel is needed: {CHANNELS}")
+        channels = tuple(publisher.channel for publisher in publishers)
+        if len(set(channels)) != len(channels) or not set(CHANNELS) <= set(channels):
+            raise ValueError(f"one publisher per channel is needed, {CHANNELS} at least: got {channels}")
+        self._channels = channels
         self._region = region
         self._account = account
         self._policy = policy
@@ -92,7 +94,7 @@ class Poller:
         reader = ListingReader(
             cursor, self._policy, region=self._region, account=self._account, now=self._clock()
         )
-        planner = Planner(cursor, reader)
+        planner = Planner(cursor, reader, self._channels)
         report.mode = reader.mode.value
         report.read_goes_on = reader.resumed is not None
         if len(cursor.pending) >= MAX_PENDING_BEFORE_READING:

@@ -52,6 +52,9 @@ BUS_ARN_PATTERN = (
     r":event-bus/(?P<name>[A-Za-z0-9._\-/]{1,256})"
 )
 _EMAIL = r"[^@\s,]+@[^@\s,]+\.[^@\s,]+"
+_GUID = r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
+# The pattern CloudFormation documents for AWS::Chatbot::MicrosoftTeamsChannelConfiguration TeamsChannelId.
+_TEAMS_CHANNEL = r"[a-zA-Z0-9\-_=+/.,]*%3[aA][a-zA-Z0-9\-_=+/.,]*%40[a-zA-Z0-9\-_=+/.,]*"
 
 # --- the settings --------------------------------------------------------------------------------------
 
@@ -179,6 +182,59 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="none",
         allowed="an email address",
         meaning="Subscribes the address to the notification topic (confirm the email AWS sends).",
+    ),
+    Setting(
+        key="chatNotifications",
+        variable=None,
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false`",
+        meaning="Also publishes every announcement, as an Amazon Q Developer in chat applications custom "
+        "notification (title, description, next steps, one thread per task), to a chat topic (output "
+        "`ChatTopicArn`) for a Slack or Teams channel configuration: the settings below create one, or add "
+        "the topic to one of your own.",
+    ),
+    Setting(
+        key="slackWorkspaceId",
+        variable=None,
+        parse=matching(r"[0-9A-Z]{1,255}", "a Slack workspace id (T...)"),
+        shown_default="none",
+        allowed="the workspace id the chat console shows once the workspace is authorized (`T...`)",
+        meaning="With `slackChannelId`: creates the Slack channel configuration for the chat topic "
+        "(notifications only: its guardrail policy denies every action).",
+    ),
+    Setting(
+        key="slackChannelId",
+        variable=None,
+        parse=matching(r"[A-Za-z0-9]{1,255}", "a Slack channel id (C...)"),
+        shown_default="none",
+        allowed="a Slack channel id (`C...`; invite the app to a private channel)",
+        meaning="The Slack channel that receives the chat notifications.",
+    ),
+    Setting(
+        key="teamsTenantId",
+        variable=None,
+        parse=matching(_GUID, "a Microsoft Teams tenant id (a GUID)"),
+        shown_default="none",
+        allowed="a GUID",
+        meaning="With `teamsTeamId` and `teamsChannelId`: creates the Microsoft Teams channel configuration "
+        "for the chat topic (notifications only). The team must be configured in the chat console first.",
+    ),
+    Setting(
+        key="teamsTeamId",
+        variable=None,
+        parse=matching(_GUID, "a Microsoft Teams team id (a GUID)"),
+        shown_default="none",
+        allowed="a GUID",
+        meaning="The Microsoft Teams team of the channel.",
+    ),
+    Setting(
+        key="teamsChannelId",
+        variable=None,
+        parse=matching(_TEAMS_CHANNEL, "a URL-encoded Microsoft Teams channel id (19%3A...%40thread.tacv2)"),
+        shown_default="none",
+        allowed="the channel id from the channel's link, URL-encoded (`19%3A...%40thread.tacv2`)",
+        meaning="The Microsoft Teams channel that receives the chat notifications.",
     ),
     Setting(
         key="alarmEmail",
@@ -347,6 +403,14 @@ SETTINGS: tuple[Setting, ...] = (
         required=True,
         allowed="an SNS topic ARN",
         meaning="The topic announcements are published to.",
+    ),
+    Setting(
+        key=None,
+        variable="CHAT_TOPIC_ARN",
+        parse=matching(r"arn:aws[a-z\-]*:sns:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,256}", "an SNS topic ARN"),
+        shown_default="none: no chat notifications",
+        allowed="an SNS topic ARN",
+        meaning="The chat topic custom notifications are published to (set when `chatNotifications` is on).",
     ),
     Setting(
         key=None,

@@ -1,4 +1,5 @@
-"""The two channels: SNS for people and subscriptions, EventBridge for rules.
+"""The channels: SNS for people and subscriptions, EventBridge for rules, and optionally a chat topic
+that Amazon Q Developer in chat applications renders in Slack or Teams.
 
 A publisher never raises for a refused entry or a failed batch: it reports which event ids got
 through, and the poller keeps the rest pending for the next run.
@@ -15,7 +16,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ami_store_notifier.adapters.aws import transient_errors
 from ami_store_notifier.adapters.batching import batches
 from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement, email_text, subject
+from ami_store_notifier.domain.chat import chat_notification
 from ami_store_notifier.domain.model import parse_timestamp
+from ami_store_notifier.domain.planning import CHAT_CHANNEL
 from ami_store_notifier.ports import PublishResult, TransientAwsError
 
 if TYPE_CHECKING:
@@ -86,9 +89,12 @@ class SnsPublisher:
 
     def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
         entries = [
-            (item.event_id, sns_entry(item, self._account_name(item.account))) for item in announcements
+            (item.event_id, self._entry(item, self._account_name(item.account))) for item in announcements
         ]
         return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send)
+
+    def _entry(self, announcement: Announcement, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
+        return sns_entry(announcement, account_name)
 
     def _send(self, batch: list[tuple[str, PublishBatchRequestEntryTypeDef]]) -> dict[str, str | None]:
         response = self._sns.publish_batch(
@@ -116,6 +122,18 @@ def sns_entry(announcement: Announcement, account_name: str | None = None) -> Pu
             if detail.get(name)
         },
     }
+
+
+class ChatPublisher(SnsPublisher):
+    """The chat topic: each message is the custom notification itself, as the chat service reads it."""
+
+    channel = CHAT_CHANNEL
+
+    def _entry(self, announcement: Announcement, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
+        return {
+            "Id": announcement.event_id,
+            "Message": json.dumps(chat_notification(announcement, account_name), ensure_ascii=False),
+        }
 
 
 def _sns_entry_size(entry: PublishBatchRequestEntryTypeDef) -> int:

@@ -133,7 +133,7 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
         f"AMI:         {announcement.ami_id}",
         f"S3 object:   {announcement.s3_uri}",
         f"Started:     {announcement.task_start_time}",
-        f"Observed:    {announcement.observed_at} ({_elapsed(announcement)} after the start)",
+        f"Observed:    {announcement.observed_at} ({elapsed_text(announcement)} after the start)",
         f"Account:     {announcement.account}{f' ({account_name})' if account_name else ''} in {region}",
     ]
     if announcement.progress_percentage is not None and announcement.state == TaskState.IN_PROGRESS.value:
@@ -142,17 +142,32 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
         lines += ["", "Failure reason:", announcement.failure_reason]
     lines += [
         "",
-        f"AMI in the console: https://{region}.console.aws.amazon.com/ec2/home?region={region}"
-        f"#ImageDetails:imageId={announcement.ami_id}",
-        f"Bucket in the console: https://s3.console.aws.amazon.com/s3/buckets/{announcement.bucket}"
-        f"?region={region}",
+        f"AMI in the console: {ami_console_url(announcement)}",
+        f"Bucket in the console: {bucket_console_url(announcement)}",
         "",
         f"Event id (the same on a redelivery): {announcement.event_id}",
     ]
     return "\n".join(lines)
 
 
-def _elapsed(announcement: Announcement) -> str:
+def ami_console_url(announcement: Announcement) -> str:
+    region = announcement.region
+    return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#ImageDetails:imageId={announcement.ami_id}"
+
+
+def bucket_console_url(announcement: Announcement) -> str:
+    return f"https://s3.console.aws.amazon.com/s3/buckets/{announcement.bucket}?region={announcement.region}"
+
+
+def object_console_url(announcement: Announcement) -> str:
+    return (
+        f"https://s3.console.aws.amazon.com/s3/object/{announcement.bucket}?region={announcement.region}"
+        f"&prefix={announcement.s3_object_key}"
+    )
+
+
+def elapsed_text(announcement: Announcement) -> str:
+    """How long after its start the move was observed, in words ("about 7 min")."""
     seconds = int(
         (
             parse_timestamp(announcement.observed_at) - parse_timestamp(announcement.task_start_time)

@@ -26,7 +26,9 @@ from ami_store_notifier.domain.model import (
 )
 from ami_store_notifier.domain.reading import Claim, ListingReader
 
+# Every deployment delivers on these; chat is a third channel when the chat notifications are on.
 CHANNELS = ("sns", "events")
+CHAT_CHANNEL = "chat"
 MAX_CLAIMS_PER_STEP = 50
 T = TypeVar("T")
 # A step that takes over deliveries deletes their old batches in the same transaction (at most 100
@@ -59,9 +61,10 @@ class CommitStep:
 class Planner:
     """The commit steps still owed for what the reader concluded, as the run's steps get committed."""
 
-    def __init__(self, cursor: Cursor, reader: ListingReader) -> None:
+    def __init__(self, cursor: Cursor, reader: ListingReader, channels: tuple[str, ...] = CHANNELS) -> None:
         self._cursor = cursor
         self._reader = reader
+        self._channels = channels
         self._committed: set[str] = set()
 
     @property
@@ -72,7 +75,7 @@ class Planner:
         """The commit steps still to run; empty when the table already holds all there is."""
         cursor = self._cursor
         expiry = self._lease_expiry()
-        builder = StepBuilder(as_update(cursor), cursor.version, batches_of(cursor.pending))
+        builder = StepBuilder(as_update(cursor), cursor.version, batches_of(cursor.pending), self._channels)
         for retired in chunks(expired_batches(cursor, self._reader.now), MAX_BATCHES_RETIRED_PER_STEP):
             builder.take_over(cursor.pending, retired, expiry)
         for chunk in chunks(self.unwritten_claims(), MAX_CLAIMS_PER_STEP):
@@ -114,8 +117,11 @@ class Planner:
 class StepBuilder:
     """Builds the steps in order; step n writes cursor version `base + n`, which names its batch."""
 
-    def __init__(self, current: CursorUpdate, base_version: int, batches: frozenset[int]) -> None:
+    def __init__(
+        self, current: CursorUpdate, base_version: int, batches: frozenset[int], channels: tuple[str, ...]
+    ) -> None:
         self._current = current
+        self._channels = channels
         self._base = base_version
         self._batches = batches
         self.steps: list[CommitStep] = []
@@ -143,7 +149,7 @@ class StepBuilder:
             PendingDelivery(channel, claim.state, claim.task.key, expiry, batch)
             for claim in claims
             if claim.announcement is not None
-            for channel in CHANNELS
+            for channel in self._channels
         )
         self._add(claims, leases, ())
 
