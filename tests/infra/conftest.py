@@ -44,6 +44,14 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Chat notifications on, with a Slack and a Microsoft Teams channel configuration."""
+    from tests.infra.support import CHAT, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("chat"), CHAT)
+
+
+@pytest.fixture(scope="session")
 def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The same app deployed a second time in the same account, under another stack name."""
     from tests.infra.support import synthesize

@@ -159,6 +159,17 @@ CUSTOM = {
 }
 
 
+# Chat notifications with both channel configurations (ids of the shapes the chat consoles show).
+CHAT = {
+    "chatNotifications": "true",
+    "slackWorkspaceId": "T0123ABCD",
+    "slackChannelId": "C0456EFGH",
+    "teamsTenantId": "a1b2c3d4-0000-4000-8000-00000000000a",
+    "teamsTeamId": "a1b2c3d4-0000-4000-8000-00000000000b",
+    "teamsChannelId": "19%3Aab12cd34ef%40thread.tacv2",
+}
+
+
 # --- test_infra_deploy.py: the stack deployed into moto's CloudFormation --------------------------------
 
 REGION = "us-east-1"

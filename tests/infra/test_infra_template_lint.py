@@ -29,7 +29,7 @@ def lint_file(template: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("variant", ["synth", "custom", "imported_bus"])
+@pytest.mark.parametrize("variant", ["synth", "custom", "imported_bus", "chat"])
 def test_cfn_lint_finds_nothing_in_the_synthesized_template(
     variant: str, request: pytest.FixtureRequest
 ) -> None:

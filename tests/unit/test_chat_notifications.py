@@ -1,0 +1,154 @@
+"""Chat messages: Amazon Q Developer in chat applications custom notifications that render at a glance.
+
+The service drops a message that does not follow its format without an error anywhere, so every message
+here is validated against the JSON Schema written from its documentation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft4Validator, ValidationError
+
+from ami_store_notifier.adapters.publishers import ChatPublisher
+from ami_store_notifier.domain.announcements import Announcement, announce
+from ami_store_notifier.domain.chat import chat_notification, thread_id
+from ami_store_notifier.domain.model import StoreTask, TaskState
+from tests.fakes import ManualClock
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "local" / "custom_notification.schema.json").read_text()
+)
+VALIDATOR = Draft4Validator(SCHEMA)
+AMI = "ami-0123456789abcdef0"
+
+
+@pytest.fixture
+def announced(make_task: Callable[..., StoreTask], clock: ManualClock) -> Callable[..., Announcement]:
+    def build(
+        state: TaskState, *, reason: str | None = None, started_minutes_ago: float = 83
+    ) -> Announcement:
+        task = make_task(
+            state,
+            ami_id=AMI,
+            started_minutes_ago=started_minutes_ago,
+            failure_reason=reason,
+            bucket="archive",
+        )
+        return announce(
+            task,
+            state,
+            TaskState.IN_PROGRESS,
+            region="eu-west-1",
+            account="123456789012",
+            observed_at=clock.now,
+        )
+
+    return build
+
+
+@pytest.mark.parametrize("state", list(TaskState))
+def test_every_state_gives_a_message_that_follows_the_documented_format(
+    state: TaskState, announced: Callable[..., Announcement]
+) -> None:
+    message = chat_notification(announced(state, reason="boom"), account_name="prod")
+
+    VALIDATOR.validate(message)
+    assert (message["version"], message["source"], message["content"]["textType"]) == (
+        "1.0",
+        "custom",
+        "client-markdown",
+    )
+
+
+def test_a_completed_store_shows_where_the_object_is_how_long_it_took_and_how_to_restore_it(
+    announced: Callable[..., Announcement],
+) -> None:
+    content = chat_notification(announced(TaskState.COMPLETED))["content"]
+
+    assert content["title"] == f":white_check_mark: AMI store Completed: {AMI}"
+    assert f"*Object:* `s3://archive/{AMI}.bin`" in content["description"]
+    assert "*Duration:* about 1 h 23 min" in content["description"]
+    assert content["nextSteps"][0] == (
+        "Restore it as a new AMI: `aws ec2 create-restore-image-task --region eu-west-1 --bucket archive "
+        f"--object-key {AMI}.bin --name <new AMI name>`"
+    )
+    assert content["nextSteps"][1].startswith("<https://s3.console.aws.amazon.com/s3/object/archive?")
+    assert content["keywords"] == ["Completed", "eu-west-1", "123456789012"]
+
+
+def test_a_failed_store_shows_the_reason_and_where_to_look(announced: Callable[..., Announcement]) -> None:
+    content = chat_notification(announced(TaskState.FAILED, reason="snapshot snap-1 unreadable"))["content"]
+
+    assert content["title"] == f":x: AMI store Failed: {AMI}"
+    assert content["description"].endswith("*Failure reason:* snapshot snap-1 unreadable")
+    assert "#ImageDetails:imageId=" + AMI in content["nextSteps"][0]
+    assert content["nextSteps"][-1] == (
+        f"Store it again and follow it: `ami-store-notifier store {AMI} --bucket archive "
+        "--region eu-west-1 --watch`"
+    )
+
+
+def test_the_account_name_is_shown_where_the_hub_knows_it(announced: Callable[..., Announcement]) -> None:
+    message = chat_notification(announced(TaskState.COMPLETED), account_name="payments-prod")
+
+    assert message["content"]["keywords"][-1] == "payments-prod"
+    assert "*Account:* 123456789012 (payments-prod) in eu-west-1" in message["content"]["description"]
+
+
+def test_the_messages_of_one_task_share_a_thread_and_name_the_ami(
+    announced: Callable[..., Announcement], clock: ManualClock
+) -> None:
+    started = announced(TaskState.IN_PROGRESS)
+    finished = announced(TaskState.COMPLETED)
+    clock.now += timedelta(days=1)
+    stored_again = announced(TaskState.COMPLETED, started_minutes_ago=5)
+
+    assert thread_id(started) == thread_id(finished) != thread_id(stored_again)
+    assert chat_notification(finished)["metadata"] == {
+        "threadId": f"ami-store-eu-west-1-{AMI}-20261101103700000",
+        "relatedResources": [f"arn:aws:ec2:eu-west-1::image/{AMI}"],
+    }
+
+
+def test_the_chat_publisher_sends_the_custom_notification_itself_as_the_message(
+    announced: Callable[..., Announcement],
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    class RecordingSns:
+        def publish_batch(self, **request: Any) -> dict[str, Any]:
+            sent.append(request)
+            return {"Successful": [{"Id": entry["Id"]} for entry in request["PublishBatchRequestEntries"]]}
+
+    item = announced(TaskState.FAILED, reason="boom")
+    result = ChatPublisher(RecordingSns(), "arn:aws:sns:eu-west-1:123456789012:chat").publish([item])  # type: ignore[arg-type]
+
+    [entry] = sent[0]["PublishBatchRequestEntries"]
+    assert result.delivered == {item.event_id}
+    assert set(entry) == {"Id", "Message"}
+    VALIDATOR.validate(json.loads(entry["Message"]))
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"version": "2.0"},
+        {"source": "aws.ec2"},
+        {"content": {"title": "no description"}},
+        {"content": {"description": "x", "textType": "markdown"}},
+        {"metadata": {"threadid": "a typo the service would not read"}},
+        {"unexpected": True},
+    ],
+)
+def test_the_schema_refuses_what_the_service_would_drop(
+    broken: dict[str, Any], announced: Callable[..., Announcement]
+) -> None:
+    message = {**chat_notification(announced(TaskState.COMPLETED)), **broken}
+
+    with pytest.raises(ValidationError):
+        VALIDATOR.validate(message)
