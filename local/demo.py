@@ -16,6 +16,7 @@ import os
 import sys
 import textwrap
 from datetime import timedelta
+from typing import Any
 
 import boto3
 from rich.console import Console
@@ -23,7 +24,15 @@ from rich.console import Console
 from ami_store_notifier import handler
 from ami_store_notifier.cli.app import Environment, cli
 from ami_store_notifier.domain.announcements import Announcement, email_text
-from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE, LocalDeployment, Received, deploy
+from local.deployment import (
+    CHAT_QUEUE,
+    RULE_QUEUE,
+    TOPIC_FAILED_QUEUE,
+    TOPIC_QUEUE,
+    LocalDeployment,
+    Received,
+    deploy,
+)
 from local.ec2_store_tasks import CLOCK, endpoint_url, start_server, store_tasks_backend
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 
@@ -62,7 +71,7 @@ def _configure_environment(endpoint: str) -> None:
 
 def _run() -> int:
     session = boto3.session.Session()
-    deployment = deploy(session, region=REGION)
+    deployment = deploy(session, region=REGION, chat=True)
     os.environ.update(deployment.handler_environment())
     ec2 = session.client("ec2", region_name=REGION)
     session.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
@@ -78,7 +87,8 @@ def _run() -> int:
         deployment.bus_name,
     )
     print(f"Subscribers: SQS '{TOPIC_QUEUE}' on the topic, SQS '{TOPIC_FAILED_QUEUE}' on the topic with the")
-    print(f"filter policy {{state: [Failed]}}, SQS '{RULE_QUEUE}' behind a bus rule on detail.state.\n")
+    print(f"filter policy {{state: [Failed]}}, SQS '{RULE_QUEUE}' behind a bus rule on detail.state,")
+    print(f"and SQS '{CHAT_QUEUE}' on the chat topic, where a Slack or Teams channel would read.\n")
 
     archived = ec2.register_image(Name="old-release-2026-10")["ImageId"]
     tasks.add_task(archived, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
@@ -98,7 +108,7 @@ def _run() -> int:
     watched = _watch(stored, schedule)
     print(f"(watch exited with {watched}: 1 means a store failed)\n")
     schedule.run()
-    return _summarize(schedule.received, watched)
+    return _summarize(schedule.received, schedule.chat, watched)
 
 
 class NotifierSchedule:
@@ -109,6 +119,7 @@ class NotifierSchedule:
         self._deployment = deployment
         self._next_run = CLOCK.now()
         self.received: list[Received] = []
+        self.chat: list[dict[str, Any]] = []
 
     def sleep(self, seconds: float) -> None:
         """Lets `seconds` of emulator time pass, running the notifier at each minute on the way."""
@@ -127,6 +138,9 @@ class NotifierSchedule:
             for item in self._deployment.receive(queue):
                 self.received.append(item)
                 _show(item)
+        for message in self._deployment.receive_chat():
+            self.chat.append(message)
+            print(f"    Chat -> {CHAT_QUEUE}: {message['content']['title']}")
         self._next_run = CLOCK.now() + SCHEDULE_PERIOD
 
 
@@ -161,21 +175,38 @@ def _show(item: Received) -> None:
     )
 
 
-def _summarize(received: list[Received], watched: int) -> int:
+def chat_card(message: dict[str, Any]) -> str:
+    """The custom notification as the chat client lays it out: title, description, next steps."""
+    content = message["content"]
+    steps = "\n".join(f"  - {step}" for step in content["nextSteps"])
+    keywords = ", ".join(content["keywords"])
+    return f"{content['title']}\n{content['description']}\nNext steps:\n{steps}\n[{keywords}]"
+
+
+def _summarize(received: list[Received], chat: list[dict[str, Any]], watched: int) -> int:
     states = sorted({(item.queue, item.detail["state"]) for item in received})
     print("\nWhat each subscriber received:", ", ".join(f"{queue}: {state}" for queue, state in states))
     failed = next((item for item in received if item.detail["state"] == "Failed"), None)
     if failed is not None:
         print("\nAn email subscriber would have read this for the failure:\n")
         print(textwrap.indent(email_text(Announcement.from_detail(failed.detail)), "    "))
+    failed_chat = next((message for message in chat if message["content"]["title"].startswith(":x:")), None)
+    if failed_chat is not None:
+        print("\nA Slack or Teams channel would have shown this card for it:\n")
+        print(textwrap.indent(chat_card(failed_chat), "    "))
     channels = {(item.queue, item.detail["state"]) for item in received}
     needed = {(queue, state) for queue in (TOPIC_QUEUE, RULE_QUEUE) for state in ("Completed", "Failed")}
-    if not needed <= channels or watched != 1:
-        print("\nDemo FAILED: missing", sorted(needed - channels), f"watch exit {watched}", file=sys.stderr)
+    if not needed <= channels or watched != 1 or len(chat) != len(STORES):
+        print(
+            "\nDemo FAILED: missing",
+            sorted(needed - channels),
+            f"watch exit {watched}, chat {len(chat)}",
+            file=sys.stderr,
+        )
         return 1
     print(
         "\nDemo finished: watch followed the stores to their end, and Completed and Failed notifications "
-        "arrived through SNS and EventBridge."
+        "arrived through SNS, EventBridge and the chat topic."
     )
     return 0
 

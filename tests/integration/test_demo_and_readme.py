@@ -32,6 +32,8 @@ def test_the_demo_shows_watch_following_the_stores_beside_notifications_through_
     assert "Summary: 3 completed, 1 did not complete." in watched
     assert "(watch exited with 1" in watched
     assert watched.index('SNS -> topic-all: "AMI store Completed') < watched.index("Summary:")
+    assert re.search(r"Chat -> chat-topic: :x: AMI store Failed: ami-\w+", output)
+    assert "A Slack or Teams channel would have shown this card for it:" in output
     assert "Demo finished" in output
 
 

@@ -152,3 +152,25 @@ def test_the_schema_refuses_what_the_service_would_drop(
 
     with pytest.raises(ValidationError):
         VALIDATOR.validate(message)
+
+
+def test_the_readmes_example_is_what_a_failure_publishes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    shown = readme.split("What a failure publishes")[1].split("```json\n")[1].split("\n```")[0]
+    failure = Announcement(
+        event_id="5f0c" * 16,
+        ami_id=AMI,
+        bucket="golden-ami-archive",
+        s3_object_key=f"{AMI}.bin",
+        s3_uri=f"s3://golden-ami-archive/{AMI}.bin",
+        task_start_time="2026-11-30T08:14:03.000Z",
+        state="Failed",
+        previous_state="InProgress",
+        progress_percentage=41,
+        failure_reason="The AMI's EBS snapshot snap-0f3c9 could not be read",
+        region="eu-west-1",
+        account="123456789012",
+        observed_at="2026-11-30T09:02:11.000Z",
+    )
+
+    assert json.loads(shown) == chat_notification(failure)
