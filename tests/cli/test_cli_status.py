@@ -15,6 +15,7 @@ import pytest
 from ami_store_notifier import handler
 from local.deployment import deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, store_tasks_backend
+from local.ec2_store_tasks.backend import DESCRIBE_STORE
 from local.lambda_context import LambdaContextStub
 from tests.cli.conftest import CliRun
 from tests.world import ACCOUNT, BUCKET, REGION
@@ -115,3 +116,18 @@ def test_status_with_the_table_shows_what_the_notifier_recorded_and_announced(
     assert "Notifier recorded" in text.stdout
     completed_row = next(line for line in text.stdout.splitlines() if completes in line)
     assert completed_row.count("Completed") == 3
+
+
+def test_status_when_ec2_stays_throttled_is_one_line_naming_the_shared_bucket(
+    run_cli: Callable[..., CliRun], store_tasks: StoreTaskBackend
+) -> None:
+    store_tasks.faults.inject(DESCRIBE_STORE, "RequestLimitExceeded", times=2)
+
+    run = run_cli(["status"])
+
+    assert run.exit_code == 2
+    assert run.stderr.strip() == (
+        "error: throttled by EC2 in us-east-1 (RequestLimitExceeded): DescribeStoreImageTasks allows 50 "
+        "requests, refilled at one every 2 s, shared by every caller in the account and Region; try again "
+        "in a minute"
+    )

@@ -121,7 +121,7 @@ def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name
             source = Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
             found = region_status(source, region, env.clock())
             if table_name:
-                found = with_notifier(found, _state_store(env, table_name, region))
+                found = with_notifier(found, _state_store(session, table_name, region, env.clock))
             statuses.append(found)
         if as_json:
             env.console.out(json.dumps(status_json(statuses), indent=2), highlight=False)
@@ -143,7 +143,8 @@ def _watch(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> Watc
         result = Watcher(sources, clock=env.clock, sleep=env.sleep, view=LineView(env.console)).run(ami_ids)
     if not result.tasks:
         env.console.print(f"No store tasks in progress in {', '.join(regions)}.")
-    for line in summary(result, env.clock()) if result.tasks else ():
+        return result
+    for line in summary(result, env.clock()):
         env.console.print(line, highlight=False, soft_wrap=True)
     return result
 
@@ -171,10 +172,13 @@ def _object_tags(tags: Sequence[str]) -> list[S3ObjectTagTypeDef]:
     return parsed
 
 
-def _state_store(env: Environment, table_name: str, region: str) -> DynamoDbStateStore:
-    # The table is in the notifier's own Region (the CLI's configured one); it keeps each Region's tasks.
-    dynamodb = env.session().client("dynamodb", config=CLIENT_CONFIG)
-    return DynamoDbStateStore(dynamodb, table_name=table_name, region=region, ttl_days=1, clock=env.clock)
+def _state_store(
+    session: boto3.session.Session, table_name: str, region: str, clock: Callable[[], datetime]
+) -> DynamoDbStateStore:
+    """The notifier's records of `region`. The table is in the notifier's own Region, the CLI's configured
+    one (else the Region shown), and keeps every polled Region's tasks."""
+    dynamodb = session.client("dynamodb", region_name=session.region_name or region, config=CLIENT_CONFIG)
+    return DynamoDbStateStore(dynamodb, table_name=table_name, region=region, ttl_days=1, clock=clock)
 
 
 @contextmanager
@@ -186,14 +190,19 @@ def _reported(env: Environment, regions: Sequence[str]) -> Iterator[None]:
     except (CommandError, NothingToWatchError) as error:
         _fail(env, str(error))
     except TransientAwsError as error:
-        cause = error.__cause__
-        if not isinstance(cause, ClientError):
-            _fail(env, str(error))
-        _fail(env, aws_refusal(cause, action=cause.operation_name, region=where))
+        _fail(env, _transient_refusal(error, where))
     except ClientError as error:
         _fail(env, aws_refusal(error, action=error.operation_name, region=where))
     except BotoCoreError as error:
         _fail(env, connection_refusal(error))
+
+
+def _transient_refusal(error: TransientAwsError, where: str) -> str:
+    """Throttling or unavailability that outlasted the retries: what AWS said, where it is known."""
+    cause = error.__cause__
+    if isinstance(cause, ClientError):
+        return aws_refusal(cause, action=cause.operation_name, region=where)
+    return str(error)
 
 
 def _fail(env: Environment, line: str) -> NoReturn:
