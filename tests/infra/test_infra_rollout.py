@@ -68,6 +68,31 @@ def test_each_spoke_reads_its_code_from_its_regions_bucket_and_forwards_to_the_h
     assert len(forwarding) == 1
 
 
+def test_spokes_get_the_chat_topic_but_no_channel_configuration_which_only_the_deploying_account_has(
+    rollout: dict[str, dict[str, Any]],
+) -> None:
+    def types(template: dict[str, Any]) -> list[str]:
+        return [resource["Type"] for resource in template["Resources"].values()]
+
+    spoke = spoke_template(rollout)
+    notifier = rollout["AmiStoreNotifier.template.json"]
+
+    chat_topics = [
+        logical_id
+        for logical_id, resource in spoke["Resources"].items()
+        if resource["Type"] == "AWS::SNS::Topic"
+        and resource["Properties"].get("DisplayName") == "AMI store task chat notifications"
+    ]
+    (poller,) = [
+        resource["Properties"]
+        for resource in spoke["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function" and "Polls" in resource["Properties"]["Description"]
+    ]
+    assert [poller["Environment"]["Variables"]["CHAT_TOPIC_ARN"]] == [{"Ref": topic} for topic in chat_topics]
+    assert not [kind for kind in types(spoke) if kind.startswith("AWS::Chatbot::")]
+    assert types(notifier).count("AWS::Chatbot::SlackChannelConfiguration") == 1
+
+
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
 def test_a_code_bucket_lets_the_organization_read_the_code_and_nobody_else(
     rollout: dict[str, dict[str, Any]], region: str
