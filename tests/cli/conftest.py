@@ -50,6 +50,7 @@ def served(
 
 @pytest.fixture
 def ec2(served: str, boto_session: boto3.session.Session) -> Any:
+    """The server's EC2 (the suite-wide `new_ami` registers its AMIs here)."""
     return boto_session.client("ec2", endpoint_url=served)
 
 
@@ -62,12 +63,6 @@ def bucket(served: str, boto_session: boto3.session.Session) -> str:
 @pytest.fixture
 def store_tasks(served: str) -> StoreTaskBackend:
     return store_tasks_backend(ACCOUNT, REGION)
-
-
-@pytest.fixture
-def new_ami(ec2: Any) -> Callable[[], str]:
-    names = iter(range(1, 1_000_000))
-    return lambda: str(ec2.register_image(Name=f"golden-{next(names)}")["ImageId"])
 
 
 @pytest.fixture
