@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.cli.progress import FollowedTask
 from ami_store_notifier.cli.watching import MAX_FOLLOWED, NothingToWatchError, Watcher
 from ami_store_notifier.domain.model import StoreTask
@@ -153,3 +156,35 @@ def test_a_task_that_disappears_from_the_listing_ends_the_watch_as_not_completed
 
     assert result.tasks[0].state == "NotListed"
     assert len(result.failures) == 1
+
+
+class RegionWithoutTheAmis:
+    """An EC2 that refuses a whole request naming an AMI it does not know, as EC2 may."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def describe_store_image_tasks(self, **request: Any) -> dict[str, Any]:
+        self.calls += 1
+        raise ClientError(
+            {"Error": {"Code": "InvalidAMIID.NotFound", "Message": f"unknown {request['ImageIds']}"}},
+            "DescribeStoreImageTasks",
+        )
+
+
+def test_named_amis_of_one_region_are_found_although_another_region_refuses_them(
+    timed_stores: TimedStores,
+) -> None:
+    names = [f"ami-{number:017x}" for number in range(25)]
+    for name in names:
+        timed_stores.start(name, minutes=3)
+    elsewhere = RegionWithoutTheAmis()
+    sources = {REGION: timed_stores.source, "eu-west-1": Ec2TaskSource(elsewhere)}  # type: ignore[arg-type]
+
+    result = Watcher(sources, clock=timed_stores.clock, sleep=timed_stores.sleep, view=RecordingView()).run(
+        names
+    )
+
+    assert {task.region for task in result.tasks} == {REGION}
+    assert not result.failures
+    assert elsewhere.calls == (2 * 20 - 1) + (2 * 5 - 1)

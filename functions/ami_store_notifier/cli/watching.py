@@ -21,8 +21,6 @@ from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSourc
 
 # DescribeStoreImageTasks' largest page, so that finding every task in progress takes few calls.
 LISTING_PAGE_SIZE = 200
-# A re-check split in halves around a deregistered AMI costs a few calls more than one per 20 AMIs.
-SPLIT_ALLOWANCE = 10
 MAX_FOLLOWED = 400
 
 
@@ -127,7 +125,10 @@ def _by_ami(source: TaskSource, ami_ids: Sequence[str]) -> list[StoreTask]:
         ami_ids[start : start + MAX_IMAGE_IDS_PER_CALL]
         for start in range(0, len(ami_ids), MAX_IMAGE_IDS_PER_CALL)
     ]
-    budget = CallBudget(len(chunks) + SPLIT_ALLOWANCE)
+    # EC2 may refuse a request naming an AMI it does not know (deregistered, or of another Region): the
+    # source then splits it in halves, 2n - 1 calls for n such AMIs at worst. Allowing that much keeps a
+    # check from failing for ever; it is one call per 20 AMIs otherwise.
+    budget = CallBudget(sum(2 * len(chunk) - 1 for chunk in chunks))
     return [task for chunk in chunks for task in source.by_ami(chunk, budget).tasks]
 
 
