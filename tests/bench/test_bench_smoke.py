@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from bench import watch as watch_bench
 from bench.budget import COLUMNS as BUDGET_COLUMNS
 from bench.report import COLUMNS, COST_COLUMNS, NAIVE, OURS, RATIO, Report, build_report
 from bench.runner import run_benchmark
@@ -92,3 +93,12 @@ def test_targets_costs_and_cold_start_are_in_the_markdown(report: Report) -> Non
     assert any(target.name.startswith("N=100: at most 10 listing calls") for target in report.targets)
     assert "our own modules" in text
     assert "KiB** zipped" in text
+
+
+def test_the_watch_benchmark_reports_every_column_for_a_short_watch(emulator: None) -> None:
+    figures = watch_bench.run(1, 30)
+    table = watch_bench.report([figures]).splitlines()
+
+    assert figures.calls == figures.checks > 0
+    assert len(table[-1].split("|")) == len(table[-3].split("|"))
+    assert table[-1].rstrip("| ").endswith(("PASS", "FAIL"))
