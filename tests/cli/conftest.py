@@ -80,14 +80,17 @@ def start_store(
 
 @pytest.fixture
 def run_cli(served: str) -> Callable[..., CliRun]:
-    """Runs `ami-store-notifier ARGS` as the console script does; terminal=True renders a live terminal."""
+    """Runs `ami-store-notifier ARGS` as the console script does; terminal=True renders a live terminal;
+    `sleep` is how the CLI's waits pass (the emulator clock moves by them)."""
 
-    def run(args: Sequence[str], *, terminal: bool = False) -> CliRun:
+    def run(
+        args: Sequence[str], *, terminal: bool = False, sleep: Callable[[float], None] = CLOCK.advance
+    ) -> CliRun:
         out, err = io.StringIO(), io.StringIO()
         console = Console(file=out, force_terminal=terminal, width=SCREEN_WIDTH, record=terminal)
         env = Environment(
             clock=CLOCK.now,
-            sleep=CLOCK.advance,
+            sleep=sleep,
             console=console,
             errors=Console(file=err, width=SCREEN_WIDTH),
         )

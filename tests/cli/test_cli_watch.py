@@ -138,3 +138,20 @@ def test_watch_with_nothing_in_progress_says_so_and_exits_0(
 
     assert run.exit_code == 0
     assert run.stdout.strip() == "No store tasks in progress in us-east-1."
+
+
+def test_ctrl_c_stops_watching_with_exit_130_and_says_how_to_follow_the_stores_again(
+    run_cli: Callable[..., CliRun], start_store: Callable[..., str], served: str
+) -> None:
+    ami_id = start_store(minutes=30)
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    run = run_cli(["watch", ami_id], sleep=interrupted)
+
+    assert run.exit_code == 130
+    assert run.stderr.strip() == (
+        "Stopped watching; the stores go on in EC2. Follow them again: "
+        f"ami-store-notifier watch {ami_id} --region us-east-1"
+    )

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 EXIT_COMPLETED = 0
 EXIT_FAILED = 1
 EXIT_ERROR = 2
+# What shells report for a program stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 PROGRAM = "ami-store-notifier"
 
 
@@ -66,7 +68,8 @@ def cli(context: click.Context) -> None:
 def watch(env: Environment, ami_ids: tuple[str, ...], regions: tuple[str, ...]) -> None:
     """Follow store tasks (the AMIs named, or all in progress) to their end with a live table.
 
-    Exit code 0 when all completed, 1 when any failed (the reasons are printed), 2 on an error.
+    Exit code 0 when all completed, 1 when any failed (the reasons are printed), 2 on an error, 130 when
+    stopped with Ctrl-C (the stores go on).
     """
     chosen = _regions(env, regions)
     with _reported(env, chosen):
@@ -131,6 +134,19 @@ def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name
 
 
 def _watch(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> WatchResult:
+    try:
+        return _follow(env, regions, ami_ids)
+    except KeyboardInterrupt:
+        again = " ".join(
+            ["ami-store-notifier watch", *ami_ids, *(f"--region {region}" for region in regions)]
+        )
+        env.errors.print(
+            f"Stopped watching; the stores go on in EC2. Follow them again: {again}", highlight=False
+        )
+        raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+def _follow(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> WatchResult:
     session = env.session()
     sources = {
         region: Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
