@@ -3,9 +3,11 @@ emulator's clock (the CLI's sleeps move it), with what a terminal or a log would
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -13,9 +15,12 @@ import pytest
 from moto.server import ThreadedMotoServer
 from rich.console import Console
 
+from ami_store_notifier import handler
 from ami_store_notifier.cli.app import Environment, cli
+from local.deployment import LocalDeployment, deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, endpoint_url, start_server, store_tasks_backend
 from local.ec2_store_tasks.server import reset_server
+from local.lambda_context import LambdaContextStub
 from tests.world import ACCOUNT, BUCKET, REGION
 
 SCREEN_WIDTH = 160
@@ -103,3 +108,39 @@ def run_cli(served: str) -> Callable[..., CliRun]:
         return CliRun(exit_code, out.getvalue(), err.getvalue(), screen)
 
     return run
+
+
+@pytest.fixture
+def history(
+    start_store: Callable[..., str], store_tasks: StoreTaskBackend, new_ami: Callable[[], str]
+) -> dict[str, str]:
+    """A store ended two days ago, one that failed an hour ago, one completed, one in progress."""
+    old = new_ami()
+    store_tasks.add_task(old, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
+    failed = start_store(minutes=10, fail_reason="snapshot unreadable")
+    completed = start_store(minutes=20)
+    running = start_store(minutes=600)
+    CLOCK.advance(60 * 30)
+    return {"old": old, "failed": failed, "completed": completed, "running": running}
+
+
+@dataclass(frozen=True)
+class DeployedNotifier:
+    """The notifier deployed into the server; `run` invokes its real handler as the schedule would."""
+
+    deployment: LocalDeployment
+
+    def run(self) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            handler.lambda_handler({}, LambdaContextStub())
+
+
+@pytest.fixture
+def notifier(served: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DeployedNotifier]:
+    deployed = deploy(boto3.session.Session(), region=REGION)
+    for name, value in deployed.handler_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handler, "utc_now", CLOCK.now)
+    handler.wiring.cache_clear()
+    yield DeployedNotifier(deployed)
+    handler.wiring.cache_clear()

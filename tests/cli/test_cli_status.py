@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 import boto3
-import pytest
 
-from ami_store_notifier import handler
-from local.deployment import deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, store_tasks_backend
 from local.ec2_store_tasks.backend import DESCRIBE_STORE
-from local.lambda_context import LambdaContextStub
-from tests.cli.conftest import CliRun
-from tests.world import ACCOUNT, BUCKET, REGION
-
-
-@pytest.fixture
-def history(
-    start_store: Callable[..., str], store_tasks: StoreTaskBackend, new_ami: Callable[[], str]
-) -> dict[str, str]:
-    """A store ended two days ago, one that failed an hour ago, one completed, one in progress."""
-    old = new_ami()
-    store_tasks.add_task(old, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
-    failed = start_store(minutes=10, fail_reason="snapshot unreadable")
-    completed = start_store(minutes=20)
-    running = start_store(minutes=600)
-    CLOCK.advance(60 * 30)
-    return {"old": old, "failed": failed, "completed": completed, "running": running}
+from tests.cli.conftest import CliRun, DeployedNotifier
+from tests.world import ACCOUNT
 
 
 def test_status_shows_the_stores_in_progress_and_those_ended_within_the_day(
@@ -73,33 +52,16 @@ def test_status_as_json_lists_each_region_and_its_tasks(
     assert store_tasks_backend(ACCOUNT, "eu-west-1").task(west_ami) is not None
 
 
-@pytest.fixture
-def notifier(served: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """The notifier deployed into the server, and its real handler run as the schedule would."""
-    deployed = deploy(boto3.session.Session(), region=REGION)
-    for name, value in deployed.handler_environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(handler, "utc_now", CLOCK.now)
-    handler.wiring.cache_clear()
-
-    def run_schedule() -> None:
-        with contextlib.redirect_stdout(io.StringIO()):
-            handler.lambda_handler({}, LambdaContextStub())
-
-    yield run_schedule
-    handler.wiring.cache_clear()
-
-
 def test_status_with_the_table_shows_what_the_notifier_recorded_and_announced(
-    run_cli: Callable[..., CliRun], start_store: Callable[..., str], notifier: Callable[[], None]
+    run_cli: Callable[..., CliRun], start_store: Callable[..., str], notifier: DeployedNotifier
 ) -> None:
-    notifier()
+    notifier.run()
     completes = start_store(minutes=3)
     running = start_store(minutes=60)
     CLOCK.advance(60)
-    notifier()
+    notifier.run()
     CLOCK.advance(180)
-    notifier()
+    notifier.run()
 
     run = run_cli(["status", "--json", "--table", "ami-store-notifier-state"])
     text = run_cli(["status", "--table", "ami-store-notifier-state"])
@@ -131,3 +93,23 @@ def test_status_when_ec2_stays_throttled_is_one_line_naming_the_shared_bucket(
         "requests, refilled at one every 2 s, shared by every caller in the account and Region; try again "
         "in a minute"
     )
+
+
+def test_status_with_the_table_shows_an_announcement_still_owed_to_a_channel(
+    run_cli: Callable[..., CliRun],
+    start_store: Callable[..., str],
+    notifier: DeployedNotifier,
+    boto_session: boto3.session.Session,
+    served: str,
+) -> None:
+    notifier.run()
+    fails = start_store(minutes=2, fail_reason="snapshot unreadable")
+    boto_session.client("sns", endpoint_url=served).delete_topic(TopicArn=notifier.deployment.topic_arn)
+    CLOCK.advance(180)
+    notifier.run()
+
+    run = run_cli(["status", "--json", "--table", notifier.deployment.table_name])
+
+    [task] = json.loads(run.stdout)["regions"][0]["tasks"]
+    assert task["amiId"] == fails
+    assert task["notifier"] == {"recordedState": "Failed", "announced": ["Failed"], "deliveryPending": True}
