@@ -37,7 +37,8 @@ def build_app(
     stack = AmiStoreNotifierStack(
         app,
         STACK_ID,
-        settings=settings,
+        # With the hub in the app, the chat channels are the hub's.
+        settings=settings.without_chat_channels() if settings.organization_id is not None else settings,
         env=pinned_environment(settings),
         context=dict(app.node.get_all_context()),
         description="AMI Store Notifier: announces finished EC2 AMI store tasks on SNS and EventBridge",

@@ -26,8 +26,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from ami_store_notifier.domain.planning import CHAT_CHANNEL
+from ami_store_notifier.hub_relay import RELAY_CHANNEL
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.announcements import announcement_pattern
+from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.notifier_function import LOG_RETENTION, notifier_function
@@ -70,6 +73,14 @@ class Hub(Construct):
         self.relay_dead_letter_queue = dead_letter_queue(
             self, "RelayDeadLetterQueue", holds="announcements the relay could not publish"
         )
+        # The Organization's chat channels (the notifiers of this app leave theirs out, app.py).
+        self.chat = (
+            ChatNotifications(
+                self, "Chat", settings=settings, name_prefix=prefix, removal_policy=settings.removal_policy
+            )
+            if settings.chat_notifications
+            else None
+        )
         self.relay = self._relay(settings, organization_id)
         self.rule_dead_letter_queue = dead_letter_queue(
             self, "RuleDeadLetterQueue", holds="announcements EventBridge could not hand to the relay"
@@ -80,12 +91,29 @@ class Hub(Construct):
             description="Hands every announcement on the hub bus to the relay, which publishes it",
             event_bus=self.bus,
             event_pattern=announcement_pattern(settings.event_source),
-            targets=[
-                targets.LambdaFunction(
-                    self.relay, retry_attempts=8, dead_letter_queue=self.rule_dead_letter_queue
-                )
-            ],
+            targets=self._relay_targets(),
         )
+
+    def _relay_targets(self) -> list[events.IRuleTarget]:
+        """One invocation per channel and announcement: each is retried on its own, so a refusal on one
+        channel never repeats the message on the other."""
+        relayed: list[events.IRuleTarget] = [
+            targets.LambdaFunction(
+                self.relay, retry_attempts=8, dead_letter_queue=self.rule_dead_letter_queue
+            )
+        ]
+        if self.chat is not None:
+            relayed.append(
+                targets.LambdaFunction(
+                    self.relay,
+                    event=events.RuleTargetInput.from_object(
+                        {RELAY_CHANNEL: CHAT_CHANNEL, "detail": events.EventField.from_path("$.detail")}
+                    ),
+                    retry_attempts=8,
+                    dead_letter_queue=self.rule_dead_letter_queue,
+                )
+            )
+        return relayed
 
     def _let_the_organization_put(self, organization_id: str, event_source: str) -> None:
         """Every account of the Organization may put this product's events, and nobody else anything
@@ -131,6 +159,8 @@ class Hub(Construct):
         ):
             role.add_to_policy(statement)
         allow_publishing(role, self.topic, self.key)
+        if self.chat is not None:
+            allow_publishing(role, self.chat.topic, self.chat.key, sid_prefix="Chat")
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
@@ -153,6 +183,7 @@ class Hub(Construct):
             log_group=self.relay_log_group,
             environment={
                 "TOPIC_ARN": self.topic.topic_arn,
+                **({"CHAT_TOPIC_ARN": self.chat.topic.topic_arn} if self.chat is not None else {}),
                 "POWERTOOLS_SERVICE_NAME": "ami-store-notifier-hub",
             },
             powertools_layer_override=settings.powertools_layer_arn,

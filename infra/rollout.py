@@ -9,8 +9,6 @@ read it, in each target Region. cdklabs' cdk-stacksets copies the code asset int
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aws_cdk import Acknowledgment, Environment, IStackSynthesizer, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -87,20 +85,6 @@ class SpokeAssets(Stack):
         )
 
 
-def spoke_settings(settings: Settings) -> Settings:
-    """What each spoke is deployed with: the app's settings without the chat channel configurations. A
-    channel configuration works only in an account where the workspace or team was authorized in the chat
-    console, by hand; spokes keep their chat topic (with `chatNotifications`) for a channel of their own."""
-    return replace(
-        settings,
-        slack_workspace_id=None,
-        slack_channel_id=None,
-        teams_tenant_id=None,
-        teams_team_id=None,
-        teams_channel_id=None,
-    )
-
-
 class SpokeRollout(Stack):
     """The StackSet of spokes: the notifier construct as every account and Region gets it."""
 
@@ -125,7 +109,9 @@ class SpokeRollout(Stack):
             for region in settings.spoke_regions
         ]
         self.spoke = StackSetStack(self, "Spoke", asset_buckets=buckets, asset_bucket_prefix=bucket_prefix)
-        self.notifier = AmiStoreNotifier(self.spoke, TRANSPARENT_ID, settings=spoke_settings(settings))
+        self.notifier = AmiStoreNotifier(
+            self.spoke, TRANSPARENT_ID, settings=settings.without_chat_channels()
+        )
         self.stack_set = StackSet(
             self,
             "StackSet",

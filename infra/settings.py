@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import RemovalPolicy
 
@@ -80,6 +80,20 @@ class Settings:
     def removal_policy(self) -> RemovalPolicy:
         """What `cdk destroy` does with what holds data or keys: kept unless the deployment is disposable."""
         return RemovalPolicy.RETAIN if self.retain_on_delete else RemovalPolicy.DESTROY
+
+    def without_chat_channels(self) -> Settings:
+        """These settings without the Slack and Teams channel configurations, for a notifier whose chat
+        topic is read elsewhere: a spoke (a channel configuration works only in an account where the
+        workspace or team was authorized by hand), or any notifier of an app with the hub, whose channels
+        show the whole Organization's announcements once."""
+        return replace(
+            self,
+            slack_workspace_id=None,
+            slack_channel_id=None,
+            teams_tenant_id=None,
+            teams_team_id=None,
+            teams_channel_id=None,
+        )
 
     @property
     def claim_lease_seconds(self) -> int:

@@ -3,7 +3,10 @@ of the Organization, published to the hub's topic as a notifier publishes to its
 structure, subject and attributes), with the account's name where the hub may read it.
 
 EventBridge invokes it asynchronously, one event per invocation. A publish SNS refuses raises, so Lambda
-retries the event and, after its retries, keeps it in the relay's dead-letter queue.
+retries the event and, after its retries, keeps it in the relay's dead-letter queue. With chat
+notifications the hub's rule invokes it a second time per announcement, with `{"channel": "chat",
+"detail": ...}`, to publish the custom notification to the hub's chat topic: each channel is retried on
+its own.
 """
 
 from __future__ import annotations
@@ -18,13 +21,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
-from ami_store_notifier.adapters.publishers import SnsPublisher
+from ami_store_notifier.adapters.publishers import ChatPublisher, SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.report import SERVICE
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", f"{SERVICE}-hub"))
-TOPIC_ARN = next(setting for setting in HANDLER_SETTINGS if setting.variable == "TOPIC_ARN")
+# The key of the hub rule's input that names the channel; absent for the topic (the event as it is).
+RELAY_CHANNEL = "channel"
+# Each channel's publisher and the variable naming its topic.
+_PUBLISHERS: dict[str, tuple[type[SnsPublisher], str]] = {
+    SnsPublisher.channel: (SnsPublisher, "TOPIC_ARN"),
+    ChatPublisher.channel: (ChatPublisher, "CHAT_TOPIC_ARN"),
+}
 
 
 class RelayError(Exception):
@@ -32,20 +41,30 @@ class RelayError(Exception):
 
 
 @functools.cache
-def publisher() -> SnsPublisher:
-    topic_arn = TOPIC_ARN.read(os.environ.get("TOPIC_ARN"), "TOPIC_ARN")
+def publisher(channel: str = SnsPublisher.channel) -> SnsPublisher:
+    if channel not in _PUBLISHERS:
+        raise RelayError(f"no channel {channel!r}: the relay publishes to {sorted(_PUBLISHERS)}")
+    kind, variable = _PUBLISHERS[channel]
+    setting = next(setting for setting in HANDLER_SETTINGS if setting.variable == variable)
+    topic_arn = setting.read(os.environ.get(variable), variable)
+    if topic_arn is None:
+        raise RelayError(f"{variable} is not set: the hub has no {channel} topic")
     names = OrganizationAccountNames(boto3.client("organizations", config=CLIENT_CONFIG))
-    return SnsPublisher(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
+    return kind(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     announcement = Announcement.from_detail(event["detail"])
+    channel = str(event.get(RELAY_CHANNEL, SnsPublisher.channel))
     logger.append_keys(
-        eventId=announcement.event_id, account=announcement.account, region=announcement.region
+        eventId=announcement.event_id,
+        account=announcement.account,
+        region=announcement.region,
+        channel=channel,
     )
-    result = publisher().publish([announcement])
+    result = publisher(channel).publish([announcement])
     if announcement.event_id not in result.delivered:
-        raise RelayError(f"the hub's topic refused the announcement: {dict(result.failures)}")
+        raise RelayError(f"the hub's {channel} topic refused the announcement: {dict(result.failures)}")
     logger.info("Announcement relayed to the hub's topic")
-    return {"eventId": announcement.event_id}
+    return {"eventId": announcement.event_id, "channel": channel}

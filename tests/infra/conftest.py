@@ -76,6 +76,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def hub_chat(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The hub with chat notifications and a Slack channel (the app's notifier stack beside it)."""
+    from tests.infra.support import CHAT, ORGANIZATION_ID, synthesize_hub
+
+    return synthesize_hub(tmp_path_factory.mktemp("hub-chat"), ORGANIZATION_ID, CHAT)
+
+
+@pytest.fixture(scope="session")
 def rollout_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The app synthesized with the Organization-wide rollout: notifier, hub, asset buckets, StackSet."""
     from tests.infra.support import synthesize_rollout

@@ -105,7 +105,7 @@ ROLLOUT = {
     "spokeOrganizationalUnits": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
     "spokeRegions": "us-east-1,eu-west-1",
     "spokeAssetBucketPrefix": "acme-ami-store-notifier",
-    # Chat with a Slack channel: the deploying account's notifier gets the channel, the spokes do not.
+    # Chat with a Slack channel: the hub gets the channel, the notifiers (spokes included) do not.
     "chatNotifications": "true",
     "slackWorkspaceId": "T0123ABCD",
     "slackChannelId": "C0456EFGH",

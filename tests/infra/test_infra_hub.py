@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -130,3 +131,65 @@ def test_the_relay_may_publish_to_the_hub_topic_and_read_names_of_this_organizat
 
 def test_without_an_organization_id_the_app_has_the_notifiers_stack_only(synth: Synthesized) -> None:
     assert not (synth.outdir / "AmiStoreNotifierHub.template.json").exists()
+
+
+# --- chat at the hub ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def resolved_chat(hub_chat: Synthesized) -> ResolvedTemplate:
+    return ResolvedTemplate(hub_chat.template_json, Deployment(HUB_ACCOUNT, REGION, "AmiStoreNotifierHub"))
+
+
+def test_with_chat_the_hub_rule_invokes_the_relay_once_more_per_announcement_for_the_chat_topic(
+    hub_chat: Synthesized, resolved_chat: ResolvedTemplate
+) -> None:
+    rule = only(resolved_chat, "AWS::Events::Rule")["Properties"]
+    to_topic, to_chat = rule["Targets"]
+    function = only(resolved_chat, "AWS::Lambda::Function")["Properties"]
+    assert hub_chat.stack.hub.chat is not None
+    chat_topic = resolved_chat.resolve({"Ref": hub_chat.logical_id(hub_chat.stack.hub.chat.topic)})
+
+    assert to_topic["Arn"] == to_chat["Arn"]
+    assert "InputTransformer" not in to_topic
+    assert to_chat["InputTransformer"]["InputPathsMap"] == {"detail": "$.detail"}
+    assert to_chat["InputTransformer"]["InputTemplate"] == '{"channel":"chat","detail":<detail>}'
+    assert to_chat["RetryPolicy"]["MaximumRetryAttempts"] == 8
+    assert to_chat["DeadLetterConfig"] == to_topic["DeadLetterConfig"]
+    assert function["Environment"]["Variables"]["CHAT_TOPIC_ARN"] == chat_topic
+
+
+def test_the_relay_may_publish_to_the_hub_chat_topic(
+    hub_chat: Synthesized, resolved_chat: ResolvedTemplate
+) -> None:
+    assert hub_chat.stack.hub.chat is not None
+    statements = [
+        statement
+        for resource in resolved_chat.template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resolved_chat.resolve(resource["Properties"]["PolicyDocument"])["Statement"]
+    ]
+    chat_topic = resolved_chat.resolve({"Ref": hub_chat.logical_id(hub_chat.stack.hub.chat.topic)})
+    relay = f"arn:aws:sts::{HUB_ACCOUNT}:assumed-role/relay/fn"
+
+    decision = evaluate_identity_policy(
+        {"Statement": statements}, Request("sns:Publish", chat_topic, principal_arn=relay)
+    )
+
+    assert decision == ALLOW
+
+
+def test_with_the_hub_the_chat_channels_are_the_hubs_and_the_apps_notifier_keeps_only_its_chat_topic(
+    hub_chat: Synthesized,
+) -> None:
+    notifier = json.loads((hub_chat.outdir / "AmiStoreNotifier.template.json").read_text())
+    kinds = [resource["Type"] for resource in notifier["Resources"].values()]
+    (slack,) = [
+        resource["Properties"]
+        for resource in hub_chat.template_json["Resources"].values()
+        if resource["Type"] == "AWS::Chatbot::SlackChannelConfiguration"
+    ]
+
+    assert slack["ConfigurationName"] == "AmiStoreNotifierHub-slack"
+    assert not [kind for kind in kinds if kind.startswith("AWS::Chatbot::")]
+    assert "ChatTopicArn" in notifier["Outputs"]

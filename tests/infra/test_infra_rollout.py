@@ -68,7 +68,7 @@ def test_each_spoke_reads_its_code_from_its_regions_bucket_and_forwards_to_the_h
     assert len(forwarding) == 1
 
 
-def test_spokes_get_the_chat_topic_but_no_channel_configuration_which_only_the_deploying_account_has(
+def test_spokes_get_the_chat_topic_but_no_channel_configuration_which_is_the_hubs(
     rollout: dict[str, dict[str, Any]],
 ) -> None:
     def types(template: dict[str, Any]) -> list[str]:
@@ -76,6 +76,7 @@ def test_spokes_get_the_chat_topic_but_no_channel_configuration_which_only_the_d
 
     spoke = spoke_template(rollout)
     notifier = rollout["AmiStoreNotifier.template.json"]
+    hub = rollout["AmiStoreNotifierHub.template.json"]
 
     chat_topics = [
         logical_id
@@ -90,7 +91,8 @@ def test_spokes_get_the_chat_topic_but_no_channel_configuration_which_only_the_d
     ]
     assert [poller["Environment"]["Variables"]["CHAT_TOPIC_ARN"]] == [{"Ref": topic} for topic in chat_topics]
     assert not [kind for kind in types(spoke) if kind.startswith("AWS::Chatbot::")]
-    assert types(notifier).count("AWS::Chatbot::SlackChannelConfiguration") == 1
+    assert not [kind for kind in types(notifier) if kind.startswith("AWS::Chatbot::")]
+    assert types(hub).count("AWS::Chatbot::SlackChannelConfiguration") == 1
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 
+from ami_store_notifier import hub_relay
+from local.deployment import queue_arn_of
 from local.ec2_store_tasks import StoreTaskBackend
+from tests.world import REGION
 
 
 @pytest.fixture
@@ -26,3 +30,26 @@ def two_stores(
     for ami in (completing, failing):
         ec2.create_store_image_task(ImageId=ami, Bucket=bucket)
     return completing, failing
+
+
+@pytest.fixture
+def hub_topic(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The hub's topic with one SQS subscriber, and the relay configured for it."""
+    hub_relay.publisher.cache_clear()
+    yield subscribed_topic("hub-notifications", "TOPIC_ARN", monkeypatch)
+    hub_relay.publisher.cache_clear()
+
+
+@pytest.fixture
+def hub_chat_topic(hub_topic: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The hub's chat topic with one SQS subscriber, and the relay configured for it."""
+    return subscribed_topic("hub-chat", "CHAT_TOPIC_ARN", monkeypatch)
+
+
+def subscribed_topic(name: str, variable: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name=name)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"{name}-subscriber")["QueueUrl"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn_of(sqs, queue_url))
+    monkeypatch.setenv(variable, topic_arn)
+    return {"sqs": sqs, "queue_url": queue_url, "topic_arn": topic_arn}

@@ -4,7 +4,6 @@ notifiers publish to their own, with the account's name where Organizations lets
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,26 +15,11 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.publishers import sns_entry
 from ami_store_notifier.domain.announcements import announce, email_text
 from ami_store_notifier.domain.model import StoreTask, TaskState
+from local.deployment import CHAT_VALIDATOR
 from local.lambda_context import LambdaContextStub
-from tests.world import REGION, bus_event
+from tests.world import bus_event
 
 SPOKE_ACCOUNT = "222233334444"
-
-
-@pytest.fixture
-def hub_topic(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """The hub's topic with one SQS subscriber, and the relay configured for it."""
-    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-    topic_arn = sns.create_topic(Name="hub-notifications")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="hub-subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    hub_relay.publisher.cache_clear()
-    yield {"sqs": sqs, "queue_url": queue_url, "topic_arn": topic_arn}
-    hub_relay.publisher.cache_clear()
 
 
 def spoke_announcement(account: str = SPOKE_ACCOUNT):
@@ -60,8 +44,8 @@ def spoke_announcement(account: str = SPOKE_ACCOUNT):
     return announced
 
 
-def received(hub_topic: dict[str, Any]) -> list[dict[str, Any]]:
-    response = hub_topic["sqs"].receive_message(QueueUrl=hub_topic["queue_url"], MaxNumberOfMessages=10)
+def received(topic: dict[str, Any]) -> list[dict[str, Any]]:
+    response = topic["sqs"].receive_message(QueueUrl=topic["queue_url"], MaxNumberOfMessages=10)
     return [json.loads(message["Body"]) for message in response.get("Messages", [])]
 
 
@@ -78,6 +62,29 @@ def test_an_announcement_from_a_spoke_reaches_the_hub_topic_as_the_spoke_publish
         name: value["StringValue"] for name, value in sent_by_a_spoke["MessageAttributes"].items()
     }
     assert envelope["MessageAttributes"]["account"]["Value"] == SPOKE_ACCOUNT
+
+
+def test_the_chat_input_of_the_hub_rule_reaches_the_hub_chat_topic_as_a_custom_notification(
+    hub_topic, hub_chat_topic
+):
+    announcement = spoke_announcement()
+    chat_input = {"channel": "chat", "detail": announcement.detail()}
+
+    answer = hub_relay.lambda_handler(chat_input, LambdaContextStub())
+
+    (envelope,) = received(hub_chat_topic)
+    message = json.loads(envelope["Message"])
+    CHAT_VALIDATOR.validate(message)
+    assert answer == {"eventId": announcement.event_id, "channel": "chat"}
+    assert message["content"]["keywords"] == ["Completed", "eu-west-1", SPOKE_ACCOUNT]
+    assert received(hub_topic) == []
+
+
+def test_a_channel_the_hub_does_not_have_is_refused_so_that_it_lands_in_the_dead_letter_queue(hub_topic):
+    with pytest.raises(hub_relay.RelayError, match="CHAT_TOPIC_ARN is not set"):
+        hub_relay.lambda_handler(
+            {"channel": "chat", "detail": spoke_announcement().detail()}, LambdaContextStub()
+        )
 
 
 def test_a_refused_publish_raises_so_that_lambda_retries_the_event(hub_topic, monkeypatch):
