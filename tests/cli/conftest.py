@@ -100,7 +100,9 @@ def run_cli(served: str) -> Callable[..., CliRun]:
             errors=Console(file=err, width=SCREEN_WIDTH),
         )
         try:
-            cli.main(list(args), obj=env, prog_name="ami-store-notifier")
+            # click writes its own usage errors to the process's stderr.
+            with contextlib.redirect_stderr(err):
+                cli.main(list(args), obj=env, prog_name="ami-store-notifier")
             exit_code = 0
         except SystemExit as exit_:
             exit_code = int(exit_.code or 0)

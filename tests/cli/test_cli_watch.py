@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend
 from local.ec2_store_tasks.backend import DESCRIBE_STORE
 from tests.cli.conftest import CliRun
@@ -155,3 +157,14 @@ def test_ctrl_c_stops_watching_with_exit_130_and_says_how_to_follow_the_stores_a
         "Stopped watching; the stores go on in EC2. Follow them again: "
         f"ami-store-notifier watch {ami_id} --region us-east-1"
     )
+
+
+def test_an_aws_profile_that_does_not_exist_is_a_usage_error_naming_it(
+    run_cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+
+    run = run_cli(["watch"])
+
+    assert run.exit_code == 2
+    assert "no-such-profile" in run.stderr

@@ -172,7 +172,10 @@ def _exit_with(result: WatchResult) -> None:
 def _regions(env: Environment, given: Sequence[str]) -> list[str]:
     if given:
         return list(dict.fromkeys(given))
-    configured = env.session().region_name
+    try:
+        configured = env.session().region_name
+    except BotoCoreError as error:  # an AWS_PROFILE that does not exist, a broken config file
+        raise click.UsageError(str(error)) from error
     if not configured:
         raise click.UsageError("no Region: pass --region, or set AWS_REGION or a profile's region")
     return [configured]
