@@ -70,9 +70,9 @@ def test_on_a_terminal_watch_redraws_one_table_that_ends_with_every_task_and_its
 
     assert run.exit_code == 1
     assert "\x1b[" in run.stdout
-    final = run.screen[run.screen.rindex("AMI store tasks at") :]
+    final = run.screen[run.screen.rindex("AMI store tasks in us-east-1 at") :]
     assert ", done" in final.splitlines()[0]
-    for heading in ("AMI", "Region", "State", "Progress", "Elapsed", "Rate", "ETA"):
+    for heading in ("AMI", "State", "Progress", "Elapsed", "Rate", "ETA"):
         assert heading in final
     completed_row = next(line for line in final.splitlines() if completes in line)
     assert "Completed" in completed_row
@@ -82,7 +82,7 @@ def test_on_a_terminal_watch_redraws_one_table_that_ends_with_every_task_and_its
     assert "Failed" in failed_row
     assert f"{completes} completed: s3://ami-archive/{completes}.bin" in final
     assert f"{fails} did not complete: {REASON}" in final
-    running = run.screen[run.screen.index("AMI store tasks at") :].split("AMI store tasks at")[2]
+    running = run.screen.split("AMI store tasks in us-east-1 at")[2]
     assert "next check in" in running.splitlines()[0]
     assert "InProgress" in running
 

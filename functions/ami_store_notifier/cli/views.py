@@ -19,7 +19,7 @@ from ami_store_notifier.domain.model import StoreTask
 
 UNKNOWN = "-"
 _STATE_STYLES = {"InProgress": "cyan", "Completed": "green", "Failed": "bold red", "NotListed": "yellow"}
-_BAR_WIDTH = 16
+_BAR_WIDTH = 10
 
 
 def duration(span: timedelta | None) -> str:
@@ -58,23 +58,46 @@ def stamped(text: str, now: datetime) -> str:
 
 
 def watch_table(tasks: Sequence[FollowedTask], now: datetime, next_check: timedelta | None) -> RenderableType:
-    """The tasks as a table, and below it how each that ended did: where its object is, or why it failed."""
-    due = f"next check in {duration(next_check)}" if next_check is not None else "done"
-    table = Table(title=f"AMI store tasks at {now:%H:%M:%S} UTC, {due}", title_justify="left")
-    for column in ("AMI", "Region", "State", "Progress", "", "Elapsed", "Rate", "ETA"):
-        table.add_column(column, no_wrap=True, justify="right" if column == "" else "left")
+    """The tasks as a table, and below it how each that ended did: where its object is, or why it failed.
+    Narrow enough for an 80-column terminal: the Region is a column only when several are watched."""
+    regions = sorted({task.region for task in tasks})
+    several = len(regions) > 1
+    table = _watch_frame(now, next_check, "" if several else f" in {', '.join(regions)}")
+    for column in _WATCH_COLUMNS:
+        if several or column != _REGION_COLUMN:
+            table.add_column(column, no_wrap=True, justify="right" if column == "" else "left")
     for task in tasks:
-        table.add_row(
-            task.task.ami_id,
-            task.region,
-            Text(task.state, style=_STATE_STYLES.get(task.state, "")),
-            ProgressBar(total=FULL, completed=task.percent, width=_BAR_WIDTH),
-            f"{task.percent}%",
-            duration(task.elapsed(now)),
-            pace(task),
-            duration(task.remaining(now)),
-        )
+        table.add_row(*_watch_cells(task, now, with_region=several))
     return Group(table, *(_outcome(task) for task in tasks if not task.is_running))
+
+
+_REGION_COLUMN = "Region"
+_WATCH_COLUMNS = ("AMI", _REGION_COLUMN, "State", "Progress", "", "Elapsed", "Rate", "ETA")
+
+
+def _watch_frame(now: datetime, next_check: timedelta | None, where: str) -> Table:
+    due = f"next check in {duration(next_check)}" if next_check is not None else "done"
+    return Table(
+        title=f"AMI store tasks{where} at {now:%H:%M:%S} UTC, {due}",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        show_header=True,
+        header_style="bold underline",
+    )
+
+
+def _watch_cells(task: FollowedTask, now: datetime, *, with_region: bool) -> tuple[RenderableType, ...]:
+    return (
+        task.task.ami_id,
+        *((task.region,) if with_region else ()),
+        Text(task.state, style=_STATE_STYLES.get(task.state, "")),
+        ProgressBar(total=FULL, completed=task.percent, width=_BAR_WIDTH),
+        f"{task.percent}%",
+        duration(task.elapsed(now)),
+        pace(task),
+        duration(task.remaining(now)),
+    )
 
 
 def _outcome(task: FollowedTask) -> Text:
