@@ -26,6 +26,8 @@ from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
+from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
+
 from .clock import Clock, as_utc
 from .faults import FaultInjector
 from .throttling import THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS, RequestThrottle
@@ -50,9 +52,6 @@ DEFAULT_DURATION_SECONDS: Final = 300.0
 DEFAULT_FAILURE_REASON: Final = "The store task failed."
 FILTER_NAMES: Final = ("task-state", "bucket")
 OBJECT_MAGIC: Final = "local.ec2_store_tasks"
-STORE_QUOTA_GB: Final = 1200
-"""Snapshot data of the store tasks in progress, per account and Region (EC2 user guide, store and restore
-limitations): a store beyond it is refused until others end."""
 DEFAULT_IMAGE_SIZE_GB: Final = 8
 """Snapshot data of an AMI without `set_image_size` (moto registers 8 GiB root volumes)."""
 STORE_QUOTA_CODE: Final = "ResourceLimitExceeded"

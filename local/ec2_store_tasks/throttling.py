@@ -11,23 +11,12 @@ scripts, `aws ec2 wait store-image-task-complete`, and the notifier.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from ami_store_notifier.ec2_limits import STORE_TASK_BUCKETS, BucketSize
 
-@dataclass(frozen=True)
-class BucketSize:
-    capacity: int
-    refill_per_second: float
-
-
-# The documented sizes and refill rates of the three store-task actions.
-STORE_TASK_BUCKETS: Final = {
-    "DescribeStoreImageTasks": BucketSize(capacity=50, refill_per_second=0.5),
-    "CreateStoreImageTask": BucketSize(capacity=50, refill_per_second=0.1),
-    "CreateRestoreImageTask": BucketSize(capacity=50, refill_per_second=0.1),
-}
+# The documented sizes and refill rates of the three store-task actions: ami_store_notifier.ec2_limits.
 THROTTLED_CODE: Final = "RequestLimitExceeded"
 THROTTLED_MESSAGE: Final = "Request limit exceeded."
 THROTTLED_STATUS: Final = 503

@@ -5,13 +5,9 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ami_store_notifier.adapters.aws import error_code, is_throttling
+from ami_store_notifier.ec2_limits import STORE_QUOTA_GB, STORE_TASK_BUCKETS
 
 _ACCESS_DENIED = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "AuthFailure"})
-# The throttling EC2 applies to the store-task actions (EC2 API reference, "Request throttling").
-_BUCKETS = {
-    "CreateStoreImageTask": "50 requests, refilled at one every 10 s",
-    "DescribeStoreImageTasks": "50 requests, refilled at one every 2 s",
-}
 
 
 def _message(error: ClientError) -> str:
@@ -37,8 +33,8 @@ def store_refusal(error: ClientError, *, ami_id: str, bucket: str, region: str) 
         )
     if _is_quota(code):
         return (
-            f"store quota exceeded in {region} ({code}: {message}); EC2 allows 1,200 GB of snapshot data in "
-            "stores in progress per Region: wait for some to end (ami-store-notifier watch)"
+            f"store quota exceeded in {region} ({code}: {message}); EC2 allows {STORE_QUOTA_GB:,} GB of "
+            "snapshot data in stores in progress per Region: wait for some to end (ami-store-notifier watch)"
         )
     return aws_refusal(error, action="CreateStoreImageTask", region=region)
 
@@ -49,7 +45,8 @@ def aws_refusal(error: ClientError, *, action: str, region: str) -> str:
     if code in _ACCESS_DENIED:
         return f"access denied: {action} in {region} needs ec2:{action} ({code}: {_message(error)})"
     if is_throttling(error):
-        bucket = _BUCKETS.get(action, "a small request bucket")
+        size = STORE_TASK_BUCKETS.get(action)
+        bucket = size.describe() if size is not None else "a small request bucket"
         return (
             f"throttled by EC2 in {region} ({code}): {action} allows {bucket}, shared by every caller in "
             "the account and Region; try again in a minute"
