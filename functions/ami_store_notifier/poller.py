@@ -177,8 +177,7 @@ class Poller:
     def _may_call(self, report: RunReport, budget: CallBudget) -> bool:
         """Whether one more DescribeStoreImageTasks call fits the time the run has left; once the run's
         calls are spent, CallBudgetSpentError ends its reading."""
-        if budget.left <= 0:
-            raise CallBudgetSpentError(f"{budget.limit} calls")
+        budget.ensure_left()
         if self._time_to_stop():
             report.stop("time")
             logger.warning("Little time left: reading stops here; the next run goes on")

@@ -40,9 +40,13 @@ class CallBudget:
     def left(self) -> int:
         return self.limit - self.spent
 
-    def spend(self) -> None:
+    def ensure_left(self) -> None:
+        """Raises CallBudgetSpentError once every call is spent."""
         if self.left <= 0:
             raise CallBudgetSpentError(f"{self.limit} DescribeStoreImageTasks calls made")
+
+    def spend(self) -> None:
+        self.ensure_left()
         self.spent += 1
 
 

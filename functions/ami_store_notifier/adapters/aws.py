@@ -64,6 +64,11 @@ def error_code(error: BaseException) -> str:
     return type(error).__name__
 
 
+def error_message(error: ClientError) -> str:
+    """What AWS said about the error, beside its code (empty when it said nothing)."""
+    return str(error.response.get("Error", {}).get("Message", "")).strip()
+
+
 def is_throttling(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code", "") in _THROTTLING_CODES
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from ami_store_notifier.adapters.aws import error_code, transient_errors
+from ami_store_notifier.adapters.aws import error_code, error_message, transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
 from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import CallBudget, ListingPage, ListingTokenRefusedError
@@ -100,7 +100,7 @@ class Ec2TaskSource:
 
 def token_refused(error: ClientError) -> bool:
     code = error_code(error)
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    message = error_message(error).lower()
     return code in TOKEN_REFUSED_CODES or (code == "InvalidParameterValue" and "token" in message)
 
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from ami_store_notifier.adapters.aws import error_code, is_throttling
+from ami_store_notifier.adapters.aws import error_code, error_message, is_throttling
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB, STORE_TASK_BUCKETS
 
 _ACCESS_DENIED = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "AuthFailure"})
 
 
-def _message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", "")).strip()
-
-
 def store_refusal(error: ClientError, *, ami_id: str, bucket: str, region: str) -> str:
     """Why CreateStoreImageTask refused to store `ami_id` into `bucket`."""
     code = error_code(error)
-    message = _message(error)
+    message = error_message(error)
     if code.startswith("InvalidAMIID"):
         return f"AMI {ami_id} not found in {region} ({code}): check the id and the Region"
     if code == "InvalidParameterValue" and "bucket" in message.lower():
@@ -43,7 +39,7 @@ def aws_refusal(error: ClientError, *, action: str, region: str) -> str:
     """Why any call of the CLI was refused: access, throttling, or what AWS said."""
     code = error_code(error)
     if code in _ACCESS_DENIED:
-        return f"access denied: {action} in {region} needs ec2:{action} ({code}: {_message(error)})"
+        return f"access denied: {action} in {region} needs ec2:{action} ({code}: {error_message(error)})"
     if is_throttling(error):
         size = STORE_TASK_BUCKETS.get(action)
         bucket = size.describe() if size is not None else "a small request bucket"
@@ -51,7 +47,7 @@ def aws_refusal(error: ClientError, *, action: str, region: str) -> str:
             f"throttled by EC2 in {region} ({code}): {action} allows {bucket}, shared by every caller in "
             "the account and Region; try again in a minute"
         )
-    return f"{action} in {region} refused ({code}: {_message(error)})"
+    return f"{action} in {region} refused ({code}: {error_message(error)})"
 
 
 def connection_refusal(error: BotoCoreError) -> str:
