@@ -23,7 +23,7 @@ from ami_store_notifier.adapters.aws import EC2_CLIENT_CONFIG
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.cli.progress import FollowedTask
 from ami_store_notifier.cli.watching import Watcher
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from local.ec2_store_tasks import CLOCK, install, reset, store_tasks_backend
 from local.ec2_store_tasks.backend import DESCRIBE_STORE
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, REGION

@@ -9,7 +9,7 @@ from datetime import datetime
 from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
 from ami_store_notifier.domain.planning import CommitStep
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CallBudget,
     CommitOutcome,

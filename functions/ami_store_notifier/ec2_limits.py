@@ -5,7 +5,8 @@ Request throttling (EC2 API reference, "Request throttling for the Amazon EC2 AP
 sizes and refill rates): each action has a token bucket per account and Region, shared by every caller;
 a call takes a token and one that finds the bucket empty is refused with `RequestLimitExceeded`.
 The store quota (EC2 user guide, store and restore limitations): snapshot data of the stores in progress
-per account and Region.
+per account and Region. DescribeStoreImageTasks' parameters (EC2 API reference): `MaxResults` 1 to 200,
+at most 20 `ImageIds`.
 """
 
 from __future__ import annotations
@@ -29,3 +30,5 @@ STORE_TASK_BUCKETS: Final = {
     "CreateRestoreImageTask": BucketSize(capacity=50, refill_per_second=0.1),
 }
 STORE_QUOTA_GB: Final = 1200
+MAX_RESULTS_PER_PAGE: Final = 200
+MAX_IMAGE_IDS_PER_CALL: Final = 20

@@ -18,12 +18,8 @@ from ami_store_notifier.delivery import claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
 from ami_store_notifier.domain.model import ReadPhase
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import (
-    MAX_DESCRIBE_CALLS_PER_RUN,
-    MAX_IMAGE_IDS_PER_CALL,
-    ListingReader,
-    Policy,
-)
+from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN, ListingReader, Policy
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CallBudget,
     CallBudgetSpentError,

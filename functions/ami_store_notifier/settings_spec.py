@@ -12,6 +12,7 @@ was read under: the context key at synth time, the variable at run time.
 from __future__ import annotations
 
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from ami_store_notifier.setting_parsers import (
     OneOfNumbers,
     Setting,
@@ -24,7 +25,7 @@ from ami_store_notifier.setting_parsers import (
     task_states,
 )
 
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = MAX_RESULTS_PER_PAGE
 # The heartbeat alarm looks at three schedule periods, and CloudWatch evaluates at most one day of data.
 MAX_SCHEDULE_MINUTES = 480
 # CloudWatch Logs accepts only these retention periods (days).

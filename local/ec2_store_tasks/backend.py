@@ -26,7 +26,7 @@ from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE, STORE_QUOTA_GB
 
 from .clock import Clock, as_utc
 from .faults import FaultInjector
@@ -46,8 +46,8 @@ LISTING_WINDOW: Final = timedelta(days=31)
 DEFAULT_PAGE_SIZE: Final = 1000
 """Page size of DescribeStoreImageTasks when MaxResults is not given (EC2 documents none)."""
 MAX_RESULTS_MIN: Final = 1
-MAX_RESULTS_MAX: Final = 200
-MAX_IMAGE_IDS: Final = 20
+MAX_RESULTS_MAX: Final = MAX_RESULTS_PER_PAGE
+MAX_IMAGE_IDS: Final = MAX_IMAGE_IDS_PER_CALL
 DEFAULT_DURATION_SECONDS: Final = 300.0
 DEFAULT_FAILURE_REASON: Final = "The store task failed."
 FILTER_NAMES: Final = ("task-state", "bucket")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ami_store_notifier.domain.model import Cursor, ReadMode, RecordedTask, TaskState
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, MAX_IMAGE_IDS_PER_CALL, ListingReader
+from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, ListingReader
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from tests.world import ACCOUNT, REGION
 
 COMPLETED, FAILED, IN_PROGRESS = TaskState.COMPLETED, TaskState.FAILED, TaskState.IN_PROGRESS

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import error_code, error_message, transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import CallBudget, ListingPage, ListingTokenRefusedError
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, format_timestamp
+from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource
 
 ENDED_WITHIN = timedelta(days=1)
-PAGE_SIZE = 200
 # Calls one Region's status may make, out of the 50 requests all callers share (see pacing.py).
 CALLS_PER_REGION = 6
 
@@ -53,9 +53,9 @@ def region_status(source: TaskSource, region: str, now: datetime) -> RegionStatu
     in_progress: list[StoreTask] = []
     ended: list[StoreTask] = []
     try:
-        for page in source.pages(PAGE_SIZE, budget, in_progress_only=True):
+        for page in source.pages(MAX_RESULTS_PER_PAGE, budget, in_progress_only=True):
             in_progress += page.tasks
-        for page in source.pages(PAGE_SIZE, budget):
+        for page in source.pages(MAX_RESULTS_PER_PAGE, budget):
             recent = [task for task in page.tasks if task.task_start_time >= now - ENDED_WITHIN]
             ended += [task for task in recent if task.state is not None and task.state.is_terminal]
             if len(recent) < len(page.tasks):

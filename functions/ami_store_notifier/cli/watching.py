@@ -16,11 +16,10 @@ from typing import Protocol
 from ami_store_notifier.cli.pacing import next_check_in
 from ami_store_notifier.cli.progress import FollowedTask
 from ami_store_notifier.domain.model import StoreTask
-from ami_store_notifier.domain.reading import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.domain.planning import chunks
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
 from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource, TransientAwsError
 
-# DescribeStoreImageTasks' largest page, so that finding every task in progress takes few calls.
-LISTING_PAGE_SIZE = 200
 MAX_FOLLOWED = 400
 
 
@@ -121,22 +120,19 @@ def _updated(task: FollowedTask, latest: Mapping[tuple[str, str], StoreTask], no
 def _by_ami(source: TaskSource, ami_ids: Sequence[str]) -> list[StoreTask]:
     if not ami_ids:
         return []
-    chunks = [
-        ami_ids[start : start + MAX_IMAGE_IDS_PER_CALL]
-        for start in range(0, len(ami_ids), MAX_IMAGE_IDS_PER_CALL)
-    ]
+    requests = chunks(ami_ids, MAX_IMAGE_IDS_PER_CALL)
     # EC2 may refuse a request naming an AMI it does not know (deregistered, or of another Region): the
     # source then splits it in halves, 2n - 1 calls for n such AMIs at worst. Allowing that much keeps a
     # check from failing for ever; it is one call per 20 AMIs otherwise.
-    budget = CallBudget(sum(2 * len(chunk) - 1 for chunk in chunks))
-    return [task for chunk in chunks for task in source.by_ami(chunk, budget).tasks]
+    budget = CallBudget(sum(2 * len(request) - 1 for request in requests))
+    return [task for request in requests for task in source.by_ami(request, budget).tasks]
 
 
 def _in_progress(source: TaskSource) -> list[StoreTask]:
     """Every task in progress, or one more than watch follows (enough to refuse the lot)."""
     tasks: list[StoreTask] = []
-    budget = CallBudget(math.ceil(MAX_FOLLOWED / LISTING_PAGE_SIZE) + 1)
-    for page in source.pages(LISTING_PAGE_SIZE, budget, in_progress_only=True):
+    budget = CallBudget(math.ceil(MAX_FOLLOWED / MAX_RESULTS_PER_PAGE) + 1)
+    for page in source.pages(MAX_RESULTS_PER_PAGE, budget, in_progress_only=True):
         tasks += page.tasks
         if len(tasks) > MAX_FOLLOWED:
             break

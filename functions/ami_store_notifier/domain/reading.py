@@ -24,8 +24,8 @@ from ami_store_notifier.domain.model import (
     TaskState,
     split_task_key,
 )
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 
-MAX_IMAGE_IDS_PER_CALL = 20
 MAX_CLAIMS_PER_RUN = 1000
 # DescribeStoreImageTasks calls one run may make in one region. The account's bucket for that call
 # holds 50 tokens and refills 0.5 a second (EC2 API reference, "Request throttling", request token
