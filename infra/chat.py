@@ -8,7 +8,7 @@ from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.encrypted_topic import encrypted_topic
+from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.settings import Settings
 
 # An AWS managed policy that denies every action: as the channels' guardrail, nobody can run commands
@@ -47,6 +47,10 @@ class ChatNotifications(Construct):
             self.teams = self._teams(
                 settings.teams_tenant_id, settings.teams_team_id, settings.teams_channel_id
             )
+
+    def allow_publishing(self, role: iam.Role) -> None:
+        """What a function that publishes the chat messages needs (its statements named apart)."""
+        allow_publishing(role, self.topic, self.key, sid_prefix="Chat")
 
     def _role(self) -> iam.Role:
         """One role for the channels, without policies: they only show what SNS delivers to them."""

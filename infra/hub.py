@@ -26,14 +26,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
-from ami_store_notifier.domain.planning import CHAT_CHANNEL
-from ami_store_notifier.hub_relay import RELAY_CHANNEL
+from ami_store_notifier.domain.planning import CHAT_CHANNEL, RELAY_CHANNEL
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.announcements import announcement_pattern
 from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing, encrypted_topic
-from infra.notifier_function import LOG_RETENTION, notifier_function
+from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
 from infra.settings import Settings
 
 RELAY_HANDLER = "ami_store_notifier.hub_relay.lambda_handler"
@@ -151,16 +150,12 @@ class Hub(Construct):
                 # Account ARNs carry the management account's id, which the hub need not know.
                 resources=[f"arn:{Aws.PARTITION}:organizations::*:account/{organization_id}/*"],
             ),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.relay_log_group.log_group_arn],
-            ),
+            writing_own_logs(self.relay_log_group),
         ):
             role.add_to_policy(statement)
         allow_publishing(role, self.topic, self.key)
         if self.chat is not None:
-            allow_publishing(role, self.chat.topic, self.chat.key, sid_prefix="Chat")
+            self.chat.allow_publishing(role)
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",

@@ -41,6 +41,15 @@ LOG_RETENTION = {
 }
 
 
+def writing_own_logs(log_group: logs.ILogGroup) -> iam.PolicyStatement:
+    """What a function needs to log to the group made for it (it exists, so no logs:CreateLogGroup)."""
+    return iam.PolicyStatement(
+        sid="WriteOwnLogs",
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources=[log_group.log_group_arn],
+    )
+
+
 def powertools_layer(scope: Construct, override: str | None) -> str:
     """AWS's own record of its layer for the pinned Powertools version, read where the stack deploys.
 

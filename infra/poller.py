@@ -21,7 +21,7 @@ from infra.asset import HANDLER
 from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing
-from infra.notifier_function import LOG_RETENTION, notifier_function
+from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
 from infra.settings import Settings
 
 
@@ -87,18 +87,13 @@ class Poller(Construct):
                 actions=["events:PutEvents"],
                 resources=[announcements.bus_arn],
             ),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                # The log group exists (it is created here), so no logs:CreateLogGroup.
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            ),
+            writing_own_logs(self.log_group),
         ]
         for statement in statements:
             role.add_to_policy(statement)
         allow_publishing(role, announcements.topic, announcements.key)
         if self._chat is not None:
-            allow_publishing(role, self._chat.topic, self._chat.key, sid_prefix="Chat")
+            self._chat.allow_publishing(role)
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",

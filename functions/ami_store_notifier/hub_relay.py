@@ -23,12 +23,11 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.publishers import ChatPublisher, SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.planning import RELAY_CHANNEL
 from ami_store_notifier.report import SERVICE
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", f"{SERVICE}-hub"))
-# The key of the hub rule's input that names the channel; absent for the topic (the event as it is).
-RELAY_CHANNEL = "channel"
 # Each channel's publisher and the variable naming its topic.
 _PUBLISHERS: dict[str, tuple[type[SnsPublisher], str]] = {
     SnsPublisher.channel: (SnsPublisher, "TOPIC_ARN"),

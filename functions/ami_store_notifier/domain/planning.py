@@ -29,6 +29,8 @@ from ami_store_notifier.domain.reading import Claim, ListingReader
 # Every deployment delivers on these; chat is a third channel when the chat notifications are on.
 CHANNELS = ("sns", "events")
 CHAT_CHANNEL = "chat"
+# The key naming the channel in the input the hub's rule gives its relay (absent: the topic).
+RELAY_CHANNEL = "channel"
 MAX_CLAIMS_PER_STEP = 50
 T = TypeVar("T")
 # A step that takes over deliveries deletes their old batches in the same transaction (at most 100
