@@ -14,6 +14,7 @@ from tests.infra.policy import (
     ALLOW,
     DENY,
     IMPLICIT_DENY,
+    OTHER_ACCOUNT,
     REGION,
     Deployment,
     Request,
@@ -208,3 +209,24 @@ def test_an_incomplete_or_malformed_channel_setting_stops_synthesis_naming_it(
 ) -> None:
     with pytest.raises(SettingsError, match=f"^{message}"):
         build_app(context, nag=False)
+
+
+def test_the_chat_keys_policy_lets_this_accounts_grants_work_and_nobody_elses(
+    chat: Synthesized, resolved: ResolvedTemplate
+) -> None:
+    """KMS honours the poller's identity grant only because the key policy delegates to the account (AWS
+    KMS developer guide, "Default key policy"): a key policy without it would refuse the poller."""
+    notifier = chat.stack.notifier
+    assert notifier.chat is not None
+    key_id = chat.logical_id(notifier.chat.key)
+    key_policy = resolved.resource(key_id)["Properties"]["KeyPolicy"]
+    key_arn = resolved.resolve({"Fn::GetAtt": [key_id, "Arn"]})
+    poller = Request(
+        "kms:GenerateDataKey", key_arn, principal_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/poller/s"
+    )
+    stranger = Request(
+        "kms:GenerateDataKey", key_arn, principal_arn=f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/x/s"
+    )
+
+    assert evaluate(key_policy, poller) == ALLOW
+    assert evaluate(key_policy, stranger) == IMPLICIT_DENY
