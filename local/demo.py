@@ -190,7 +190,7 @@ def _summarize(received: list[Received], chat: list[dict[str, Any]], watched: in
     if failed is not None:
         print("\nAn email subscriber would have read this for the failure:\n")
         print(textwrap.indent(email_text(Announcement.from_detail(failed.detail)), "    "))
-    failed_chat = next((message for message in chat if message["content"]["title"].startswith(":x:")), None)
+    failed_chat = next((message for message in chat if message["content"]["keywords"][0] == "Failed"), None)
     if failed_chat is not None:
         print("\nA Slack or Teams channel would have shown this card for it:\n")
         print(textwrap.indent(chat_card(failed_chat), "    "))

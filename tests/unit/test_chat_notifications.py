@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import ValidationError
 
 from ami_store_notifier.adapters.publishers import ChatPublisher
 from ami_store_notifier.domain.announcements import Announcement, announce
 from ami_store_notifier.domain.chat import chat_notification, thread_id
 from ami_store_notifier.domain.model import StoreTask, TaskState
+from local.deployment import CHAT_VALIDATOR
 from tests.fakes import ManualClock
 
-SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "local" / "custom_notification.schema.json").read_text()
-)
-VALIDATOR = Draft4Validator(SCHEMA)
 AMI = "ami-0123456789abcdef0"
 
 
@@ -57,7 +54,7 @@ def test_every_state_gives_a_message_that_follows_the_documented_format(
 ) -> None:
     message = chat_notification(announced(state, reason="boom"), account_name="prod")
 
-    VALIDATOR.validate(message)
+    CHAT_VALIDATOR.validate(message)
     assert (message["version"], message["source"], message["content"]["textType"]) == (
         "1.0",
         "custom",
@@ -131,7 +128,7 @@ def test_the_chat_publisher_sends_the_custom_notification_itself_as_the_message(
     [entry] = sent[0]["PublishBatchRequestEntries"]
     assert result.delivered == {item.event_id}
     assert set(entry) == {"Id", "Message"}
-    VALIDATOR.validate(json.loads(entry["Message"]))
+    CHAT_VALIDATOR.validate(json.loads(entry["Message"]))
 
 
 @pytest.mark.parametrize(
@@ -151,7 +148,7 @@ def test_the_schema_refuses_what_the_service_would_drop(
     message = {**chat_notification(announced(TaskState.COMPLETED)), **broken}
 
     with pytest.raises(ValidationError):
-        VALIDATOR.validate(message)
+        CHAT_VALIDATOR.validate(message)
 
 
 def test_the_readmes_example_is_what_a_failure_publishes() -> None:
