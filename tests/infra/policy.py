@@ -111,6 +111,24 @@ class ResolvedTemplate:
     def resource(self, logical_id: str) -> dict[str, Any]:
         return dict(self.resolve(self.template["Resources"][logical_id]))
 
+    def attached_policy(self, kind: str, target_key: str, target_id: str) -> dict[str, Any]:
+        """The one policy resource of `kind` (a topic or queue policy) whose `target_key` lists the
+        resource `target_id`, resolved."""
+        (policy,) = [
+            resource["Properties"]["PolicyDocument"]
+            for resource in self.template["Resources"].values()
+            if resource["Type"] == kind and {"Ref": target_id} in resource["Properties"][target_key]
+        ]
+        return dict(self.resolve(policy))
+
+    def role_policies(self, role_id: str) -> list[dict[str, Any]]:
+        """The identity policies attached to the role `role_id`, resolved."""
+        return [
+            self.resolve(resource["Properties"]["PolicyDocument"])
+            for resource in self.template["Resources"].values()
+            if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
+        ]
+
     def physical_name(self, logical_id: str) -> str:
         resource = self.template["Resources"][logical_id]
         for name_property in NAME_PROPERTIES.get(resource["Type"], ()):

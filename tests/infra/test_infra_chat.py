@@ -81,11 +81,7 @@ def test_the_poller_may_publish_to_the_chat_topic_with_its_key_and_to_no_other_t
 ) -> None:
     notifier = chat.stack.notifier
     role_id = chat.logical_id(notifier.poller.role)
-    (policy,) = [
-        resolved.resolve(resource["Properties"]["PolicyDocument"])
-        for resource in chat.template_json["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
-    ]
+    (policy,) = resolved.role_policies(role_id)
     chat_topic = resolved.resolve({"Ref": chat_topic_id(chat)})
     chat_key = resolved.resolve({"Fn::GetAtt": [chat.logical_id(notifier.chat.key), "Arn"]})
     alarm_topic = resolved.resolve({"Ref": chat.logical_id(notifier.monitoring.alarm_topic)})
@@ -104,12 +100,7 @@ def test_publishing_to_the_chat_topic_without_tls_is_refused(
     chat: Synthesized, resolved: ResolvedTemplate
 ) -> None:
     topic_id = chat_topic_id(chat)
-    (policy,) = [
-        resolved.resolve(resource["Properties"]["PolicyDocument"])
-        for resource in chat.template_json["Resources"].values()
-        if resource["Type"] == "AWS::SNS::TopicPolicy"
-        and {"Ref": topic_id} in resource["Properties"]["Topics"]
-    ]
+    policy = resolved.attached_policy("AWS::SNS::TopicPolicy", "Topics", topic_id)
     publish = Request(
         "sns:Publish",
         resolved.resolve({"Ref": topic_id}),
@@ -159,11 +150,7 @@ def test_the_channel_role_is_for_the_chat_service_only_and_has_no_permissions(
     assert assume(CHATBOT) == ALLOW
     assert assume("lambda.amazonaws.com") == IMPLICIT_DENY
     assert "ManagedPolicyArns" not in role
-    assert not [
-        resource
-        for resource in chat.template_json["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
-    ]
+    assert resolved.role_policies(role_id) == []
     (slack,) = chat.resources("AWS::Chatbot::SlackChannelConfiguration").values()
     assert resolved.resolve(slack["Properties"]["IamRoleArn"]) == role_arn
 

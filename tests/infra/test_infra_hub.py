@@ -104,16 +104,20 @@ def test_the_hub_rule_hands_announcements_to_the_relay_with_retries_and_a_dead_l
     assert set(function["Environment"]["Variables"]) >= {"TOPIC_ARN"}
 
 
+def relay_policy(hub: Synthesized, resolved: ResolvedTemplate) -> dict[str, Any]:
+    """Every statement the relay's role is given, as one identity policy."""
+    role_id = hub.logical_id(hub.stack.hub.relay.role)
+    return {
+        "Statement": [
+            statement for policy in resolved.role_policies(role_id) for statement in policy["Statement"]
+        ]
+    }
+
+
 def test_the_relay_may_publish_to_the_hub_topic_and_read_names_of_this_organizations_accounts_only(
-    resolved: ResolvedTemplate,
+    hub: Synthesized, resolved: ResolvedTemplate
 ) -> None:
-    statements = [
-        statement
-        for resource in resolved.template["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy"
-        for statement in resolved.resolve(resource["Properties"]["PolicyDocument"])["Statement"]
-    ]
-    policy = {"Statement": statements}
+    policy = relay_policy(hub, resolved)
     topic_arn = hub_topic_arn(resolved)
     relay = "arn:aws:sts::999999999999:assumed-role/relay/fn"
 
@@ -163,17 +167,11 @@ def test_the_relay_may_publish_to_the_hub_chat_topic(
     hub_chat: Synthesized, resolved_chat: ResolvedTemplate
 ) -> None:
     assert hub_chat.stack.hub.chat is not None
-    statements = [
-        statement
-        for resource in resolved_chat.template["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy"
-        for statement in resolved_chat.resolve(resource["Properties"]["PolicyDocument"])["Statement"]
-    ]
     chat_topic = resolved_chat.resolve({"Ref": hub_chat.logical_id(hub_chat.stack.hub.chat.topic)})
     relay = f"arn:aws:sts::{HUB_ACCOUNT}:assumed-role/relay/fn"
 
     decision = evaluate_identity_policy(
-        {"Statement": statements}, Request("sns:Publish", chat_topic, principal_arn=relay)
+        relay_policy(hub_chat, resolved_chat), Request("sns:Publish", chat_topic, principal_arn=relay)
     )
 
     assert decision == ALLOW

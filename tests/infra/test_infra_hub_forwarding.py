@@ -50,15 +50,6 @@ def forwarder_role(resolved: ResolvedTemplate) -> tuple[str, str]:
     return target["RoleArn"], logical_id
 
 
-def policies_of(resolved: ResolvedTemplate, role_logical_id: str) -> list[dict[str, Any]]:
-    return [
-        resolved.resolve(resource["Properties"]["PolicyDocument"])
-        for resource in resolved.template["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy"
-        and {"Ref": role_logical_id} in resource["Properties"]["Roles"]
-    ]
-
-
 def test_a_spoke_forwards_only_this_products_announcements_to_the_hub_bus(resolved: ResolvedTemplate) -> None:
     rule = forwarding_rule(resolved)
     (target,) = rule["Targets"]
@@ -74,7 +65,7 @@ def test_the_forwarder_role_may_put_events_on_the_hub_bus_and_nothing_else(
     resolved: ResolvedTemplate,
 ) -> None:
     role_arn, logical_id = forwarder_role(resolved)
-    (policy,) = policies_of(resolved, logical_id)
+    (policy,) = resolved.role_policies(logical_id)
     session = role_arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/events"
 
     def decide(action: str, resource: str) -> str:

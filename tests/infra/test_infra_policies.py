@@ -34,15 +34,6 @@ def resolved(synth: Synthesized) -> ResolvedTemplate:
     return ResolvedTemplate(synth.template_json, Deployment(ACCOUNT, REGION, "AmiStoreNotifier"))
 
 
-def policy_of(resolved: ResolvedTemplate, kind: str, target_key: str, target_id: str) -> dict[str, Any]:
-    (policy,) = [
-        resource["Properties"]["PolicyDocument"]
-        for resource in resolved.template["Resources"].values()
-        if resource["Type"] == kind and {"Ref": target_id} in resource["Properties"][target_key]
-    ]
-    return dict(resolved.resolve(policy))
-
-
 def alarm_arns(resolved: ResolvedTemplate) -> list[str]:
     return [
         resolved.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
@@ -67,7 +58,7 @@ def alarm_publishing(
 def alarm_topic(synth: Synthesized, resolved: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
     topic_id = synth.logical_id(synth.stack.notifier.monitoring.alarm_topic)
     topic_arn = resolved.resolve({"Ref": topic_id})
-    return topic_arn, policy_of(resolved, "AWS::SNS::TopicPolicy", "Topics", topic_id)
+    return topic_arn, resolved.attached_policy("AWS::SNS::TopicPolicy", "Topics", topic_id)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +139,7 @@ def test_the_account_still_administers_the_alarm_key(alarm_key_policy) -> None:
 def dead_letter_queue(synth: Synthesized, resolved: ResolvedTemplate) -> tuple[str, dict[str, Any]]:
     queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
     queue_arn = resolved.resolve({"Fn::GetAtt": [queue_id, "Arn"]})
-    return queue_arn, policy_of(resolved, "AWS::SQS::QueuePolicy", "Queues", queue_id)
+    return queue_arn, resolved.attached_policy("AWS::SQS::QueuePolicy", "Queues", queue_id)
 
 
 def dead_lettering(queue_arn: str, rule_arn: str, *, tls: bool = True) -> Request:
