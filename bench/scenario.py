@@ -54,6 +54,7 @@ from ami_store_notifier.domain.model import parse_timestamp, task_key
 from bench.meter import CallCounter, CapacityMeter
 from bench.moto_shims import MotoClock, time_spent_in_moto, transactions_without_table_copies
 from bench.naive import NaivePoller, create_table
+from local import dynamodb_tokens
 from local.deployment import EVENT_SOURCE, LocalDeployment, deploy
 from local.ec2_store_tasks import (
     CLOCK,
@@ -382,6 +383,7 @@ def world(plan: Plan) -> Iterator[World]:
         from ami_store_notifier import handler  # after the environment: it reads it on import
 
         install()
+        dynamodb_tokens.install()
         reset()
         saved_clock, saved_level = handler.utc_now, handler.logger.log_level
         handler.utc_now = CLOCK.now

@@ -24,6 +24,7 @@ from rich.console import Console
 from ami_store_notifier import handler
 from ami_store_notifier.cli.app import Environment, cli
 from ami_store_notifier.domain.announcements import Announcement, email_text
+from local import dynamodb_tokens
 from local.deployment import (
     CHAT_QUEUE,
     RULE_QUEUE,
@@ -53,6 +54,7 @@ def main() -> int:
     handler_level = handler.logger.log_level
     handler.logger.setLevel(logging.WARNING)
     server = start_server()
+    dynamodb_tokens.install()
     try:
         _configure_environment(endpoint_url(server))
         return _run()

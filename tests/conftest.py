@@ -15,6 +15,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from ami_store_notifier import handler
+from local import dynamodb_tokens
 from local.deployment import LocalDeployment, deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, install, reset, store_tasks_backend
 from local.lambda_context import OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, LambdaContextStub
@@ -43,8 +44,10 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def emulator(aws_credentials: None) -> Iterator[None]:
-    """The store-task emulator installed into moto, with its state and clock fresh."""
+    """The store-task emulator and DynamoDB's client-token rules installed into moto, the emulator's
+    state and clock fresh."""
     install()
+    dynamodb_tokens.install()
     reset()
     yield
     reset()

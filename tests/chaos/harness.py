@@ -73,6 +73,7 @@ from ami_store_notifier.adapters.table_items import (
     known_pk,
     lease_batch_pk,
 )
+from local import dynamodb_tokens
 from local.deployment import (
     RULE_QUEUE,
     TOPIC_FAILED_QUEUE,
@@ -481,6 +482,7 @@ class ChaosWorld:
         for name in OFFLINE_UNSET:
             os.environ.pop(name, None)
         install()
+        dynamodb_tokens.install()
         reset_emulator()
         stack.callback(reset_emulator)
         stack.enter_context(mock_aws())
@@ -538,8 +540,11 @@ class ChaosWorld:
         self._environment_names = set()
 
     def reset(self) -> None:
-        """Empties the world for the next scenario: emulator, clock, table, queues, faults, ledger."""
+        """Empties the world for the next scenario: emulator, clock, table, client tokens, queues,
+        faults, ledger."""
         reset_emulator()
+        # The clock restarts behind where the last scenario left it: its tokens would never age out.
+        dynamodb_tokens.reset()
         self.faults.clear()
         self._listing_edits.clear()
         keys = [{"pk": item["pk"]} for item in self._scan(projection="pk")]
@@ -784,7 +789,9 @@ def _remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: An
 
 def _stale_answer(stale: Mapping[str, Any]) -> Callable[..., tuple[AWSResponse, dict[str, Any]] | None]:
     def answer(params: Mapping[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        requested = [request.get("Keys", []) for request in params.get("RequestItems", {}).values()]
+        # before-call hands over the serialized request, not the call's parameters: read its JSON body.
+        body = json.loads(params.get("body") or "{}")
+        requested = [request.get("Keys", []) for request in body.get("RequestItems", {}).values()]
         if not any({"pk": {"S": CURSOR_PK}} in keys for keys in requested):
             return None
         return AWSResponse("https://dynamodb.amazonaws.com/", 200, {}, None), copy.deepcopy(dict(stale))

@@ -12,7 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ami_store_notifier.report import REGION_FAILURES
+from local.dynamodb_tokens import client_tokens
 from local.ec2_store_tasks import COMPLETED, FAILED, IN_PROGRESS
+from local.lambda_context import ACCOUNT, REGION
 from tests.chaos.harness import CHANNELS, assert_no_violations
 from tests.chaos.scenarios import (
     CALL_SITES,
@@ -163,6 +166,10 @@ def test_overlapping_runs_never_announce_a_transition_twice(chaos_world, scenari
     assert ledger.counts["duplicates_after_faults"] == 0
     seconds = [run for run in ledger.runs if run.label == "overlap/second"]
     assert all(run.stopped_because in (None, "overlapping-run") for run in seconds)
+    # The run that loses stops quietly: no failed region, no error logged, no token DynamoDB refused.
+    assert all(run.error is None and not run.log_lines("ERROR") for run in seconds)
+    assert not [document for run in seconds for document in run.metrics if REGION_FAILURES.name in document]
+    assert client_tokens(ACCOUNT, REGION).refused == []
 
 
 @CHAOS_SETTINGS

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from ami_store_notifier import handler
 from ami_store_notifier.cli.app import Environment, cli
+from local import dynamodb_tokens
 from local.deployment import LocalDeployment, deploy
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend, endpoint_url, start_server, store_tasks_backend
 from local.ec2_store_tasks.server import reset_server
@@ -38,6 +39,7 @@ class CliRun:
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[ThreadedMotoServer]:
     started = start_server("127.0.0.1", 0)
+    dynamodb_tokens.install()
     yield started
     started.stop()
 

@@ -1,10 +1,14 @@
-"""The emulator suite's fixtures: the emulator over HTTP, in moto's ThreadedMotoServer."""
+"""The emulator suite's fixtures: the emulator over HTTP, in moto's ThreadedMotoServer, and a DynamoDB
+table for the client-token rules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from local.ec2_store_tasks import start_server
@@ -23,3 +27,19 @@ def server(emulator: None, moto_server: ThreadedMotoServer) -> Iterator[Threaded
     """The server, with moto's state (the store tasks included) reset after each test."""
     yield moto_server
     reset_server(moto_server)
+
+
+TOKEN_TABLE = "client-tokens"
+
+
+@pytest.fixture
+def dynamodb(mocked_aws: None, boto_session: boto3.session.Session, no_retry: Config) -> Any:
+    """A DynamoDB client on a table with one string key, `pk`."""
+    client = boto_session.client("dynamodb", config=no_retry)
+    client.create_table(
+        TableName=TOKEN_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client

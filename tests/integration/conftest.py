@@ -8,9 +8,12 @@ from typing import Any
 import boto3
 import pytest
 
-from ami_store_notifier import hub_relay
-from local.deployment import queue_arn_of
-from local.ec2_store_tasks import StoreTaskBackend
+from ami_store_notifier import handler, hub_relay
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG
+from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
+from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
+from local.deployment import LocalDeployment, queue_arn_of
+from local.ec2_store_tasks import CLOCK, StoreTaskBackend
 from tests.world import REGION
 
 
@@ -30,6 +33,59 @@ def two_stores(
     for ami in (completing, failing):
         ec2.create_store_image_task(ImageId=ami, Bucket=bucket)
     return completing, failing
+
+
+@pytest.fixture
+def overlapping_runs(
+    two_stores: tuple[str, str],
+    run_handler: Callable[..., dict[str, Any]],
+    deployment: LocalDeployment,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., tuple[dict[str, Any], dict[str, Any]]]:
+    """Two invocations that both read the cursor before either commits, as two overlapping Lambda
+    invocations do: the second one is served the cursor the first one read, and runs `apart_seconds`
+    after it. Returns both results."""
+
+    def run_both(*, apart_seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
+        dynamodb = handler.wiring().dynamodb
+        cursor_read = {
+            deployment.table_name: {
+                "Keys": [{"pk": {"S": cursor_pk(REGION)}}, {"pk": {"S": known_pk(REGION)}}],
+                "ConsistentRead": True,
+            }
+        }
+        stale = dynamodb.batch_get_item(RequestItems=cursor_read)
+        original = dynamodb.batch_get_item
+        first = run_handler()
+        CLOCK.advance(apart_seconds)
+        with monkeypatch.context() as patched:
+            patched.setattr(
+                dynamodb,
+                "batch_get_item",
+                lambda **kwargs: stale if kwargs["RequestItems"] == cursor_read else original(**kwargs),
+            )
+            second = run_handler()
+        return first, second
+
+    return run_both
+
+
+@pytest.fixture
+def state_client(deployment: LocalDeployment, boto_session: boto3.session.Session) -> Any:
+    """A DynamoDB client with the handler's settings (its retries included)."""
+    return boto_session.client("dynamodb", config=CLIENT_CONFIG)
+
+
+@pytest.fixture
+def state_store(deployment: LocalDeployment, state_client: Any) -> DynamoDbStateStore:
+    """The handler's DynamoDB adapter on the deployed table."""
+    return DynamoDbStateStore(
+        state_client,
+        table_name=deployment.table_name,
+        region=REGION,
+        ttl_days=30,
+        clock=CLOCK.now,
+    )
 
 
 @pytest.fixture

@@ -133,35 +133,6 @@ def test_a_refused_batch_entry_is_retried_by_the_next_run_and_the_rest_is_not_re
     assert len(deployment.receive(RULE_QUEUE)) == 1
 
 
-def test_two_overlapping_runs_announce_each_transition_once(two_stores, run_handler, deployment, faults):
-    """The second run reads the cursor before the first commits, as two overlapping invocations would."""
-    CLOCK.advance(11 * 60)
-    state = handler.wiring().dynamodb
-    cursor_read = {
-        deployment.table_name: {
-            "Keys": [{"pk": {"S": cursor_pk("us-east-1")}}, {"pk": {"S": known_pk("us-east-1")}}],
-            "ConsistentRead": True,
-        }
-    }
-    stale = state.batch_get_item(RequestItems=cursor_read)
-    original = state.batch_get_item
-    cursor_reads = {"count": 0}
-
-    def batch_get_item(**kwargs):
-        if kwargs["RequestItems"] != cursor_read:
-            return original(**kwargs)
-        cursor_reads["count"] += 1
-        return stale if cursor_reads["count"] == 2 else original(**kwargs)
-
-    state.batch_get_item = batch_get_item
-    run_handler()
-    second = run_handler()
-
-    assert second["regions"][0]["stoppedBecause"] == "overlapping-run"
-    assert len(deployment.receive(TOPIC_QUEUE)) == 2
-    assert len(deployment.receive(RULE_QUEUE)) == 2
-
-
 def test_a_listing_throttled_once_is_retried_by_the_sdk_and_the_poll_succeeds(
     two_stores, store_tasks, run_handler, deployment
 ):

@@ -7,8 +7,8 @@ a transition, and a crash between two transactions leaves nothing claimed withou
 
 from __future__ import annotations
 
-import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -158,14 +158,16 @@ class DynamoDbStateStore:
         operations = [self._claim_operation(claim) for claim in step.claims]
         operations += self._side_operations(expected_version + 1, step.cursor)
         operations.append(self._cursor_operation(expected_version, step.cursor))
-        token_source = f"{self._region}|{expected_version}|" + "|".join(
-            claim.task.key for claim in step.claims
-        )
         try:
             with transient_errors("dynamodb:TransactWriteItems"):
                 self._dynamodb.transact_write_items(
                     TransactItems=operations,
-                    ClientRequestToken=hashlib.sha256(token_source.encode()).hexdigest()[:36],
+                    # One token per attempt; botocore's retries resend it unchanged. A token derived from
+                    # the cursor version and the claims comes again from an overlapping run, or from this
+                    # run planning again after a rejection: DynamoDB refuses it with other parameters
+                    # (IdempotentParameterMismatchException), and with the same ones answers success
+                    # without writing, so the losing run would deliver what it never claimed.
+                    ClientRequestToken=str(uuid.uuid4()),
                 )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
