@@ -13,6 +13,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.asset import CODE_EXCLUDES, FUNCTION_CODE_DIR, POWERTOOLS_LAYER_PARAMETER
+from infra.checkov import skip_checkov
 
 # logRetentionDays (one of the periods CloudWatch Logs accepts) as CDK names them.
 LOG_RETENTION = {
@@ -113,5 +114,31 @@ def notifier_function(
                 "means switching the runtime and the layer together, as a deliberate upgrade."
             ),
         )
+    )
+    skip_checkov(
+        function,
+        "CKV_AWS_117",
+        "No VPC: the function calls only AWS service APIs, over their public endpoints; a VPC would add NAT "
+        "gateways or interface endpoints, and their cost, and protect nothing more.",
+    )
+    skip_checkov(
+        function,
+        "CKV_AWS_173",
+        "The environment holds no secrets, only resource names, ARNs and settings; Lambda encrypts it at "
+        "rest with its AWS managed key.",
+    )
+    if reserved_concurrency is None:
+        skip_checkov(
+            function,
+            "CKV_AWS_115",
+            "No reservation by default: Lambda refuses one that leaves the account less than its minimum "
+            "unreserved concurrency, so accounts whose concurrency quota is 10 cannot reserve any. The "
+            "poller's reservedConcurrency setting reserves where the account has room.",
+        )
+    skip_checkov(
+        log_group,
+        "CKV_AWS_158",
+        "CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key, its cost "
+        "and a key policy for the logs service, for logs of AMI ids, task states and errors, no secrets.",
     )
     return function
