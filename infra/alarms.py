@@ -12,13 +12,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.encrypted_topic import encrypted_topic
+from infra.names import ALARM, NamePrefix
 
 ALARM_PERIOD = Duration.minutes(5)
 
 
 class AlarmSet(Construct):
     """The alarm topic (`AlarmKey`, `AlarmTopic`) and the alarms made with `_alarm`: named
-    `<name_prefix>-<name>`, described with what happened and what to do, and (`notify_on`) notifying
+    after the deployment's `names`, described with what happened and what to do, and (`notify_on`) notifying
     the topic when they fire and when they recover."""
 
     def __init__(
@@ -26,13 +27,13 @@ class AlarmSet(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        name_prefix: str,
+        names: NamePrefix,
         purpose: str,
         email: str | None,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._name_prefix = name_prefix
+        self._names = names
         self._alarm_names: list[str] = []
         self.alarm_key, self.alarm_topic = encrypted_topic(
             self,
@@ -110,7 +111,7 @@ class AlarmSet(Construct):
         periods: int = 1,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
-        alarm_name = f"{self._name_prefix}-{name}"
+        alarm_name = self._names.name(ALARM, name, stack=Stack.of(self))
         self._alarm_names.append(alarm_name)
         return cloudwatch.Alarm(
             self,
@@ -128,16 +129,27 @@ class AlarmSet(Construct):
     def _dead_letters_alarm(
         self, construct_id: str, name: str, queue: sqs.IQueue, *, what_happened: str, what_to_do: str
     ) -> cloudwatch.Alarm:
-        """Fires when messages arrive in a dead-letter queue."""
+        """Fires while a dead-letter queue holds messages, and recovers once it is emptied.
+
+        A dead-letter queue is silent for days, and SQS publishes metrics only for active queues: "Amazon
+        SQS considers a queue active for up to six hours if it contains any messages, or if any action
+        accesses it", and once inactive, metrics resume only after a delay of up to 15 minutes (SQS
+        developer guide, "Available CloudWatch metrics for Amazon SQS",
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+        So the first message after a quiet spell may reach CloudWatch only after the alarm has evaluated
+        its period: an alarm on messages *arriving* (NumberOfMessagesSent) can miss it for good. The
+        backlog (ApproximateNumberOfMessagesVisible) keeps the queue active, so its data points go on
+        every minute for as long as a message waits, and the alarm fires a few minutes late at worst.
+        It stays in ALARM until someone reads and purges the queue, as the runbook says to.
+        """
         return self._alarm(
             construct_id,
             name,
             what_happened=what_happened,
             what_to_do=what_to_do,
-            # Messages arriving, not the backlog: a queue nobody reads would stay in ALARM for its whole
-            # retention and hide every later failure. EventBridge and Lambda send with SendMessage, which
-            # NumberOfMessagesSent counts (SQS developer guide, "Available CloudWatch metrics").
-            metric=queue.metric_number_of_messages_sent(period=ALARM_PERIOD, statistic="Sum"),
-            threshold=0,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=ALARM_PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )

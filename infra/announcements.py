@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
@@ -13,6 +13,8 @@ from constructs import Construct
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.event_schema import event_schema
 from infra.encrypted_topic import encrypted_topic
+from infra.names import BUS, SCHEMA, SCHEMA_REGISTRY, NamePrefix
+from infra.regions import SCHEMA_REGISTRY_PART
 from infra.settings import Settings
 
 
@@ -30,7 +32,7 @@ class Announcements(Construct):
         construct_id: str,
         *,
         settings: Settings,
-        name_prefix: str,
+        names: NamePrefix,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -42,40 +44,43 @@ class Announcements(Construct):
             email=settings.notification_email,
             removal_policy=removal_policy,
         )
-        self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, name_prefix)
-        self.schema = self._register_the_event_schema(settings.event_source, name_prefix)
+        self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, names)
+        self.schema = self._register_the_event_schema(settings.event_source, names)
 
-    def _register_the_event_schema(self, source: str, name_prefix: str) -> eventschemas.CfnSchema:
+    def _register_the_event_schema(self, source: str, names: NamePrefix) -> eventschemas.CfnSchema:
         """The event contract in a schema registry of its own, where consumers find it (and EventBridge's
-        code bindings for it); the content is `event_detail.schema.json` inside the event envelope."""
+        code bindings for it); the content is `event_detail.schema.json` inside the event envelope.
+        Left out, by a condition on the Region, where EventBridge has no schema registry."""
         registry = eventschemas.CfnRegistry(
             self,
             "SchemaRegistry",
-            # Registry names are unique per account and Region: named after the stack.
-            registry_name=f"{name_prefix}-events",
+            registry_name=names.name(SCHEMA_REGISTRY, "events", stack=Stack.of(self)),
             description="AMI Store Notifier: the events it puts on its bus",
         )
-        return eventschemas.CfnSchema(
+        schema = eventschemas.CfnSchema(
             self,
             "EventSchema",
             registry_name=registry.attr_registry_name,
-            schema_name=f"{source.replace('/', '.')}@AmiStoreTaskStateChange",
+            schema_name=SCHEMA.check(
+                f"{source.replace('/', '.')}@AmiStoreTaskStateChange", made_from="eventSource"
+            ),
             type="JSONSchemaDraft4",
             content=json.dumps(event_schema(source)),
             description="EC2 AMI Store Task State Change, as announced by AMI Store Notifier",
         )
+        exists_here = SCHEMA_REGISTRY_PART.condition(self)
+        for resource in (registry, schema):
+            resource.cfn_options.condition = exists_here
+        return schema
 
-    def _event_bus(self, settings: Settings, name_prefix: str) -> tuple[events.IEventBus, str, str]:
+    def _event_bus(self, settings: Settings, names: NamePrefix) -> tuple[events.IEventBus, str, str]:
         imported = settings.imported_bus
         if imported is not None:
             assert settings.event_bus_arn is not None
             arn = settings.event_bus_arn
             return events.EventBus.from_event_bus_arn(self, "EventBus", arn), imported.name, arn
-        # Bus names are unique per account and Region: named after the stack, so that two stacks (two
-        # stackName values) in one account and Region never collide.
-        new_bus = events.EventBus(
-            self, "EventBus", event_bus_name=settings.event_bus_name or f"{name_prefix}-events"
-        )
+        bus_name = settings.event_bus_name or names.name(BUS, "events", stack=Stack.of(self))
+        new_bus = events.EventBus(self, "EventBus", event_bus_name=bus_name)
         # Fn::GetAtt Name, not Ref: moto's CloudFormation resolves a Ref to a bus to an object, which
         # would break the function's environment in the deploy test. Both are the name on AWS.
         name = cast(events.CfnEventBus, new_bus.node.default_child).attr_name

@@ -3,12 +3,14 @@ Teams channel configurations of Amazon Q Developer in chat applications that ren
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.encrypted_topic import allow_publishing, encrypted_topic
+from infra.names import SLACK_CHANNEL, TEAMS_CHANNEL, NamePrefix
+from infra.regions import CHAT_CHANNELS_PART
 from infra.settings import Settings
 
 # An AWS managed policy that denies every action: as the channels' guardrail, nobody can run commands
@@ -24,10 +26,15 @@ class ChatNotifications(Construct):
         construct_id: str,
         *,
         settings: Settings,
-        name_prefix: str,
+        names: NamePrefix,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        # The key needs no statement for the chat service: SNS "decrypts messages only when they are sent"
+        # (SNS developer guide, "Encryption at rest",
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html), so a subscriber
+        # never uses the key; only AWS services that publish do, and this topic's publishers are our
+        # own functions, granted by identity (allow_publishing).
         self.key, self.topic = encrypted_topic(
             self,
             "Chat",
@@ -36,7 +43,7 @@ class ChatNotifications(Construct):
             email=None,
             removal_policy=removal_policy,
         )
-        self._name_prefix = name_prefix
+        self._names = names
         self._guardrail = iam.ManagedPolicy.from_aws_managed_policy_name(NOTIFICATIONS_ONLY_GUARDRAIL)
         self.channel_role: iam.Role | None = None
         self.slack: chatbot.SlackChannelConfiguration | None = None
@@ -47,6 +54,19 @@ class ChatNotifications(Construct):
             self.teams = self._teams(
                 settings.teams_tenant_id, settings.teams_team_id, settings.teams_channel_id
             )
+        self._only_where_the_chat_service_is()
+
+    def _only_where_the_chat_service_is(self) -> None:
+        """The channel configurations and their role are left out, by a condition on the Region, where
+        the chat service does not exist (China and GovCloud); the chat topic stays for your own use."""
+        channels = [part for part in (self.channel_role, self.slack, self.teams) if part is not None]
+        if not channels:
+            return
+        exists_here = CHAT_CHANNELS_PART.condition(self)
+        for channel in channels:
+            resource = channel.node.default_child or channel
+            assert isinstance(resource, CfnResource)
+            resource.cfn_options.condition = exists_here
 
     def allow_publishing(self, role: iam.Role) -> None:
         """What a function that publishes the chat messages needs (its statements named apart)."""
@@ -67,8 +87,7 @@ class ChatNotifications(Construct):
         return chatbot.SlackChannelConfiguration(
             self,
             "SlackChannel",
-            # Configuration names are unique per account: named after the stack.
-            slack_channel_configuration_name=f"{self._name_prefix}-slack",
+            slack_channel_configuration_name=self._names.name(SLACK_CHANNEL, "slack", stack=Stack.of(self)),
             slack_workspace_id=workspace_id,
             slack_channel_id=channel_id,
             notification_topics=[self.topic],
@@ -82,7 +101,7 @@ class ChatNotifications(Construct):
         return chatbot.CfnMicrosoftTeamsChannelConfiguration(
             self,
             "TeamsChannel",
-            configuration_name=f"{self._name_prefix}-teams",
+            configuration_name=self._names.name(TEAMS_CHANNEL, "teams", stack=Stack.of(self)),
             iam_role_arn=self._role().role_arn,
             teams_tenant_id=tenant_id,
             team_id=team_id,

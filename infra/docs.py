@@ -1,4 +1,5 @@
-"""The README's settings and metrics tables, written from settings_spec.py and report.py.
+"""The README's settings, metrics and Regions tables, written from settings_spec.py, report.py and
+infra/regions.py.
 
 `make docs` (python -m infra.docs) rewrites the tables between their markers in README.md; a test fails
 when the README differs from what this would write.
@@ -13,6 +14,7 @@ from pathlib import Path
 from ami_store_notifier.report import ALL_METRICS
 from ami_store_notifier.setting_parsers import Setting
 from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS
+from infra.regions import OPTIONAL_PARTS, SUPPORTED_REGIONS, WITHOUT_POWERTOOLS_PARAMETER
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -47,6 +49,23 @@ def metrics_table() -> str:
     return "\n".join(rows)
 
 
+def regions_table() -> str:
+    """Per partition, the supported Regions, and those where a part is left out or a setting is needed."""
+    rows = ["| Partition | Regions | Without | Needs `powertoolsLayerArn` |", "| --- | --- | --- | --- |"]
+    for partition, regions in SUPPORTED_REGIONS.items():
+        lacking = [
+            f"{part.what}: {', '.join(sorted(part.lacking.intersection(regions)))}"
+            for part in OPTIONAL_PARTS
+            if part.lacking.intersection(regions)
+        ]
+        needing_layer = sorted(WITHOUT_POWERTOOLS_PARAMETER.intersection(regions))
+        rows.append(
+            f"| `{partition}` | {', '.join(regions)} | {'; '.join(lacking) or '—'} "
+            f"| {', '.join(needing_layer) or '—'} |"
+        )
+    return "\n".join(rows)
+
+
 def _variable(setting: Setting) -> str:
     return f"`{setting.variable}`" if setting.variable else "—"
 
@@ -60,6 +79,7 @@ TABLES = {
     "deployment-settings": deployment_settings_table,
     "handler-settings": handler_settings_table,
     "metrics": metrics_table,
+    "regions": regions_table,
 }
 
 
@@ -78,7 +98,7 @@ def _escaped(replacement: str) -> str:
 
 def main() -> None:
     README.write_text(with_tables(README.read_text()))
-    sys.stdout.write("README.md: settings and metrics tables written from settings_spec.py and report.py\n")
+    sys.stdout.write("README.md: settings, metrics and Regions tables written from their declarations\n")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from aws_cdk import (
     Acknowledgment,
     Aws,
     CfnOutput,
+    CfnResource,
     Duration,
     IStackSynthesizer,
     Stack,
@@ -32,11 +33,18 @@ from infra.announcements import announcement_pattern
 from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing, encrypted_topic
+from infra.names import ARCHIVE, BUS, NamePrefix
 from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
+from infra.regions import ARCHIVE_PART
 from infra.settings import Settings
 
 RELAY_HANDLER = "ami_store_notifier.hub_relay.lambda_handler"
 RELAY_TIMEOUT = Duration.seconds(30)
+
+
+def hub_names(scope: Construct) -> NamePrefix:
+    """The hub's fixed names start with its stack's name, which hubStackName sets."""
+    return NamePrefix(Stack.of(scope).stack_name, made_from="hubStackName")
 
 
 class Hub(Construct):
@@ -44,17 +52,22 @@ class Hub(Construct):
         self, scope: Construct, construct_id: str, *, settings: Settings, organization_id: str
     ) -> None:
         super().__init__(scope, construct_id)
-        prefix = Stack.of(self).stack_name
-        self.bus = events.EventBus(self, "EventBus", event_bus_name=f"{prefix}-events")
+        stack = Stack.of(self)
+        names = hub_names(self)
+        self.bus = events.EventBus(self, "EventBus", event_bus_name=names.name(BUS, "events", stack=stack))
         self._let_the_organization_put(organization_id, settings.event_source)
         retention = settings.hub_archive_retention_days
         self.archive = self.bus.archive(
             "Archive",
-            archive_name=f"{prefix}-announcements",
+            archive_name=names.name(ARCHIVE, "announcements", stack=stack),
             description="Every AMI store announcement of the Organization, for replay",
             event_pattern=announcement_pattern(settings.event_source),
             retention=Duration.days(retention) if retention else None,
         )
+        # Left out, by a condition on the Region, where EventBridge has no archive and replay.
+        archive = self.archive.node.default_child
+        assert isinstance(archive, CfnResource)
+        archive.cfn_options.condition = ARCHIVE_PART.condition(self)
         self.key, self.topic = encrypted_topic(
             self,
             "Notification",
@@ -75,7 +88,7 @@ class Hub(Construct):
         # The Organization's chat channels (the notifiers of this app leave theirs out, app.py).
         self.chat = (
             ChatNotifications(
-                self, "Chat", settings=settings, name_prefix=prefix, removal_policy=settings.removal_policy
+                self, "Chat", settings=settings, names=names, removal_policy=settings.removal_policy
             )
             if settings.chat_notifications
             else None
@@ -196,7 +209,7 @@ class HubMonitoring(AlarmSet):
         super().__init__(
             scope,
             construct_id,
-            name_prefix=Stack.of(scope).stack_name,
+            names=hub_names(scope),
             purpose="AMI store notifier hub",
             email=settings.alarm_email,
             removal_policy=settings.removal_policy,
@@ -270,4 +283,10 @@ class AmiStoreNotifierHub(Stack):
             "AlarmTopicArn": (self.monitoring.alarm_topic.topic_arn, "Alarms"),
         }
         for name, (value, description) in outputs.items():
-            CfnOutput(self, name, value=value, description=description)
+            CfnOutput(
+                self,
+                name,
+                value=value,
+                description=description,
+                condition=ARCHIVE_PART.condition(self) if name == "ArchiveName" else None,
+            )

@@ -13,6 +13,7 @@ from constructs import Construct
 from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dashboard import poller_dashboard
+from infra.names import DASHBOARD, NamePrefix
 from infra.settings import Settings
 
 # The duration alarm fires when a run gets this close to the timeout.
@@ -27,7 +28,7 @@ class Monitoring(AlarmSet):
         construct_id: str,
         *,
         settings: Settings,
-        name_prefix: str,
+        names: NamePrefix,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
         hub_dead_letter_queue: sqs.IQueue | None,
@@ -39,7 +40,7 @@ class Monitoring(AlarmSet):
         super().__init__(
             scope,
             construct_id,
-            name_prefix=name_prefix,
+            names=names,
             purpose="AMI store notifier",
             email=settings.alarm_email,
             removal_policy=removal_policy,
@@ -56,10 +57,9 @@ class Monitoring(AlarmSet):
         }
         self.notify_on(self.alarms.values())
 
-        # Dashboard names are global to the account, not per Region: stack name and Region both.
         self.dashboard = poller_dashboard(
             self,
-            name=f"{self._name_prefix}-{Stack.of(self).region}",
+            name=names.name(DASHBOARD, "", stack=Stack.of(self)),
             metric=self.metric,
             function=function,
             period=Duration.minutes(max(5, settings.schedule_minutes)),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aws_cdk import Aws, Stack
 from constructs import Construct
 
-from ami_store_notifier.report import NAMESPACE, SERVICE
+from ami_store_notifier.report import NAMESPACE
 from infra.announcements import Announcements
 from infra.chat import ChatNotifications
 from infra.hub_forwarding import HubForwarding
 from infra.monitoring import Monitoring
+from infra.names import NamePrefix
 from infra.poller import Poller
 from infra.settings import Settings
 from infra.state_table import StateTable
@@ -23,14 +24,26 @@ class AmiStoreNotifier(Construct):
     """The state table, the announcements (topic, bus, and the chat topic when on), the poller and its
     monitoring.
 
-    Fixed names (the bus, the alarms, the dashboard) start with ``name_prefix``: the stack's name, and
-    the construct's id too when it is not this app's own, so that two notifiers never collide.
+    Fixed names (the bus, the alarms, the dashboard) start with ``names``: the stack's name, and the
+    construct's id too when it is not this app's own, so that two notifiers never collide (infra/names.py).
+    The same prefix is the ``service`` dimension of every metric the poller publishes and the alarms and
+    the dashboard read: CloudWatch takes one namespace, name and set of dimensions as one metric, whoever
+    publishes it (CloudWatch concepts, "Dimensions"), so two notifiers in an account and Region must differ
+    in a dimension, or each would read the other's data.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
         stack_name = Stack.of(self).stack_name
-        self.name_prefix = stack_name if construct_id == TRANSPARENT_ID else f"{stack_name}-{construct_id}"
+        self.names = (
+            NamePrefix(stack_name, made_from="stackName")
+            if construct_id == TRANSPARENT_ID
+            else NamePrefix(
+                f"{stack_name}-{construct_id}",
+                made_from=f"the stack name ({stack_name}) with the construct id ({construct_id})",
+            )
+        )
+        self.metrics_service = self.names.value
         self.settings = settings
         # The configured Regions, or the stack's own (a token until deployment).
         self.polled_regions: tuple[str, ...] = settings.regions or (Aws.REGION,)
@@ -40,7 +53,7 @@ class AmiStoreNotifier(Construct):
             self,
             "Announcements",
             settings=settings,
-            name_prefix=self.name_prefix,
+            names=self.names,
             removal_policy=settings.removal_policy,
         )
         self.chat = (
@@ -48,7 +61,7 @@ class AmiStoreNotifier(Construct):
                 self,
                 "Chat",
                 settings=settings,
-                name_prefix=self.name_prefix,
+                names=self.names,
                 removal_policy=settings.removal_policy,
             )
             if settings.chat_notifications
@@ -63,6 +76,7 @@ class AmiStoreNotifier(Construct):
             announcements=self.announcements,
             chat=self.chat,
             polled_regions=self.polled_regions,
+            metrics_service=self.metrics_service,
             removal_policy=settings.removal_policy,
         )
         self.hub_forwarding = (
@@ -80,12 +94,12 @@ class AmiStoreNotifier(Construct):
             self,
             "Monitoring",
             settings=settings,
-            name_prefix=self.name_prefix,
+            names=self.names,
             function=self.poller.function,
             dead_letter_queue=self.poller.dead_letter_queue,
             hub_dead_letter_queue=self.hub_forwarding.dead_letter_queue if self.hub_forwarding else None,
             polled_regions=self.polled_regions,
             namespace=NAMESPACE,
-            service=SERVICE,
+            service=self.metrics_service,
             removal_policy=settings.removal_policy,
         )

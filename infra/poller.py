@@ -13,12 +13,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ami_store_notifier.report import NAMESPACE, SERVICE
+from ami_store_notifier.report import NAMESPACE
 from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
 from infra.asset import HANDLER
 from infra.chat import ChatNotifications
+from infra.checkov import skip_checkov
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import allow_publishing
 from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
@@ -36,10 +37,12 @@ class Poller(Construct):
         announcements: Announcements,
         chat: ChatNotifications | None,
         polled_regions: Sequence[str],
+        metrics_service: str,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
+        self._metrics_service = metrics_service
         self._chat = chat
         self.log_group = logs.LogGroup(
             self,
@@ -123,18 +126,22 @@ class Poller(Construct):
             # lease is this plus 60 s.
             timeout=Duration.seconds(s.function_timeout_seconds),
             memory_mb=s.function_memory_mb,
-            # None by default: Lambda refuses a reservation that leaves the account less than its minimum
-            # unreserved concurrency (Lambda quotas; accounts whose quota is 10 cannot reserve any), and
-            # overlapping runs are safe without it: only one run can move the cursor, so the other
-            # announces nothing twice. reservedConcurrency sets it for accounts that have room.
+            # None by default, for the accounts that cannot reserve any (notifier_function's CKV_AWS_115
+            # acknowledgment), and overlapping runs are safe without it: only one run can move the cursor,
+            # so the other announces nothing twice. reservedConcurrency sets it for accounts that have room.
             reserved_concurrency=s.reserved_concurrency,
         )
         # A failed poll is not retried by Lambda: a tick carries no data, so the next scheduled tick does
         # the same work with fresh state, while a retry (Lambda waits 1 minute, then 2) would overlap
         # it and spend EC2's shared rate budget twice. An event throttled by Lambda waits in the
-        # async queue for at most one schedule period, when the next tick supersedes it. Failed polls
-        # are counted by the Errors alarm; no dead-letter queue, since a tick has nothing to replay.
+        # async queue for at most one schedule period, when the next tick supersedes it.
         function.configure_async_invoke(retry_attempts=0, max_event_age=self.schedule_period_capped(360))
+        skip_checkov(
+            function,
+            "CKV_AWS_116",
+            "No dead-letter queue: a failed poll is not retried and a tick carries no data, so there is "
+            "nothing to replay; the next tick does the same work, and the Errors alarm counts failed polls.",
+        )
         return function
 
     def _environment(
@@ -162,7 +169,8 @@ class Poller(Construct):
         return {
             **from_resources,
             **from_settings,
-            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            # The deployment's own metrics: the alarms and the dashboard read this `service` dimension.
+            "POWERTOOLS_SERVICE_NAME": self._metrics_service,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }

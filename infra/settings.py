@@ -18,6 +18,7 @@ from aws_cdk import RemovalPolicy
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.setting_parsers import SettingError, is_absent
 from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS
+from infra.regions import WITHOUT_POWERTOOLS_PARAMETER
 
 # Context keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
 RETIRED_KEYS = {
@@ -72,6 +73,7 @@ class Settings:
     spoke_failure_tolerance_percentage: int
     spoke_max_concurrent_percentage: int
     stack_set_delegated_admin: bool
+    spoke_management_account: bool
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool
@@ -153,7 +155,28 @@ def load_settings(get: Callable[[str], object]) -> Settings:
     _check_one_partition(settings)
     _check_rollout(settings)
     _check_chat(settings)
+    _check_powertools_layer_for_spokes(settings)
     return settings
+
+
+def _check_powertools_layer_for_spokes(settings: Settings) -> None:
+    """A layer version lives in one Region, and a function can load only a layer of its own Region
+    (Lambda developer guide, "Adding layers to functions"): spokes in several Regions need AWS's parameter
+    in each of them."""
+    if not settings.spoke_regions:
+        return
+    lacking = [region for region in settings.spoke_regions if region in WITHOUT_POWERTOOLS_PARAMETER]
+    if lacking:
+        raise SettingsError(
+            f"spokeRegions lists {', '.join(lacking)}, where AWS publishes no parameter for the Powertools "
+            "layer, and one powertoolsLayerArn cannot serve several Regions: deploy the notifier there "
+            "on its own with powertoolsLayerArn"
+        )
+    if settings.powertools_layer_arn is not None and len(settings.spoke_regions) > 1:
+        raise SettingsError(
+            "powertoolsLayerArn names a layer of one Region, but spokeRegions lists several: leave it "
+            "unset, so that each spoke reads AWS's layer of its own Region"
+        )
 
 
 # Each chat service's channel configuration needs all of its ids (AWS::Chatbot::*ChannelConfiguration).
@@ -220,12 +243,29 @@ def check_deployment_target(settings: Settings, account: str | None, region: str
                 f"eventBusArn is a bus in {bus.region}, but the stack deploys to {region}: the poller "
                 "can only announce on a bus of its own account and region"
             )
+    _check_powertools_layer_where_deployed(settings, region)
     partition = settings.regions_partition
     if region is not None and partition is not None and partition != partition_of(region):
         raise SettingsError(
             f"regions ({', '.join(settings.regions)}) are in partition {partition}, "
             f"but the stack deploys to {region} ({partition_of(region)}): credentials of one partition "
             "cannot call another"
+        )
+
+
+def _check_powertools_layer_where_deployed(settings: Settings, region: str | None) -> None:
+    layer = settings.powertools_layer_arn
+    if region is None:
+        return
+    if layer is None and region in WITHOUT_POWERTOOLS_PARAMETER:
+        raise SettingsError(
+            f"powertoolsLayerArn is needed to deploy to {region}: AWS publishes no parameter for the "
+            "Powertools layer there; give the ARN of a Powertools layer version in that Region"
+        )
+    if layer is not None and layer.split(":")[3] != region:
+        raise SettingsError(
+            f"powertoolsLayerArn is a layer in {layer.split(':')[3]}, but the stack deploys to {region}: "
+            "a function can load only a layer of its own Region"
         )
 
 

@@ -68,9 +68,12 @@ SETTINGS: tuple[Setting, ...] = (
         parse=matching(r"[A-Za-z][A-Za-z0-9-]{0,127}", "a CloudFormation stack name"),
         default="AmiStoreNotifier",
         allowed="letter, then letters, digits, `-` (max 128)",
-        meaning="CloudFormation stack name; also prefixes every fixed name: the bus (`<stackName>-events`), "
-        "the alarms (`<stackName>-<Alarm>`) and the dashboard (`<stackName>-<region>`, since dashboards "
-        "are global to the account).",
+        meaning="CloudFormation stack name; also prefixes every fixed name: the bus and the schema registry "
+        "(`<stackName>-events`), the alarms (`<stackName>-<Alarm>`), and, with the Region since their names "
+        "are unique per account, the dashboard (`<stackName>-<region>`) and the chat channel configurations "
+        "(`<stackName>-<region>-slack`/`-teams`); and it is the `service` dimension of the deployment's own "
+        "metrics. At most 57 characters: a longer one makes the schema registry's name too long, and "
+        "synthesis says so.",
     ),
     Setting(
         key="scheduleMinutes",
@@ -292,7 +295,9 @@ SETTINGS: tuple[Setting, ...] = (
         parse=matching(r"[A-Za-z][A-Za-z0-9-]{0,127}", "a CloudFormation stack name"),
         default="AmiStoreNotifierHub",
         allowed="letter, then letters, digits, `-` (max 128)",
-        meaning="The hub stack's name; its bus is `<hubStackName>-events`.",
+        meaning="The hub stack's name; its bus is `<hubStackName>-events` and its archive "
+        "`<hubStackName>-announcements`, whose 48-character limit allows at most 34 characters here "
+        "(synthesis says so).",
     ),
     Setting(
         key="hubArchiveRetentionDays",
@@ -320,7 +325,8 @@ SETTINGS: tuple[Setting, ...] = (
         default=(),
         shown_default="none",
         allowed="comma-separated string or JSON list of region names",
-        meaning="The Regions the StackSet deploys the notifier to, in each account.",
+        meaning="The Regions the StackSet deploys the notifier to, in each account, and those of the "
+        "management account's spokes. Each spoke polls only its own Region (`regions` does not reach it).",
     ),
     Setting(
         key="spokeAssetBucketPrefix",
@@ -336,16 +342,18 @@ SETTINGS: tuple[Setting, ...] = (
         variable=None,
         parse=WholeNumber(0, 100),
         default=10,
-        meaning="StackSet operations: the share of accounts per Region that may fail before CloudFormation "
-        "stops the operation in that Region.",
+        meaning="StackSet operations (not automatic deployments to accounts that join later): the share of "
+        "a Region's accounts that may fail, rounded down (10 % of fewer than 10 accounts is 0), before "
+        "CloudFormation stops the operation in that Region (README, Organization-wide).",
     ),
     Setting(
         key="spokeMaxConcurrentPercentage",
         variable=None,
         parse=WholeNumber(1, 100),
         default=25,
-        meaning="StackSet operations: the share of accounts deployed at once per Region (Regions in "
-        "parallel).",
+        meaning="StackSet operations (not automatic deployments to accounts that join later): the share of "
+        "a Region's accounts deployed at once, rounded down but at least 1, however many fail "
+        "(`SOFT_FAILURE_TOLERANCE`); Regions in parallel (README, Organization-wide).",
     ),
     Setting(
         key="stackSetDelegatedAdmin",
@@ -355,6 +363,17 @@ SETTINGS: tuple[Setting, ...] = (
         allowed="`true`/`false`",
         meaning="`true` when you deploy the StackSet from a delegated administrator account rather than "
         "the management account (CallAs DELEGATED_ADMIN).",
+    ),
+    Setting(
+        key="spokeManagementAccount",
+        variable=None,
+        parse=boolean,
+        default=True,
+        allowed="`true`/`false`",
+        meaning="Organization-wide rollout: also synthesizes the management account's spokes, stacks "
+        "`AmiStoreNotifierManagementSpoke-<region>` (one per spoke Region), since a service-managed StackSet "
+        "never deploys to the management account. Deploy them with that account's credentials; `false` "
+        "when it runs no workloads (README, Organization-wide).",
     ),
     Setting(
         key="powertoolsLayerArn",
@@ -368,8 +387,9 @@ SETTINGS: tuple[Setting, ...] = (
         meaning="Layer to load instead of AWS's own build of the Powertools version the tests pin "
         "(`POWERTOOLS_VERSION` in `infra/asset.py`), which the stack reads at deploy time from the public "
         "parameter `/aws/service/powertools/python/arm64/python3.13/<version>` of the deployment's "
-        "region and partition. Use it where that parameter does not exist. (`powertoolsLayerVersion` is "
-        "no longer read: synthesis stops and says so.)",
+        "region and partition. Needed where AWS publishes no such parameter (README, Regions); a layer "
+        "version of the deployment's own Region. (`powertoolsLayerVersion` is no longer read: synthesis "
+        "stops and says so.)",
     ),
     Setting(
         key="reservedConcurrency",

@@ -119,12 +119,13 @@ def test_the_slack_and_teams_channels_read_the_chat_topic_and_may_run_nothing(
     topic = {"Ref": chat_topic_id(chat)}
     deny_all = resolved.resolve(slack["Properties"]["GuardrailPolicies"][0])
 
-    assert slack["Properties"]["ConfigurationName"] == "AmiStoreNotifier-slack"
+    # Configuration names are unique per account: the Region is in them (infra/names.py).
+    assert resolved.resolve(slack["Properties"]["ConfigurationName"]) == f"AmiStoreNotifier-{REGION}-slack"
     assert (slack["Properties"]["SlackWorkspaceId"], slack["Properties"]["SlackChannelId"]) == (
         CHAT["slackWorkspaceId"],
         CHAT["slackChannelId"],
     )
-    assert teams["Properties"]["ConfigurationName"] == "AmiStoreNotifier-teams"
+    assert resolved.resolve(teams["Properties"]["ConfigurationName"]) == f"AmiStoreNotifier-{REGION}-teams"
     assert teams["Properties"]["TeamsChannelId"] == CHAT["teamsChannelId"]
     assert slack["Properties"]["SnsTopicArns"] == teams["Properties"]["SnsTopicArns"] == [topic]
     assert deny_all == "arn:aws:iam::aws:policy/AWSDenyAll"
@@ -153,18 +154,6 @@ def test_the_channel_role_is_for_the_chat_service_only_and_has_no_permissions(
     assert resolved.role_policies(role_id) == []
     (slack,) = chat.resources("AWS::Chatbot::SlackChannelConfiguration").values()
     assert resolved.resolve(slack["Properties"]["IamRoleArn"]) == role_arn
-
-
-def test_channel_configuration_names_follow_the_stack_name_so_two_stacks_never_collide() -> None:
-    _, stack = build_app({**CHAT, "stackName": "AmiStoreNotifierStaging"}, nag=False)
-    assert stack.notifier.chat is not None
-    assert stack.notifier.chat.slack is not None
-    assert stack.notifier.chat.teams is not None
-
-    assert stack.resolve(stack.notifier.chat.slack.slack_channel_configuration_name) == (
-        "AmiStoreNotifierStaging-slack"
-    )
-    assert stack.notifier.chat.teams.configuration_name == "AmiStoreNotifierStaging-teams"
 
 
 @pytest.mark.parametrize(
@@ -217,3 +206,20 @@ def test_the_chat_keys_policy_lets_this_accounts_grants_work_and_nobody_elses(
 
     assert evaluate(key_policy, poller) == ALLOW
     assert evaluate(key_policy, stranger) == IMPLICIT_DENY
+
+
+def test_the_chat_service_is_given_nothing_on_the_key_since_sns_decrypts_before_delivering(
+    chat: Synthesized, resolved: ResolvedTemplate
+) -> None:
+    """SNS "decrypts messages only when they are sent" (SNS developer guide, "Encryption at rest"): a
+    subscriber such as the chat service never touches the key. Only publishers that are AWS services
+    need the key policy, and the chat topic's publishers are this stack's functions, granted by identity."""
+    notifier = chat.stack.notifier
+    assert notifier.chat is not None
+    key_policy = resolved.resource(chat.logical_id(notifier.chat.key))["Properties"]["KeyPolicy"]
+    service_principals = [
+        statement["Principal"]["Service"]
+        for statement in key_policy["Statement"]
+        if "Service" in statement.get("Principal", {})
+    ]
+    assert service_principals == []

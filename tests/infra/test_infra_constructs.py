@@ -7,6 +7,7 @@ from aws_cdk import App, RemovalPolicy, Stack
 from aws_cdk.assertions import Match, Template
 
 from infra.announcements import Announcements
+from infra.names import NamePrefix
 from infra.notifier import AmiStoreNotifier
 from infra.settings import Settings, load_settings
 from infra.state_table import StateTable
@@ -97,7 +98,7 @@ def test_the_announcements_construct_stands_alone_and_uses_an_existing_bus_by_na
         stack,
         "Announcements",
         settings=settings(eventBusArn=bus_arn),
-        name_prefix="Topics",
+        names=NamePrefix("Topics", made_from="stackName"),
         removal_policy=RemovalPolicy.RETAIN,
     )
     template = Template.from_stack(stack)

@@ -188,6 +188,8 @@ def test_with_the_hub_the_chat_channels_are_the_hubs_and_the_apps_notifier_keeps
         if resource["Type"] == "AWS::Chatbot::SlackChannelConfiguration"
     ]
 
-    assert slack["ConfigurationName"] == "AmiStoreNotifierHub-slack"
+    assert slack["ConfigurationName"] == {
+        "Fn::Join": ["", ["AmiStoreNotifierHub-", {"Ref": "AWS::Region"}, "-slack"]]
+    }
     assert not [kind for kind in kinds if kind.startswith("AWS::Chatbot::")]
     assert "ChatTopicArn" in notifier["Outputs"]

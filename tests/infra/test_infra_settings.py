@@ -13,7 +13,7 @@ from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS,
 from infra.app import build_app
 from infra.docs import deployment_settings_table, handler_settings_table, with_tables
 from infra.settings import Settings, SettingsError, load_settings
-from tests.infra.support import REPO_ROOT, Synthesized
+from tests.infra.support import REPO_ROOT, ROLLOUT, Synthesized
 
 
 def parse(**context: Any) -> Settings:
@@ -251,7 +251,8 @@ def test_every_setting_reaches_the_pollers_environment(custom: Synthesized) -> N
         "CLAIM_LEASE_SECONDS": "360",
         "DELIVERY_RESERVE_SECONDS": "30",
         "STATE_TTL_DAYS": "60",
-        "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
+        # The custom stackName (StoreNotes) makes the deployment's own metrics.
+        "POWERTOOLS_SERVICE_NAME": "StoreNotes",
         "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
@@ -351,3 +352,36 @@ def test_the_poller_may_put_events_only_on_the_existing_bus(imported_bus: Synthe
         "Action": "events:PutEvents",
         "Resource": "arn:aws:events:eu-west-1:123456789012:event-bus/central",
     }
+
+
+# --- the Powertools layer where AWS publishes no parameter for it (infra/regions.py) -----------------
+
+
+def test_deploying_where_aws_publishes_no_powertools_parameter_needs_powertools_layer_arn() -> None:
+    with pytest.raises(SettingsError, match=r"^powertoolsLayerArn is needed to deploy to me-central-1"):
+        build_app({}, nag=False, environ={"CDK_DEFAULT_REGION": "me-central-1"})
+    layer = "arn:aws:lambda:me-central-1:123456789012:layer:powertools:3"
+    build_app({"powertoolsLayerArn": layer}, nag=False, environ={"CDK_DEFAULT_REGION": "me-central-1"})
+
+
+def test_a_powertools_layer_of_another_region_is_refused_naming_the_setting() -> None:
+    layer = "arn:aws:lambda:us-east-1:123456789012:layer:powertools:3"
+    with pytest.raises(SettingsError, match=r"^powertoolsLayerArn is a layer in us-east-1, but the stack"):
+        build_app({"powertoolsLayerArn": layer}, nag=False, environ={"CDK_DEFAULT_REGION": "eu-west-1"})
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"spokeRegions": "eu-west-1,ap-east-2"}, "spokeRegions lists ap-east-2, where AWS publishes no"),
+        (
+            {"powertoolsLayerArn": "arn:aws:lambda:eu-west-1:123456789012:layer:powertools:3"},
+            "powertoolsLayerArn names a layer of one Region, but spokeRegions lists several",
+        ),
+    ],
+)
+def test_spokes_in_several_regions_need_aws_powertools_parameter_in_each(
+    context: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"^{message}"):
+        build_app({**ROLLOUT, **context}, nag=False)

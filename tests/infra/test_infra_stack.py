@@ -146,7 +146,7 @@ def test_the_poller_environment_wires_every_setting_the_handler_reads(synth: Syn
         "CLAIM_LEASE_SECONDS": "180",
         "DELIVERY_RESERVE_SECONDS": "20",
         "STATE_TTL_DAYS": "45",
-        "POWERTOOLS_SERVICE_NAME": "ami-store-notifier",
+        "POWERTOOLS_SERVICE_NAME": "AmiStoreNotifier",
         "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
@@ -462,13 +462,15 @@ def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthe
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0.8 * 120_000)
 
 
-def test_the_dead_letter_alarm_fires_on_messages_arriving_not_on_the_backlog(synth: Synthesized) -> None:
+def test_the_dead_letter_alarm_fires_on_the_backlog_which_keeps_the_queue_publishing(
+    synth: Synthesized,
+) -> None:
     props = alarm(synth, "ScheduleDeadLetters")
-    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "NumberOfMessagesSent")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
     assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
-    assert (props["Statistic"], props["Period"]) == ("Sum", 300)
-    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert (props["Statistic"], props["Period"]) == ("Maximum", 300)
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
     assert props["TreatMissingData"] == "notBreaching"
 
 
@@ -484,7 +486,7 @@ def test_a_failing_region_has_its_own_alarm_on_the_handlers_region_metric(synth:
     assert props["Namespace"] == "AmiStoreNotifier"
     assert props["Dimensions"] == [
         {"Name": "region", "Value": {"Ref": "AWS::Region"}},
-        {"Name": "service", "Value": "ami-store-notifier"},
+        {"Name": "service", "Value": "AmiStoreNotifier"},
     ]
     assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
         "Sum",
@@ -504,7 +506,7 @@ def test_every_alarm_says_what_happened_and_what_to_do(synth: Synthesized) -> No
 def test_the_publish_failures_alarm_watches_the_pollers_own_metric(synth: Synthesized) -> None:
     props = alarm(synth, "PublishFailures")
     assert (props["Namespace"], props["MetricName"]) == ("AmiStoreNotifier", "PublishFailures")
-    assert props["Dimensions"] == [{"Name": "service", "Value": "ami-store-notifier"}]
+    assert props["Dimensions"] == [{"Name": "service", "Value": "AmiStoreNotifier"}]
     assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
         "Sum",
         "GreaterThanThreshold",
@@ -516,7 +518,7 @@ def test_the_publish_failures_alarm_watches_the_pollers_own_metric(synth: Synthe
 def test_the_heartbeat_alarm_fires_after_three_periods_without_a_successful_poll(synth: Synthesized) -> None:
     props = alarm(synth, "NoSuccessfulPolls")
     assert (props["Namespace"], props["MetricName"]) == ("AmiStoreNotifier", "SuccessfulPolls")
-    assert props["Dimensions"] == [{"Name": "service", "Value": "ami-store-notifier"}]
+    assert props["Dimensions"] == [{"Name": "service", "Value": "AmiStoreNotifier"}]
     assert (props["Statistic"], props["Period"]) == ("Sum", 60)
     assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (3, 3)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 1)

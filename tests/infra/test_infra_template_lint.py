@@ -1,4 +1,5 @@
-"""cfn-lint on the synthesized templates: what CloudFormation would refuse, caught before a deployment."""
+"""cfn-lint on every synthesized template, over every Region the product supports (infra/regions.py): what
+CloudFormation would refuse there, a resource type the Region lacks included, caught before a deployment."""
 
 from __future__ import annotations
 
@@ -8,43 +9,53 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.support import REPO_ROOT, STACK_ID, Synthesized
+from infra.regions import ALL_SUPPORTED_REGIONS
+from tests.infra.support import REPO_ROOT
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+# Every variant the infra suite synthesizes: the notifier (default, every setting changed, an existing
+# bus, chat, spoke forwarding), the hub beside it (with and without chat), and the Organization-wide
+# rollout (hub, StackSet and its spoke template, code buckets, the management account's spokes).
+SYNTHESIZED_VARIANTS = ("synth", "custom", "imported_bus", "chat", "spoke", "hub", "hub_chat")
 
 
-def lint(synthesized: Synthesized) -> subprocess.CompletedProcess[str]:
-    return lint_file(synthesized.outdir / f"{STACK_ID}.template.json")
-
-
-def lint_file(template: Path) -> subprocess.CompletedProcess[str]:
-    # Run from the repository root, where cfn-lint finds .cfnlintrc.yaml (regions, ignored checks).
+def lint(templates: list[Path]) -> subprocess.CompletedProcess[str]:
+    """One cfn-lint run over all the templates (its start-up takes most of the time) and every supported
+    Region. Run from the repository root, where cfn-lint finds .cfnlintrc.yaml (the ignored checks)."""
     return subprocess.run(
-        [str(CFN_LINT), str(template)],
+        [str(CFN_LINT), "--regions", *ALL_SUPPORTED_REGIONS, "--", *map(str, templates)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
 
 
-@pytest.mark.parametrize("variant", ["synth", "custom", "imported_bus", "chat"])
-def test_cfn_lint_finds_nothing_in_the_synthesized_template(
-    variant: str, request: pytest.FixtureRequest
+@pytest.fixture(scope="module")
+def every_template(request: pytest.FixtureRequest, rollout_dir: Path) -> list[Path]:
+    outdirs = [request.getfixturevalue(variant).outdir for variant in SYNTHESIZED_VARIANTS] + [rollout_dir]
+    return sorted(template for outdir in outdirs for template in outdir.glob("*.template.json"))
+
+
+def test_cfn_lint_finds_nothing_in_any_template_variant_in_any_supported_region(
+    every_template: list[Path],
 ) -> None:
-    result = lint(request.getfixturevalue(variant))
+    result = lint(every_template)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert len(every_template) >= len(SYNTHESIZED_VARIANTS) + 7
 
 
-def test_cfn_lint_finds_nothing_in_the_hub_the_stackset_the_spoke_and_the_code_buckets(
-    rollout_dir: Path,
-) -> None:
-    templates = sorted(rollout_dir.glob("AmiStoreNotifier?*.template.json"))
-    assert len(templates) == 5  # the hub, the StackSet, its spoke template, two code buckets
-    for template in templates:
-        result = lint_file(template)
-        assert result.returncode == 0, f"{template.name}: {result.stdout}{result.stderr}"
+def test_cfn_lint_reports_a_resource_type_a_supported_region_lacks(tmp_path: Path) -> None:
+    """The lint is not vacuous: a schema registry without its condition fails in the Regions that lack it."""
+    template = tmp_path / "unconditioned.template.json"
+    template.write_text(
+        '{"Resources": {"Registry": {"Type": "AWS::EventSchemas::Registry", "Properties": {}}}}'
+    )
+    result = lint([template])
+    assert result.returncode != 0
+    assert "E3006" in result.stdout
+    assert "ap-southeast-4" in result.stdout
 
 
 def test_every_ignored_cfn_lint_check_says_why() -> None:
