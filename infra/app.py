@@ -10,7 +10,7 @@ from aws_cdk import App, Environment, IStackSynthesizer, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.hub import AmiStoreNotifierHub
-from infra.rollout import ASSETS_STACK_PREFIX, SpokeAssets, SpokeRollout
+from infra.rollout import ASSETS_STACK_PREFIX, ManagementSpoke, SpokeAssets, SpokeRollout
 from infra.settings import Settings, check_deployment_target, load_settings
 from infra.stack import AmiStoreNotifierStack
 
@@ -62,7 +62,8 @@ def build_app(
 
 
 def add_rollout(app: App, settings: Settings, synthesizer: IStackSynthesizer | None) -> None:
-    """With organizational units to deploy to: a code bucket stack per spoke Region, and the StackSet."""
+    """With organizational units to deploy to: a code bucket stack per spoke Region, the StackSet, and
+    the management account's spokes (one stack per spoke Region), which the StackSet never deploys."""
     prefix, organization = settings.spoke_asset_bucket_prefix, settings.organization_id
     if not settings.spoke_organizational_units or prefix is None or organization is None:
         return  # load_settings refused units without the rest
@@ -76,6 +77,9 @@ def add_rollout(app: App, settings: Settings, synthesizer: IStackSynthesizer | N
             synthesizer=synthesizer,
         )
     SpokeRollout(app, ROLLOUT_STACK_ID, settings=settings, bucket_prefix=prefix, synthesizer=synthesizer)
+    if settings.spoke_management_account:
+        for region in settings.spoke_regions:
+            ManagementSpoke(app, settings=settings, region=region, synthesizer=synthesizer)
 
 
 def pinned_environment(settings: Settings) -> Environment | None:

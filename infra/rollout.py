@@ -1,5 +1,6 @@
 """The Organization-wide rollout: a StackSet that deploys the notifier to every account of chosen
-organizational units and Regions, from the management account or a delegated administrator.
+organizational units and Regions, from the management account or a delegated administrator, and the
+management account's own spokes, which no service-managed StackSet deploys.
 
 A StackSet deploys a template, not a CDK app: its Lambda code must sit where every target account can
 read it, in each target Region. cdklabs' cdk-stacksets copies the code asset into buckets named
@@ -9,7 +10,18 @@ read it, in each target Region. cdklabs' cdk-stacksets copies the code asset int
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Environment, IStackSynthesizer, RemovalPolicy, Stack, Validations
+from dataclasses import replace
+from typing import cast
+
+from aws_cdk import (
+    Acknowledgment,
+    CfnResource,
+    Environment,
+    IStackSynthesizer,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_stacksets import (
@@ -24,15 +36,38 @@ from cdk_stacksets import (
 )
 from constructs import Construct
 
+from infra.checkov import skip_checkov
+from infra.names import BUCKET, STACK_SET
 from infra.notifier import TRANSPARENT_ID, AmiStoreNotifier
 from infra.settings import Settings
+from infra.stack import AmiStoreNotifierStack
 
 ASSETS_STACK_PREFIX = "AmiStoreNotifierSpokeAssets"
+MANAGEMENT_SPOKE_STACK_PREFIX = "AmiStoreNotifierManagementSpoke"
+
+# The operation preferences' concurrency mode. Both percentages are of a Region's accounts, rounded down
+# (the concurrency to at least 1). The default mode, STRICT_FAILURE_TOLERANCE, starts at the lower of the
+# maximum concurrency and the failure tolerance plus one and lowers it as accounts fail; a tolerance of
+# 10 % of fewer than 10 accounts is 0, so that mode would deploy one account at a time whatever
+# spokeMaxConcurrentPercentage says. SOFT_FAILURE_TOLERANCE runs at MaxConcurrentPercentage regardless of
+# the number of failures, which is what the setting promises. None of the preferences apply to automatic
+# deployment to accounts that join a unit later
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html).
+CONCURRENCY_MODE = "SOFT_FAILURE_TOLERANCE"
+
+
+def spoke_settings(settings: Settings) -> Settings:
+    """What a spoke, of the StackSet or of the management account, keeps of the app's settings.
+
+    Not `regions`: a spoke is deployed to every spoke Region and polls only the Region it runs in, so that
+    each store reaches the hub once and each account spends its EC2 request budget once per Region. Not
+    `eventBusArn`: an existing bus is one account's. Not the chat channels, which are the hub's."""
+    return replace(settings.without_chat_channels(), regions=(), event_bus_arn=None)
 
 
 def asset_bucket_name(prefix: str, region: str) -> str:
     # The name cdk-stacksets looks for in each target Region.
-    return f"{prefix}-{region}"
+    return BUCKET.check(f"{prefix}-{region}", made_from="spokeAssetBucketPrefix")
 
 
 class SpokeAssets(Stack):
@@ -76,13 +111,14 @@ class SpokeAssets(Stack):
                 conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id}},
             )
         )
-        Validations.of(self.bucket).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-S1",
-                reason="It holds only the notifier's published code, copied by the StackSet stack's "
-                "deployment; reads are limited to the Organization and need no access log.",
-            )
+        no_access_log = (
+            "It holds only the notifier's published code, copied by the StackSet stack's deployment; reads "
+            "are limited to the Organization and need no access log."
         )
+        Validations.of(self.bucket).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-S1", reason=no_access_log)
+        )
+        skip_checkov(self.bucket, "CKV_AWS_18", no_access_log)
 
 
 class SpokeRollout(Stack):
@@ -109,13 +145,11 @@ class SpokeRollout(Stack):
             for region in settings.spoke_regions
         ]
         self.spoke = StackSetStack(self, "Spoke", asset_buckets=buckets, asset_bucket_prefix=bucket_prefix)
-        self.notifier = AmiStoreNotifier(
-            self.spoke, TRANSPARENT_ID, settings=settings.without_chat_channels()
-        )
+        self.notifier = AmiStoreNotifier(self.spoke, TRANSPARENT_ID, settings=spoke_settings(settings))
         self.stack_set = StackSet(
             self,
             "StackSet",
-            stack_set_name=f"{self.stack_name}-spokes",
+            stack_set_name=STACK_SET.check(f"{self.stack_name}-spokes", made_from="the rollout stack's name"),
             description="AMI Store Notifier in every account of the chosen organizational units",
             template=StackSetTemplate.from_stack_set_stack(self.spoke),
             target=StackSetTarget.from_organizational_units(
@@ -136,6 +170,10 @@ class SpokeRollout(Stack):
             ),
             capabilities=[Capability.IAM],
             managed_execution=True,
+        )
+        # cdk-stacksets 0.0.157's OperationPreferences has no ConcurrencyMode: set on its CfnStackSet.
+        cast(CfnResource, self.stack_set.node.default_child).add_property_override(
+            "OperationPreferences.ConcurrencyMode", CONCURRENCY_MODE
         )
         self._acknowledge_the_code_copy(bucket_prefix, settings.spoke_regions)
 
@@ -165,4 +203,54 @@ class SpokeRollout(Stack):
         }
         Validations.of(self).acknowledge(
             *(Acknowledgment(id=finding, reason=reason) for finding, reason in findings.items())
+        )
+        # Checkov reads acknowledgments from the resources only: those of the singleton handler, which
+        # CDK names after its purpose.
+        (handler,) = [
+            child for child in self.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
+        ]
+        for check_id, reason in {
+            "CKV_AWS_115": f"{copy} runs only while CloudFormation deploys this stack: no load to limit.",
+            "CKV_AWS_116": f"{copy} answers CloudFormation's custom resource requests and reports each "
+            "failure, which fails the deployment; a request kept in a queue would outlive CloudFormation's "
+            "wait for its answer.",
+            "CKV_AWS_117": f"{copy} copies between S3 buckets over S3's public endpoint; a VPC would add NAT "
+            "gateways or endpoints and protect nothing more.",
+            "CKV_AWS_173": f"{copy} sets only CDK's own variables (the CA bundle's path), no secrets.",
+        }.items():
+            skip_checkov(handler, check_id, reason)
+        skip_checkov(
+            handler.node.find_child("LogGroup"),
+            "CKV_AWS_158",
+            f"{copy} logs the copies there, no secrets; CloudWatch Logs encrypts it at rest.",
+        )
+
+
+class ManagementSpoke(AmiStoreNotifierStack):
+    """The management account's spoke in one Region: what the StackSet deploys to every other account.
+
+    A service-managed StackSet "doesn't deploy stack instances to the organization management account,
+    even if the organization management account is in your organization or in an OU in your organization"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeploymentTargets.html). This
+    stack is pinned to its Region only: it goes to the account of the credentials it is deployed with,
+    which must be the management account's (from a delegated administrator, a second set of credentials).
+    Its name, the prefix of its fixed names, is its own: neither the app's stack nor a stack instance."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        settings: Settings,
+        region: str,
+        synthesizer: IStackSynthesizer | None = None,
+    ) -> None:
+        name = f"{MANAGEMENT_SPOKE_STACK_PREFIX}-{region}"
+        super().__init__(
+            scope,
+            name,
+            settings=replace(spoke_settings(settings), stack_name=name),
+            env=Environment(region=region),
+            description=f"AMI Store Notifier: the management account's spoke in {region}",
+            synthesizer=synthesizer,
+            analytics_reporting=False,
         )

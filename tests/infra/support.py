@@ -105,6 +105,8 @@ ROLLOUT = {
     "spokeOrganizationalUnits": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
     "spokeRegions": "us-east-1,eu-west-1",
     "spokeAssetBucketPrefix": "acme-ami-store-notifier",
+    # The app's own stack polls these; a spoke polls only the Region it is deployed in.
+    "regions": "us-east-1,us-west-2",
     # Chat with a Slack channel: the hub gets the channel, the notifiers (spokes included) do not.
     "chatNotifications": "true",
     "slackWorkspaceId": "T0123ABCD",
