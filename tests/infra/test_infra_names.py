@@ -23,7 +23,7 @@ from infra.names import NAME_KINDS, NAME_PROPERTY, SCOPE_OF, Scope
 from infra.regions import LONGEST_REGION_NAME
 from infra.settings import SettingsError
 from tests.infra.policy import Deployment, ResolvedTemplate
-from tests.infra.support import CHAT, HUB_BUS_ARN, ORGANIZATION_ID, cdk_json_context
+from tests.infra.support import CHAT, HUB_BUS_ARN, ORGANIZATION_ID, ROLLOUT, cdk_json_context
 
 ACCOUNT = "111111111111"
 REGIONS = ("eu-west-1", "us-east-1")
@@ -171,7 +171,7 @@ LONGEST_THAT_FIT = {
     "spokeAssetBucketPrefix": "a" * 41,
 }
 LONGEST_REFUSED = {"stackName": "S" * 128, "hubStackName": "H" * 128}
-ROLLOUT = {
+SPOKES = {
     "spokeOrganizationalUnits": "ou-ab12-cdefgh34",
     "spokeRegions": "us-east-1,eu-west-1",
     "spokeAssetBucketPrefix": "acme-ami-store-notifier",
@@ -182,7 +182,7 @@ ROLLOUT = {
 def test_the_longest_value_of_a_naming_setting_gives_names_that_fit(
     setting: str, value: str, tmp_path: Path
 ) -> None:
-    templates = synthesized_templates({**WITH_EVERYTHING, **ROLLOUT, setting: value}, tmp_path)
+    templates = synthesized_templates({**WITH_EVERYTHING, **SPOKES, setting: value}, tmp_path)
     for stack_name, template in templates.items():
         for kind, name, _ in fixed_names(template, stack_name, LONGEST_REGION_NAME):
             assert len(name) <= LIMIT[kind], (setting, kind, name)
@@ -224,3 +224,36 @@ def test_names_that_just_fit_are_accepted() -> None:
         | {"stackName": "S" * 57},
         nag=False,
     )
+
+
+def test_the_whole_rollout_as_the_walkthrough_deploys_it_shares_no_name_within_any_scope(
+    rollout_dir: Path,
+) -> None:
+    """The management account gets the hub, the StackSet, the code buckets and its own spokes; a member
+    account gets the StackSet's spoke in every spoke Region."""
+    member = "222222222222"
+    templates = {path.name: json.loads(path.read_text()) for path in rollout_dir.glob("*.template.json")}
+    spoke_regions = ROLLOUT["spokeRegions"].split(",")
+    deployed = [
+        (ACCOUNT, "us-east-1", "AmiStoreNotifierHub"),
+        (ACCOUNT, "us-east-1", "AmiStoreNotifierSpokes"),
+    ]
+    deployed += [
+        (ACCOUNT, region, f"{prefix}-{region}")
+        for region in spoke_regions
+        for prefix in ("AmiStoreNotifierSpokeAssets", "AmiStoreNotifierManagementSpoke")
+    ]
+    (spoke_template,) = [name for name in templates if name.endswith(".stackset.template.json")]
+    taken: Counter[tuple[str, str, str]] = Counter()
+    for account, region, stack_name in deployed:
+        taken.update(
+            (where.replace(ACCOUNT, account), kind, name)
+            for kind, name, where in fixed_names(templates[f"{stack_name}.template.json"], stack_name, region)
+        )
+    for region in spoke_regions:
+        taken.update(
+            (where.replace(ACCOUNT, member), kind, name)
+            for kind, name, where in fixed_names(templates[spoke_template], "StackSet-spokes-1", region)
+        )
+    assert len(spoke_regions) == 2
+    assert [name for name, count in taken.items() if count > 1] == []
