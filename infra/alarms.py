@@ -129,7 +129,7 @@ class AlarmSet(Construct):
     def _dead_letters_alarm(
         self, construct_id: str, name: str, queue: sqs.IQueue, *, what_happened: str, what_to_do: str
     ) -> cloudwatch.Alarm:
-        """Fires while a dead-letter queue holds messages, and recovers once it is emptied.
+        """Fires when a dead-letter queue holds messages, and recovers once it is emptied.
 
         A dead-letter queue is silent for days, and SQS publishes metrics only for active queues: "Amazon
         SQS considers a queue active for up to six hours if it contains any messages, or if any action
@@ -138,9 +138,10 @@ class AlarmSet(Construct):
         https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
         So the first message after a quiet spell may reach CloudWatch only after the alarm has evaluated
         its period: an alarm on messages *arriving* (NumberOfMessagesSent) can miss it for good. The
-        backlog (ApproximateNumberOfMessagesVisible) keeps the queue active, so its data points go on
-        every minute for as long as a message waits, and the alarm fires a few minutes late at worst.
-        It stays in ALARM until someone reads and purges the queue, as the runbook says to.
+        backlog (ApproximateNumberOfMessagesVisible) is published every minute while the queue is
+        active, so the alarm fires a few minutes late at worst. Missing data keeps the alarm's state
+        (`ignore`): a queue that falls asleep with messages still in it stays in ALARM, and only data
+        points showing it empty, after someone purged it, bring it back to OK.
         """
         return self._alarm(
             construct_id,
@@ -152,4 +153,5 @@ class AlarmSet(Construct):
             ),
             threshold=1,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.IGNORE,
         )

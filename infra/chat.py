@@ -3,20 +3,20 @@ Teams channel configurations of Amazon Q Developer in chat applications that ren
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnCondition, CfnResource, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.names import SLACK_CHANNEL, TEAMS_CHANNEL, NamePrefix
-from infra.regions import CHAT_CHANNELS_PART
 from infra.settings import Settings
 
 # An AWS managed policy that denies every action: as the channels' guardrail, nobody can run commands
 # from the chat, whatever the channel role or a member's own role allows (the chat service's guardrail
 # policies cap what any command may do).
 NOTIFICATIONS_ONLY_GUARDRAIL = "AWSDenyAll"
+CHAT_CHANNEL_CONDITION = "InChatChannelRegion"
 
 
 class ChatNotifications(Construct):
@@ -54,19 +54,26 @@ class ChatNotifications(Construct):
             self.teams = self._teams(
                 settings.teams_tenant_id, settings.teams_team_id, settings.teams_channel_id
             )
-        self._only_where_the_chat_service_is()
+        if settings.chat_channel_region is not None:
+            self._only_in(settings.chat_channel_region)
 
-    def _only_where_the_chat_service_is(self) -> None:
-        """The channel configurations and their role are left out, by a condition on the Region, where
-        the chat service does not exist (China and GovCloud); the chat topic stays for your own use."""
+    def _only_in(self, region: str) -> None:
+        """The channel configurations and their role exist only in the stack deployed in ``region``, by a
+        condition on the Region: AWS's chat service takes a channel once per account ("Slack channel ...
+        has already been configured for AWS account"), so the same template deployed in a second Region
+        must not configure it again. Elsewhere the chat topic stays, for a channel of your own.
+        chatChannelRegion is checked to be a Region with the chat service (CHAT_CHANNELS_PART)."""
         channels = [part for part in (self.channel_role, self.slack, self.teams) if part is not None]
-        if not channels:
-            return
-        exists_here = CHAT_CHANNELS_PART.condition(self)
+        stack = Stack.of(self)
+        in_region = stack.node.try_find_child(CHAT_CHANNEL_CONDITION)
+        if not isinstance(in_region, CfnCondition):
+            in_region = CfnCondition(
+                stack, CHAT_CHANNEL_CONDITION, expression=Fn.condition_equals(Aws.REGION, region)
+            )
         for channel in channels:
             resource = channel.node.default_child or channel
             assert isinstance(resource, CfnResource)
-            resource.cfn_options.condition = exists_here
+            resource.cfn_options.condition = in_region
 
     def allow_publishing(self, role: iam.Role) -> None:
         """What a function that publishes the chat messages needs (its statements named apart)."""

@@ -232,9 +232,10 @@ class ManagementSpoke(AmiStoreNotifierStack):
     A service-managed StackSet "doesn't deploy stack instances to the organization management account,
     even if the organization management account is in your organization or in an OU in your organization"
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeploymentTargets.html). This
-    stack is pinned to its Region only: it goes to the account of the credentials it is deployed with,
-    which must be the management account's (from a delegated administrator, a second set of credentials).
-    Its name, the prefix of its fixed names, is its own: neither the app's stack nor a stack instance."""
+    stack is pinned to the management account (managementAccountId) and its Region: the CDK CLI refuses
+    credentials of another account, so a delegated administrator that forgot the management account's
+    profile cannot give itself a second spoke. Its name, the prefix of its fixed names, is its own:
+    neither the app's stack nor a stack instance."""
 
     def __init__(
         self,
@@ -249,7 +250,7 @@ class ManagementSpoke(AmiStoreNotifierStack):
             scope,
             name,
             settings=replace(spoke_settings(settings), stack_name=name),
-            env=Environment(region=region),
+            env=Environment(account=settings.management_account_id, region=region),
             description=f"AMI Store Notifier: the management account's spoke in {region}",
             synthesizer=synthesizer,
             analytics_reporting=False,

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from aws_cdk import RemovalPolicy
 
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.partitions import partition_of
 from ami_store_notifier.setting_parsers import SettingError, is_absent
 from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS
-from infra.regions import WITHOUT_POWERTOOLS_PARAMETER
+from infra.regions import CHAT_CHANNELS_PART, WITHOUT_POWERTOOLS_PARAMETER
 
 # Context keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
 RETIRED_KEYS = {
@@ -60,6 +61,7 @@ class Settings:
     teams_tenant_id: str | None
     teams_team_id: str | None
     teams_channel_id: str | None
+    chat_channel_region: str | None
     alarm_email: str | None
     event_bus_arn: str | None
     event_bus_name: str | None
@@ -74,6 +76,7 @@ class Settings:
     spoke_max_concurrent_percentage: int
     stack_set_delegated_admin: bool
     spoke_management_account: bool
+    management_account_id: str | None
     powertools_layer_arn: str | None
     reserved_concurrency: int | None
     retain_on_delete: bool
@@ -95,6 +98,7 @@ class Settings:
             teams_tenant_id=None,
             teams_team_id=None,
             teams_channel_id=None,
+            chat_channel_region=None,
         )
 
     @property
@@ -199,6 +203,22 @@ def _check_chat(settings: Settings) -> None:
             raise SettingsError(
                 f"{given[0]} needs chatNotifications: true (the {service} channel reads its topic)"
             )
+        _check_chat_channel_region(settings, given[0], service)
+
+
+def _check_chat_channel_region(settings: Settings, first_given: str, service: str) -> None:
+    """A channel is configured in one Region's stack only, where the chat service exists."""
+    region = settings.chat_channel_region
+    if region is None:
+        raise SettingsError(
+            f"{first_given} needs chatChannelRegion as well: AWS's chat service takes a {service} channel "
+            "once per account, so only the stack in that Region configures it"
+        )
+    if not CHAT_CHANNELS_PART.available_in(region):
+        raise SettingsError(
+            f"chatChannelRegion {region} has no chat service: "
+            f"{CHAT_CHANNELS_PART.what} exist in none of China's and GovCloud's Regions"
+        )
 
 
 def _field(key: str) -> str:
@@ -218,6 +238,11 @@ def _check_rollout(settings: Settings) -> None:
     missing = [key for key, value in needed.items() if value is None]
     if missing:
         raise SettingsError(f"spokeOrganizationalUnits needs {', '.join(missing)} as well")
+    if settings.spoke_management_account and settings.management_account_id is None:
+        raise SettingsError(
+            "spokeManagementAccount needs managementAccountId as well: the management account's spokes are "
+            "pinned to it (set spokeManagementAccount to false when that account runs no workloads)"
+        )
 
 
 def unknown_keys(context: Mapping[str, object]) -> list[str]:
@@ -267,24 +292,6 @@ def _check_powertools_layer_where_deployed(settings: Settings, region: str | Non
             f"powertoolsLayerArn is a layer in {layer.split(':')[3]}, but the stack deploys to {region}: "
             "a function can load only a layer of its own Region"
         )
-
-
-def partition_of(region: str) -> str:
-    """The partition of a Region name (AWS General Reference, "ARN format": aws, aws-cn, aws-us-gov...)."""
-    for prefix, partition in _PARTITION_PREFIXES:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
-_PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-iso-", "aws-iso"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-isof-", "aws-iso-f"),
-)
 
 
 def _check_one_partition(settings: Settings) -> None:

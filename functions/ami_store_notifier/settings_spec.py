@@ -241,6 +241,17 @@ SETTINGS: tuple[Setting, ...] = (
         meaning="The Microsoft Teams channel that receives the chat notifications.",
     ),
     Setting(
+        key="chatChannelRegion",
+        variable=None,
+        parse=matching(r"[a-z]{2}(-[a-z]+)+-\d", "a Region name"),
+        shown_default="none",
+        allowed="a Region name, where the chat service exists (not China or GovCloud)",
+        meaning="Needed with the Slack or Teams settings: the one Region whose stack creates the channel "
+        "configurations. AWS's chat service takes a channel once per account, so the same stack deployed "
+        "in a second Region must not configure it again; there the chat topic is created without a "
+        "channel (README, Chat).",
+    ),
+    Setting(
         key="alarmEmail",
         variable=None,
         parse=matching(_EMAIL, "an email address"),
@@ -376,6 +387,16 @@ SETTINGS: tuple[Setting, ...] = (
         "when it runs no workloads (README, Organization-wide).",
     ),
     Setting(
+        key="managementAccountId",
+        variable=None,
+        parse=matching(r"\d{12}", "a 12-digit AWS account id"),
+        shown_default="none",
+        allowed="the Organization's management account id (12 digits)",
+        meaning="Needed with `spokeManagementAccount`: the management account's spokes are pinned to it, "
+        "so that the CDK CLI refuses to deploy them with another account's credentials (from a delegated "
+        "administrator in a targeted unit, that account would get a second spoke).",
+    ),
+    Setting(
         key="powertoolsLayerArn",
         variable=None,
         parse=matching(
@@ -388,8 +409,9 @@ SETTINGS: tuple[Setting, ...] = (
         "(`POWERTOOLS_VERSION` in `infra/asset.py`), which the stack reads at deploy time from the public "
         "parameter `/aws/service/powertools/python/arm64/python3.13/<version>` of the deployment's "
         "region and partition. Needed where AWS publishes no such parameter (README, Regions); a layer "
-        "version of the deployment's own Region. (`powertoolsLayerVersion` is no longer read: synthesis "
-        "stops and says so.)",
+        "version of the deployment's own Region, which StackSet spokes can load only when it is shared with "
+        "the Organization (`aws lambda add-layer-version-permission --principal '*' --organization-id ...`). "
+        "(`powertoolsLayerVersion` is no longer read: synthesis stops and says so.)",
     ),
     Setting(
         key="reservedConcurrency",

@@ -105,12 +105,14 @@ ROLLOUT = {
     "spokeOrganizationalUnits": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
     "spokeRegions": "us-east-1,eu-west-1",
     "spokeAssetBucketPrefix": "acme-ami-store-notifier",
+    "managementAccountId": "999999999999",
     # The app's own stack polls these; a spoke polls only the Region it is deployed in.
     "regions": "us-east-1,us-west-2",
     # Chat with a Slack channel: the hub gets the channel, the notifiers (spokes included) do not.
     "chatNotifications": "true",
     "slackWorkspaceId": "T0123ABCD",
     "slackChannelId": "C0456EFGH",
+    "chatChannelRegion": "us-east-1",
 }
 
 
@@ -173,6 +175,8 @@ CHAT = {
     "teamsTenantId": "a1b2c3d4-0000-4000-8000-00000000000a",
     "teamsTeamId": "a1b2c3d4-0000-4000-8000-00000000000b",
     "teamsChannelId": "19%3Aab12cd34ef%40thread.tacv2",
+    # The one Region whose stack configures the channels (a channel is taken once per account).
+    "chatChannelRegion": "eu-west-1",
 }
 
 

@@ -178,6 +178,12 @@ def test_the_channel_role_is_for_the_chat_service_only_and_has_no_permissions(
             "teamsTenantId must be a Microsoft Teams tenant id",
         ),
         ({**CHAT, "teamsChannelId": "19:ab12cd34ef@thread.tacv2"}, "teamsChannelId must be a URL-encoded"),
+        (
+            {key: value for key, value in CHAT.items() if key != "chatChannelRegion"},
+            "slackWorkspaceId needs chatChannelRegion as well: AWS's chat service takes a Slack channel once "
+            "per account",
+        ),
+        ({**CHAT, "chatChannelRegion": "cn-north-1"}, "chatChannelRegion cn-north-1 has no chat service"),
     ],
 )
 def test_an_incomplete_or_malformed_channel_setting_stops_synthesis_naming_it(

@@ -175,6 +175,7 @@ SPOKES = {
     "spokeOrganizationalUnits": "ou-ab12-cdefgh34",
     "spokeRegions": "us-east-1,eu-west-1",
     "spokeAssetBucketPrefix": "acme-ami-store-notifier",
+    "managementAccountId": "999999999999",
 }
 
 

@@ -17,7 +17,7 @@ from infra.regions import (
     SUPPORTED_REGIONS,
     OptionalPart,
 )
-from tests.infra.support import Synthesized
+from tests.infra.support import CHAT, Synthesized
 
 
 def holds(condition: Any, template: dict[str, Any], region: str) -> bool:
@@ -38,12 +38,11 @@ def holds(condition: Any, template: dict[str, Any], region: str) -> bool:
     raise NotImplementedError(function)
 
 
-def created_types(template: dict[str, Any], region: str) -> set[str]:
+def created_conditional_types(template: dict[str, Any], region: str) -> set[str]:
     return {
         resource["Type"]
         for resource in template["Resources"].values()
-        if "Condition" not in resource
-        or holds(template["Conditions"][resource["Condition"]], template, region)
+        if "Condition" in resource and holds(template["Conditions"][resource["Condition"]], template, region)
     }
 
 
@@ -51,39 +50,46 @@ def conditional_types(template: dict[str, Any]) -> set[str]:
     return {resource["Type"] for resource in template["Resources"].values() if "Condition" in resource}
 
 
+CHAT_CHANNEL_TYPES = {*CHAT_CHANNELS_PART.resource_types, "AWS::IAM::Role"}
+
+
 @pytest.mark.parametrize(
-    ("variant", "parts"),
+    ("variant", "parts", "chat_channels_in"),
     [
-        ("synth", (SCHEMA_REGISTRY_PART,)),
-        ("chat", (SCHEMA_REGISTRY_PART, CHAT_CHANNELS_PART)),
-        ("spoke", (SCHEMA_REGISTRY_PART,)),
-        ("hub_chat", (ARCHIVE_PART, CHAT_CHANNELS_PART)),
+        ("synth", (SCHEMA_REGISTRY_PART,), None),
+        ("chat", (SCHEMA_REGISTRY_PART,), CHAT["chatChannelRegion"]),
+        ("spoke", (SCHEMA_REGISTRY_PART,), None),
+        ("hub_chat", (ARCHIVE_PART,), CHAT["chatChannelRegion"]),
     ],
 )
 def test_each_supported_region_gets_the_optional_parts_it_has_and_every_other_resource(
-    variant: str, parts: tuple[OptionalPart, ...], request: pytest.FixtureRequest
+    variant: str,
+    parts: tuple[OptionalPart, ...],
+    chat_channels_in: str | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     template = request.getfixturevalue(variant).template_json
     optional = {kind for part in parts for kind in part.resource_types}
-    assert conditional_types(template) - {"AWS::IAM::Role"} == optional
-    always = {resource["Type"] for resource in template["Resources"].values()} - optional
+    channels = CHAT_CHANNEL_TYPES if chat_channels_in else set()
+    assert conditional_types(template) == optional | channels
     for region in ALL_SUPPORTED_REGIONS:
-        expected = always | {
-            kind for part in parts if part.available_in(region) for kind in part.resource_types
-        }
-        assert created_types(template, region) - {"AWS::IAM::Role"} == expected - {"AWS::IAM::Role"}, region
+        expected = {kind for part in parts if part.available_in(region) for kind in part.resource_types}
+        if region == chat_channels_in:
+            expected |= channels
+        assert created_conditional_types(template, region) == expected, region
 
 
-def test_the_chat_channels_role_exists_only_where_its_channels_do(chat: Synthesized) -> None:
+def test_the_chat_channels_and_their_role_exist_only_in_the_chat_channel_region(chat: Synthesized) -> None:
     template = chat.template_json
-    (role_id,) = [
-        logical_id
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::IAM::Role" and "Condition" in resource
-    ]
-    assert template["Resources"][role_id]["Condition"] == CHAT_CHANNELS_PART.condition_id
-    assert not holds({"Condition": CHAT_CHANNELS_PART.condition_id}, template, "us-gov-west-1")
-    assert holds({"Condition": CHAT_CHANNELS_PART.condition_id}, template, "eu-west-1")
+    conditional = {
+        resource["Type"]: resource["Condition"]
+        for resource in template["Resources"].values()
+        if resource["Type"] in CHAT_CHANNEL_TYPES and "Condition" in resource
+    }
+    assert conditional.keys() == CHAT_CHANNEL_TYPES
+    (condition,) = set(conditional.values())
+    where = [region for region in ALL_SUPPORTED_REGIONS if holds({"Condition": condition}, template, region)]
+    assert where == [CHAT["chatChannelRegion"]]
 
 
 def test_the_hub_names_its_archive_only_where_it_has_one(hub: Synthesized) -> None:

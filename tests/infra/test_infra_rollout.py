@@ -218,9 +218,11 @@ def test_the_readme_walkthrough_deploys_to_every_account_of_the_units_and_to_the
         "OrganizationalUnitIds": ROLLOUT["spokeOrganizationalUnits"].split(","),
     }
     assert group["Regions"] == SPOKE_REGIONS
-    # The management account, in every spoke Region: a stack each, in the account of the credentials.
+    # The management account, in every spoke Region: a stack each, pinned to that account.
+    assert "managementAccountId" in context
     for region in SPOKE_REGIONS:
-        assert deployed[management_spoke(region)]["environment"] == f"aws://unknown-account/{region}"
+        environment = f"aws://{ROLLOUT['managementAccountId']}/{region}"
+        assert deployed[management_spoke(region)]["environment"] == environment
         assert hub_forwarding_rules(rollout[f"{management_spoke(region)}.template.json"]) == 1
     # Not the app's own stack too, which would announce the management account's stores a second time.
     assert STACK_ID not in deployed
@@ -288,3 +290,10 @@ def test_the_management_spokes_can_be_left_out_when_that_account_runs_no_workloa
         if child.node.id.startswith(MANAGEMENT_SPOKE_STACK_PREFIX)
     ]
     assert app.node.try_find_child(ROLLOUT_STACK_ID) is not None
+
+
+def test_the_management_spokes_need_the_management_account_id_they_are_pinned_to() -> None:
+    context = {**cdk_json_context(), **ROLLOUT}
+    del context["managementAccountId"]
+    with pytest.raises(SettingsError, match=r"^spokeManagementAccount needs managementAccountId as well"):
+        load_settings(context.get)

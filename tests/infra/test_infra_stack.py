@@ -462,7 +462,7 @@ def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthe
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0.8 * 120_000)
 
 
-def test_the_dead_letter_alarm_fires_on_the_backlog_which_keeps_the_queue_publishing(
+def test_the_dead_letter_alarm_fires_on_the_backlog_and_keeps_its_state_without_data(
     synth: Synthesized,
 ) -> None:
     props = alarm(synth, "ScheduleDeadLetters")
@@ -471,7 +471,8 @@ def test_the_dead_letter_alarm_fires_on_the_backlog_which_keeps_the_queue_publis
     assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
     assert (props["Statistic"], props["Period"]) == ("Maximum", 300)
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
-    assert props["TreatMissingData"] == "notBreaching"
+    # A queue that falls asleep with messages in it publishes nothing: the alarm keeps its state.
+    assert props["TreatMissingData"] == "ignore"
 
 
 def test_a_failing_region_has_its_own_alarm_on_the_handlers_region_metric(synth: Synthesized) -> None:
