@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local.ec2_store_tasks import CLOCK, StoreTaskBackend, store_tasks_backend
+from local.ec2_store_tasks import CLOCK, DescribeCall, StoreTaskBackend, store_tasks_backend
 from local.ec2_store_tasks.backend import DESCRIBE_STORE
 from tests.cli.conftest import CliRun, DeployedNotifier
 from tests.world import ACCOUNT
@@ -78,6 +78,33 @@ def test_status_with_the_table_shows_what_the_notifier_recorded_and_announced(
     assert "Notifier recorded" in text.stdout
     completed_row = next(line for line in text.stdout.splitlines() if completes in line)
     assert completed_row.count("Completed") == 3
+
+
+def test_status_with_the_table_shows_once_a_store_that_ended_between_its_two_listings(
+    run_cli: Callable[..., CliRun],
+    start_store: Callable[..., str],
+    notifier: DeployedNotifier,
+    store_tasks: StoreTaskBackend,
+) -> None:
+    notifier.run()
+    ends = start_store(minutes=60)
+    CLOCK.advance(60)
+    notifier.run()
+    first_call = store_tasks.calls[DESCRIBE_STORE] + 1
+
+    def end_before_the_second_listing(backend: StoreTaskBackend, call: DescribeCall) -> None:
+        if call.number == first_call + 1:
+            backend.complete(ends)
+
+    store_tasks.on_describe = end_before_the_second_listing
+
+    run = run_cli(["status", "--json", "--table", notifier.deployment.table_name])
+
+    assert run.exit_code == 0, run.stderr
+    [task] = json.loads(run.stdout)["regions"][0]["tasks"]
+    assert task["amiId"] == ends
+    assert task["state"] == "Completed"
+    assert task["notifier"] == {"recordedState": "InProgress", "announced": [], "deliveryPending": False}
 
 
 def test_status_when_ec2_stays_throttled_is_one_line_naming_the_shared_bucket(

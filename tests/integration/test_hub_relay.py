@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from ami_store_notifier import hub_relay
 from ami_store_notifier.adapters.account_names import OrganizationAccountNames
@@ -115,3 +116,35 @@ def test_without_an_organization_messages_show_account_ids_only(mocked_aws):
 
     assert names(SPOKE_ACCOUNT) is None
     assert f"Account:     {SPOKE_ACCOUNT} in eu-west-1" in email_text(spoke_announcement(), None)
+
+
+def test_a_throttled_name_is_asked_again_a_minute_later_not_missing_for_the_environments_life(
+    aws_credentials,
+):
+    organizations = boto3.client("organizations", region_name="us-east-1")
+    now = [0.0]
+    names = OrganizationAccountNames(organizations, clock=lambda: now[0])
+
+    with Stubber(organizations) as stub:
+        stub.add_client_error("describe_account", "TooManyRequestsException", http_status_code=400)
+        stub.add_response("describe_account", {"Account": {"Id": SPOKE_ACCOUNT, "Name": "prod-web"}})
+        throttled = names(SPOKE_ACCOUNT)
+        within_the_minute = names(SPOKE_ACCOUNT)
+        now[0] += 60
+        asked_again = names(SPOKE_ACCOUNT)
+        kept = names(SPOKE_ACCOUNT)  # the stub has no answer left: a call would fail the test
+
+    assert (throttled, within_the_minute, asked_again, kept) == (None, None, "prod-web", "prod-web")
+
+
+def test_an_account_organizations_does_not_know_has_no_name_and_the_others_are_still_asked(aws_credentials):
+    organizations = boto3.client("organizations", region_name="us-east-1")
+    names = OrganizationAccountNames(organizations)
+
+    with Stubber(organizations) as stub:
+        stub.add_client_error("describe_account", "AccountNotFoundException", http_status_code=400)
+        stub.add_response("describe_account", {"Account": {"Id": "111122223333", "Name": "prod-web"}})
+        unknown = (names(SPOKE_ACCOUNT), names(SPOKE_ACCOUNT))
+        known = names("111122223333")
+
+    assert (unknown, known) == ((None, None), "prod-web")

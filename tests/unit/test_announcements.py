@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from ami_store_notifier.adapters.publishers import EventBridgePublisher, sns_entry
 from ami_store_notifier.domain.announcements import (
     MAX_FAILURE_REASON_CHARS,
@@ -18,10 +20,18 @@ from tests.world import EVENT_DETAIL_KEYS
 AMI = "ami-0123456789abcdef0"
 
 
-def announced(make_task, clock, *, state=TaskState.FAILED, reason="snapshot unreadable", bucket="archive"):
+def announced(
+    make_task,
+    clock,
+    *,
+    state=TaskState.FAILED,
+    reason="snapshot unreadable",
+    bucket="archive",
+    region="eu-west-1",
+):
     task = make_task(state, ami_id=AMI, started_minutes_ago=83, failure_reason=reason, bucket=bucket)
     return announce(
-        task, state, TaskState.IN_PROGRESS, region="eu-west-1", account="123456789012", observed_at=clock.now
+        task, state, TaskState.IN_PROGRESS, region=region, account="123456789012", observed_at=clock.now
     )
 
 
@@ -113,3 +123,25 @@ def test_eventbridge_entries_follow_the_contract(make_task, clock):
     assert entry["DetailType"] == "EC2 AMI Store Task State Change"
     assert entry["Resources"] == [f"arn:aws:ec2:eu-west-1::image/{AMI}"]
     assert json.loads(entry["Detail"]) == item.detail()
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "console"),
+    [
+        ("cn-north-1", "aws-cn", "https://console.amazonaws.cn"),
+        ("us-gov-west-1", "aws-us-gov", "https://console.amazonaws-us-gov.com"),
+    ],
+)
+def test_outside_the_commercial_partition_the_arn_and_console_links_are_the_regions_own(
+    make_task, clock, region, partition, console
+):
+    item = announced(make_task, clock, region=region)
+    publisher = EventBridgePublisher(events_client=None, event_bus_name="bus", source="ami-store-notifier")
+
+    entry = publisher._event(item)
+    text = email_text(item)
+
+    assert entry["Resources"] == [f"arn:{partition}:ec2:{region}::image/{AMI}"]
+    assert f"AMI in the console: {console}/ec2/home?region={region}#ImageDetails:imageId={AMI}" in text
+    assert f"Bucket in the console: {console}/s3/buckets/archive?region={region}" in text
+    assert "aws.amazon.com" not in text

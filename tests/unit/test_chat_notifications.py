@@ -27,7 +27,11 @@ AMI = "ami-0123456789abcdef0"
 @pytest.fixture
 def announced(make_task: Callable[..., StoreTask], clock: ManualClock) -> Callable[..., Announcement]:
     def build(
-        state: TaskState, *, reason: str | None = None, started_minutes_ago: float = 83
+        state: TaskState,
+        *,
+        reason: str | None = None,
+        started_minutes_ago: float = 83,
+        region: str = "eu-west-1",
     ) -> Announcement:
         task = make_task(
             state,
@@ -40,7 +44,7 @@ def announced(make_task: Callable[..., StoreTask], clock: ManualClock) -> Callab
             task,
             state,
             TaskState.IN_PROGRESS,
-            region="eu-west-1",
+            region=region,
             account="123456789012",
             observed_at=clock.now,
         )
@@ -110,6 +114,31 @@ def test_the_messages_of_one_task_share_a_thread_and_name_the_ami(
         "threadId": f"ami-store-eu-west-1-{AMI}-20261101103700000",
         "relatedResources": [f"arn:aws:ec2:eu-west-1::image/{AMI}"],
     }
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "console"),
+    [
+        ("cn-north-1", "aws-cn", "https://console.amazonaws.cn"),
+        ("us-gov-west-1", "aws-us-gov", "https://console.amazonaws-us-gov.com"),
+    ],
+)
+def test_outside_the_commercial_partition_the_links_and_the_resource_are_the_regions_own(
+    region: str, partition: str, console: str, announced: Callable[..., Announcement]
+) -> None:
+    failed = chat_notification(announced(TaskState.FAILED, reason="boom", region=region))
+    completed = chat_notification(announced(TaskState.COMPLETED, region=region))
+
+    CHAT_VALIDATOR.validate(failed)
+    assert failed["metadata"]["relatedResources"] == [f"arn:{partition}:ec2:{region}::image/{AMI}"]
+    assert (
+        f"<{console}/ec2/home?region={region}#ImageDetails:imageId={AMI}|"
+        in failed["content"]["nextSteps"][0]
+    )
+    assert f"<{console}/s3/buckets/archive?region={region}|" in failed["content"]["nextSteps"][1]
+    assert completed["content"]["nextSteps"][1].startswith(
+        f"<{console}/s3/object/archive?region={region}&prefix={AMI}.bin|"
+    )
 
 
 def test_the_chat_publisher_sends_the_custom_notification_itself_as_the_message(

@@ -61,8 +61,20 @@ def region_status(source: TaskSource, region: str, now: datetime) -> RegionStatu
             if len(recent) < len(page.tasks):
                 break
     except CallBudgetSpentError:
-        return RegionStatus(region, tuple(in_progress), tuple(ended), incomplete=True)
-    return RegionStatus(region, tuple(in_progress), tuple(ended), incomplete=False)
+        return _each_task_once(region, in_progress, ended, incomplete=True)
+    return _each_task_once(region, in_progress, ended, incomplete=False)
+
+
+def _each_task_once(
+    region: str, in_progress: list[StoreTask], ended: list[StoreTask], *, incomplete: bool
+) -> RegionStatus:
+    """Each task once, as last seen: a store that ended between the two listings is in both, and a listing
+    that changes while it is paged may repeat one. `with_notifier` sends the keys to BatchGetItem, which
+    answers a repeated key with ValidationException "Provided list of item keys contains duplicates"
+    (moto too; the API reference does not say so: https://github.com/boto/boto3/issues/4131)."""
+    last_ended = {task.key: task for task in ended}
+    still_running = {task.key: task for task in in_progress if task.key not in last_ended}
+    return RegionStatus(region, tuple(still_running.values()), tuple(last_ended.values()), incomplete)
 
 
 def with_notifier(status: RegionStatus, records: NotifierRecords) -> RegionStatus:

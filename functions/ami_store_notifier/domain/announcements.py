@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp, parse_timestamp
+from ami_store_notifier.domain.partitions import partition_of
 
 DETAIL_TYPE = "EC2 AMI Store Task State Change"
 MAX_FAILURE_REASON_CHARS = 2000
@@ -56,7 +57,7 @@ class Announcement:
 
     @property
     def resource_arn(self) -> str:
-        return f"arn:aws:ec2:{self.region}::image/{self.ami_id}"
+        return f"arn:{partition_of(self.region)}:ec2:{self.region}::image/{self.ami_id}"
 
 
 def _camel(name: str) -> str:
@@ -150,18 +151,44 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
     return "\n".join(lines)
 
 
+# The consoles of the partitions that have their own, where the partition's accounts sign in:
+# - China's: "The domain for Amazon Web Services China is www.amazonaws.cn"
+#   (https://docs.amazonaws.cn/en_us/aws/latest/userguide/general-info.html), and its guides open
+#   https://console.amazonaws.cn/ec2/ and https://console.amazonaws.cn/s3/;
+# - GovCloud's: "open the IAM console at https://console.amazonaws-us-gov.com/iam"
+#   (https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/configure-account.html).
+# The isolated partitions publish no console address: they keep the commercial one.
+_PARTITION_CONSOLES = {
+    "aws-cn": "https://console.amazonaws.cn",
+    "aws-us-gov": "https://console.amazonaws-us-gov.com",
+}
+# The commercial console per service: S3's global, EC2's at the Region's endpoint,
+# "https://region-code.console.aws.amazon.com"
+# (https://docs.aws.amazon.com/general/latest/gr/mgmt-console.html).
+_COMMERCIAL_CONSOLES = {
+    "ec2": "https://{region}.console.aws.amazon.com",
+    "s3": "https://s3.console.aws.amazon.com",
+}
+
+
+def _console(service: str, region: str) -> str:
+    """Where a service's console is for a Region, in the Region's partition."""
+    home = _PARTITION_CONSOLES.get(partition_of(region), _COMMERCIAL_CONSOLES[service])
+    return f"{home.format(region=region)}/{service}"
+
+
 def ami_console_url(announcement: Announcement) -> str:
     region = announcement.region
-    return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#ImageDetails:imageId={announcement.ami_id}"
+    return f"{_console('ec2', region)}/home?region={region}#ImageDetails:imageId={announcement.ami_id}"
 
 
 def bucket_console_url(announcement: Announcement) -> str:
-    return f"https://s3.console.aws.amazon.com/s3/buckets/{announcement.bucket}?region={announcement.region}"
+    return f"{_console('s3', announcement.region)}/buckets/{announcement.bucket}?region={announcement.region}"
 
 
 def object_console_url(announcement: Announcement) -> str:
     return (
-        f"https://s3.console.aws.amazon.com/s3/object/{announcement.bucket}?region={announcement.region}"
+        f"{_console('s3', announcement.region)}/object/{announcement.bucket}?region={announcement.region}"
         f"&prefix={announcement.s3_object_key}"
     )
 
