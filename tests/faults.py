@@ -3,9 +3,15 @@
 A fault is aimed at the n-th call of one operation from now. Kinds:
 - `throttle`, `server-error`, `timeout`: the call fails as if AWS stayed throttled, answered 500, or
   never answered, after the SDK's retries (the request never reaches moto);
+- `conflict`: DynamoDB refuses an UpdateItem because an overlapping run's transaction holds the item
+  (TransactionConflictException, which the SDK does not retry);
 - `partial`: the call goes through but the chosen batch entry is refused by the service;
 - `crash-before`, `crash-after`: the function dies just before the call is sent, or just after the
   service acted on it but before the code saw the answer.
+
+Each error arrives with the code and HTTP status the service sends, so the code under test classifies it
+as it would in AWS: the codes are those of botocore's service models (the `error` trait's `code` for SNS,
+the shape name for the JSON services) and of EC2's API reference.
 """
 
 from __future__ import annotations
@@ -17,14 +23,31 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-KINDS = ("throttle", "server-error", "timeout", "partial", "crash-before", "crash-after")
-BATCH_OPERATIONS = {("sns", "PublishBatch"), ("events", "PutEvents")}
+from local.ec2_store_tasks.faults import DEFAULT_STATUS as EC2_STATUS
 
-_THROTTLE_CODES = {
-    "ec2": "RequestLimitExceeded",
-    "dynamodb": "ThrottlingException",
-    "sns": "Throttling",
-    "events": "ThrottlingException",
+KINDS = ("throttle", "server-error", "timeout", "conflict", "partial", "crash-before", "crash-after")
+BATCH_OPERATIONS = {("sns", "PublishBatch"), ("events", "PutEvents")}
+# DynamoDB's answer to a single-item write on an item an ongoing transaction holds (developer guide,
+# "Transaction conflict handling in DynamoDB"); the notifier's only single-item writes are UpdateItems.
+CONFLICT_OPERATIONS = {("dynamodb", "UpdateItem")}
+CONFLICT = ("TransactionConflictException", 400)
+
+# How each service says it is throttling: code and HTTP status. `throttle` sends the first unless the
+# fault names another. SNS: ThrottledException is sent as Throttled (429), KMSThrottlingException (the
+# topic's key throttled by KMS) as KMSThrottling (400).
+THROTTLES: dict[str, dict[str, int]] = {
+    "ec2": {"RequestLimitExceeded": EC2_STATUS["RequestLimitExceeded"]},
+    "dynamodb": {"ThrottlingException": 400, "ProvisionedThroughputExceededException": 400},
+    "sns": {"Throttled": 429, "KMSThrottling": 400},
+    "events": {"ThrottlingException": 400},
+}
+# Each service's internal error (HTTP 500): EC2's and SNS's InternalError, DynamoDB's InternalServerError,
+# EventBridge's InternalException.
+SERVER_ERRORS = {
+    "ec2": "InternalError",
+    "dynamodb": "InternalServerError",
+    "sns": "InternalError",
+    "events": "InternalException",
 }
 
 
@@ -39,6 +62,17 @@ class Fault:
     kind: str
     call: int = 1
     entry: int = 0
+    code: str | None = None
+
+    def error(self) -> tuple[str, int]:
+        """The code and HTTP status the service answers with."""
+        if self.kind == "conflict":
+            return CONFLICT
+        if self.kind == "throttle":
+            throttles = THROTTLES[self.service]
+            code = self.code or next(iter(throttles))
+            return code, throttles[code]
+        return SERVER_ERRORS[self.service], 500
 
 
 @dataclass
@@ -56,13 +90,27 @@ class AwsFaults:
     injected: Counter[str] = field(default_factory=Counter)
     _refusal: _Refusal | None = None
 
-    def inject(self, service: str, operation: str, kind: str, *, call: int = 1, entry: int = 0) -> None:
+    def inject(
+        self,
+        service: str,
+        operation: str,
+        kind: str,
+        *,
+        call: int = 1,
+        entry: int = 0,
+        code: str | None = None,
+    ) -> None:
+        """`code` picks one of the service's THROTTLES for a `throttle`."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         if kind == "partial" and (service, operation) not in BATCH_OPERATIONS:
             raise ValueError(f"{service}:{operation} has no batch entries to refuse")
+        if kind == "conflict" and (service, operation) not in CONFLICT_OPERATIONS:
+            raise ValueError(f"{service}:{operation} is not refused for a transaction conflict")
+        if code is not None and (kind != "throttle" or code not in THROTTLES[service]):
+            raise ValueError(f"{service} does not throttle with {code!r}")
         seen = self.calls[(service, operation)]
-        self.faults.append(Fault(service, operation, kind, seen + call, entry))
+        self.faults.append(Fault(service, operation, kind, seen + call, entry, code))
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register_first("provide-client-params.*.*", self._choose_refused_entry)
@@ -116,7 +164,7 @@ class AwsFaults:
             self._refuse(parsed, refusal)
             return AWSResponse(f"https://{service}.amazonaws.com/", 200, {}, None), parsed
         fault = self._take(
-            service, operation, number, ("throttle", "server-error", "timeout", "crash-before")
+            service, operation, number, ("throttle", "server-error", "timeout", "conflict", "crash-before")
         )
         if fault is None:
             return None
@@ -124,7 +172,7 @@ class AwsFaults:
             raise SimulatedCrash(f"crash before {service}:{operation}")
         if fault.kind == "timeout":
             raise ReadTimeoutError(endpoint_url=f"https://{service}.amazonaws.com/")
-        status, code = (400, _THROTTLE_CODES[service]) if fault.kind == "throttle" else (500, "InternalError")
+        code, status = fault.error()
         error = {
             "Error": {"Code": code, "Message": f"injected {fault.kind}"},
             "ResponseMetadata": {"HTTPStatusCode": status},

@@ -8,8 +8,8 @@ pytest tests, the Hypothesis properties and the campaign command all share the s
 
 What the harness can do to a run:
 - inject SDK-level faults on the handler's own clients (`world.faults`, a tests.faults.AwsFaults):
-  throttle, server-error, timeout, partial, crash-before, crash-after, at the n-th call of an
-  operation from now;
+  throttle, server-error, timeout, conflict, partial, crash-before, crash-after, at the n-th call
+  of an operation from now;
 - inject EC2 errors inside the emulator (`world.backend.faults`), which go through botocore's retries;
 - serve the cursor to a second run as it was before the first one committed (overlapping runs);
 - start a store between two page requests (the listing shifts while it is paged);

@@ -20,6 +20,7 @@ from ami_store_notifier.adapters.aws import EC2_CLIENT_CONFIG
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
 from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
 from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
+from tests.faults import CONFLICT_OPERATIONS
 
 # -- the AWS calls a run makes, and the faults that fit each -------------------------------------------
 
@@ -52,6 +53,8 @@ EC2_ATTEMPTS = ec2_attempts()
 def kinds_for(service: str, operation: str) -> tuple[str, ...]:
     if (service, operation) in BATCH_OPERATIONS:
         return (*CALL_FAULTS, "partial")
+    if (service, operation) in CONFLICT_OPERATIONS:
+        return (*CALL_FAULTS, "conflict")
     return CALL_FAULTS
 
 

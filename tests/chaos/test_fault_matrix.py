@@ -106,6 +106,8 @@ def test_a_fault_at_any_call_of_a_run_loses_nothing_and_repeats_only_what_the_fa
             assert faulted.stopped_because == "aws-unavailable"
     if kind == "partial":
         assert faulted.report["publishFailures"] == 1
+    if kind == "conflict":
+        assert faulted.stopped_because is None, "the write goes through once the transaction is over"
     assert recovery.complete, "a run soon after the lease must complete"
     assert_no_violations(chaos.ledger)
     if (service, operation, kind) not in MAY_REPEAT:
@@ -148,6 +150,41 @@ def test_a_crash_after_claiming_is_delivered_only_once_the_lease_ends(chaos):
     assert {detail["amiId"] for detail in early.delivered["sns"]} <= {ami_id(5)}
     assert late.complete
     assert {detail["amiId"] for detail in late.delivered["sns"]} == {ami_id(1), ami_id(2)}
+    assert_no_violations(chaos.ledger)
+
+
+def test_settling_writes_refused_for_overlapping_transactions_are_written_again_and_nothing_repeats(chaos):
+    prepare_busy_run(chaos)
+    for call in (1, 3, 5):  # the first attempt of each of the three settling writes
+        chaos.faults.inject("dynamodb", "UpdateItem", "conflict", call=call)
+
+    faulted = chaos.run("every settling write meets an overlapping transaction once")
+    CLOCK.advance(chaos.lease_seconds + 60)
+    later = chaos.run("after the lease")
+
+    assert faulted.faults == {"conflict": 3}
+    assert faulted.error is None
+    assert faulted.stopped_because is None
+    assert later.complete
+    assert later.delivered == {"sns": [], "events": []}, "the batches were emptied: nothing is owed"
+    assert_no_violations(chaos.ledger)
+    assert chaos.ledger.counts["duplicates_after_faults"] == 0
+
+
+def test_a_transaction_conflict_that_outlasts_the_attempts_ends_the_run_cleanly_and_loses_nothing(chaos):
+    prepare_busy_run(chaos)
+    for call in range(1, 5):
+        chaos.faults.inject("dynamodb", "UpdateItem", "conflict", call=call)
+
+    faulted = chaos.run("the first settling write meets a transaction four times")
+    recovery = chaos.settle(max_runs=1)
+
+    assert faulted.faults == {"conflict": 4}
+    assert faulted.error is None, "not a region failure"
+    assert faulted.stopped_because == "aws-unavailable"
+    assert faulted.metric("RunsThrottled") == 0
+    assert recovery.complete
+    assert recovery.report["redelivered"] > 0, "what was not settled comes again once its lease ends"
     assert_no_violations(chaos.ledger)
 
 

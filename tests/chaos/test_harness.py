@@ -10,8 +10,16 @@ from ami_store_notifier.adapters import dynamodb_state_store, publishers
 from ami_store_notifier.adapters.table_items import task_pk
 from ami_store_notifier.ports import PublishResult
 from local.ec2_store_tasks import CLOCK
+from tests.aws_errors import (
+    COMMON_ERRORS,
+    EC2_CLIENT_ERRORS,
+    EC2_SERVER_ERRORS,
+    MODELED_SERVICES,
+    modeled_errors,
+)
 from tests.chaos.harness import BUCKET, ChaosWorld
 from tests.chaos.scenarios import ami_id
+from tests.faults import SERVER_ERRORS, THROTTLES, Fault
 
 
 def finished_store(world: ChaosWorld) -> None:
@@ -83,3 +91,24 @@ def test_the_harness_sees_the_handler_crash_on_its_input(chaos, monkeypatch):
     assert record.error is not None
     assert "KeyError" in record.error
     assert kinds(chaos) == ["crash"]
+
+
+def test_the_injected_errors_are_the_codes_and_statuses_the_services_send():
+    """So that the code under test classifies an injected error as it would the real one."""
+    answers = [
+        Fault(service, "Operation", "throttle", code=code).error()
+        for service, throttles in THROTTLES.items()
+        for code in throttles
+    ]
+    answers += [Fault(service, "Operation", "server-error").error() for service in SERVER_ERRORS]
+    answers.append(Fault("dynamodb", "UpdateItem", "conflict").error())
+    sent = {
+        **COMMON_ERRORS,
+        **{code: status for service in MODELED_SERVICES for code, status in modeled_errors(service).items()},
+    }
+
+    for code, status in answers:
+        if code in EC2_CLIENT_ERRORS | EC2_SERVER_ERRORS:
+            assert (status >= 500) == (code in EC2_SERVER_ERRORS), code
+        else:
+            assert sent.get(code) == status, code

@@ -121,10 +121,19 @@ def test_a_channel_throttled_past_the_sdk_retries_keeps_its_deliveries_for_the_n
     assert_no_violations(chaos.ledger)
 
 
-@pytest.mark.parametrize(("service", "operation"), [("sns", "PublishBatch"), ("events", "PutEvents")])
-def test_a_channel_throttled_past_the_sdk_retries_is_reported_as_aws_unavailable(chaos, service, operation):
+@pytest.mark.parametrize(
+    ("service", "operation", "code"),
+    [
+        ("sns", "PublishBatch", "Throttled"),
+        ("sns", "PublishBatch", "KMSThrottling"),
+        ("events", "PutEvents", "ThrottlingException"),
+    ],
+)
+def test_a_channel_throttled_past_the_sdk_retries_is_reported_as_aws_unavailable(
+    chaos, service, operation, code
+):
     finished_store(chaos)
-    chaos.faults.inject(service, operation, "throttle")
+    chaos.faults.inject(service, operation, "throttle", code=code)
 
     throttled = chaos.run("the channel stays throttled")
 

@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
 
 from local.ec2_store_tasks import StoreTaskBackend
+from local.ec2_store_tasks.faults import DEFAULT_STATUS
+from tests.aws_errors import EC2_CLIENT_ERRORS, EC2_SERVER_ERRORS
 
 
 def test_injected_request_limit_exceeded_surfaces_as_a_client_error_when_retries_are_off(
@@ -88,3 +90,9 @@ def test_a_fault_with_a_chosen_code_status_and_message(ec2: Any, store_tasks: St
 def test_injecting_into_an_unknown_operation_is_a_mistake(store_tasks: StoreTaskBackend) -> None:
     with pytest.raises(ValueError, match="unknown operation"):
         store_tasks.faults.inject("DescribeStoreImageTask")
+
+
+def test_every_error_the_emulator_answers_by_default_is_an_ec2_error_code_with_its_class_of_status() -> None:
+    for code, status in DEFAULT_STATUS.items():
+        assert code in EC2_CLIENT_ERRORS | EC2_SERVER_ERRORS, code
+        assert (status >= 500) == (code in EC2_SERVER_ERRORS), code

@@ -1,12 +1,19 @@
-"""The unit suite's fixtures: the poller over in-memory fakes, on a clock the tests move."""
+"""The unit suite's fixtures: the poller over in-memory fakes, on a clock the tests move; real SDK
+clients whose requests are answered offline with the bytes a service sends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
+from botocore.retries.standard import ExponentialBackoff
 
 from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState
 from ami_store_notifier.domain.reading import Policy
@@ -155,3 +162,62 @@ def _at(started: StoreTask, takes: timedelta, fail_reason: str | None, now: date
 @pytest.fixture
 def timed_stores(clock: ManualClock, source: FakeTaskSource) -> TimedStores:
     return TimedStores(clock, source)
+
+
+@dataclass
+class _Body:
+    """A response body, as botocore reads it from urllib3."""
+
+    data: bytes
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+@dataclass
+class Wire:
+    """A real botocore client of `service` whose requests never leave the process: each is answered with
+    the next queued (status, body), as the service sends them, and kept in `requests`."""
+
+    service: str
+    answers: list[tuple[int, bytes]] = field(default_factory=list)
+    requests: list[AWSPreparedRequest] = field(default_factory=list)
+
+    def client(self, config: Config) -> Any:
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        client = session.client(self.service, config=config)
+        client.meta.events.register(f"before-send.{self.service}", self._send)
+        return client
+
+    def error(self, code: str, status: int) -> None:
+        """An error answer in the service's protocol: SNS's query XML, DynamoDB's JSON `__type`."""
+        if self.service == "sns":
+            body = (
+                '<ErrorResponse xmlns="https://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>'
+                f"<Code>{code}</Code><Message>Rate exceeded</Message></Error>"
+                "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+            )
+        else:
+            body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": code})
+        self.answers.append((status, body.encode()))
+
+    def success(self, body: str = "{}") -> None:
+        self.answers.append((200, body.encode()))
+
+    def _send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        self.requests.append(request)
+        status, body = self.answers.pop(0)
+        return AWSResponse(request.url, status, {}, _Body(body))
+
+
+@pytest.fixture
+def wire() -> Callable[[str], Wire]:
+    return Wire
+
+
+@pytest.fixture
+def no_sdk_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retries without their waits: the attempts are the same, the test does not sleep."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)

@@ -38,22 +38,43 @@ CLIENT_CONFIG = Config(
 # a minute later, goes on.
 EC2_CLIENT_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}))
 
-_THROTTLING_CODES = frozenset(
+# The error codes as AWS sends them, which botocore puts in ClientError's Error.Code: for the JSON
+# services (DynamoDB, EventBridge, Organizations) the error shape's name in botocore's service model,
+# for SNS (query protocol) the `code` of the shape's `error` trait, for EC2 its API reference's "Error
+# codes" page. tests/unit/test_aws_error_codes.py checks each against those sources.
+THROTTLING_CODES = frozenset(
     {
+        # EC2 (server error codes) and DynamoDB (RequestLimitExceeded shape).
         "RequestLimitExceeded",
-        "Throttling",
+        # DynamoDB and EventBridge shapes; the common error of every AWS API reference, and SNS's answer
+        # past its request quota (https://repost.aws/knowledge-center/sns-throttling-exception-errors).
         "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
         "ProvisionedThroughputExceededException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-        "KMSThrottlingException",
+        # A transaction whose token is still being applied: botocore's standard mode retries it as a
+        # throttle (botocore/retries/standard.py), and so it ends a run when it outlasts the retries.
+        "TransactionInProgressException",
+        # SNS's ThrottledException (HTTP 429) and KMSThrottlingException (HTTP 400: KMS throttled the
+        # topic's key) arrive as these codes. botocore retries Throttled for its 429 (PublishBatch's model
+        # does not list the shape) and never KMSThrottling: one KMS throttle ends the run, and the next
+        # run publishes what it kept.
+        "Throttled",
+        "KMSThrottling",
+        # Organizations (DescribeAccount, for the hub's account names).
+        "TooManyRequestsException",
     }
 )
-_UNAVAILABLE_CODES = frozenset(
-    {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable"}
+# Server-side failures named by code; any other 5xx answer counts too (is_transient).
+UNAVAILABLE_CODES = frozenset(
+    {
+        # EC2 server error codes; SNS's InternalErrorException is sent as InternalError.
+        "InternalError",
+        "Unavailable",
+        # The common errors of every AWS API reference.
+        "InternalFailure",
+        "ServiceUnavailable",
+        # DynamoDB.
+        "InternalServerError",
+    }
 )
 
 
@@ -70,13 +91,13 @@ def error_message(error: ClientError) -> str:
 
 
 def is_throttling(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code", "") in _THROTTLING_CODES
+    return error.response.get("Error", {}).get("Code", "") in THROTTLING_CODES
 
 
 def is_transient(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return is_throttling(error) or code in _UNAVAILABLE_CODES or status >= 500
+    return is_throttling(error) or code in UNAVAILABLE_CODES or status >= 500
 
 
 @contextmanager

@@ -59,7 +59,22 @@ if TYPE_CHECKING:
 
 MAX_BATCH_GET_KEYS = 100
 _UNPROCESSED_RETRIES = 6
-_THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+# The error codes this store acts on: DynamoDB is a JSON service, so the code is the shape's name in
+# botocore's service model (dynamodb/2012-08-10/service-2.json).
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
+WRITE_CONFLICT = "TransactionConflictException"
+# The codes of a cancelled transaction's CancellationReasons, as the TransactionCanceledException
+# documentation lists them (TransactWriteItems API reference, and the same shape in the service model).
+CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
+CANCELLED_BY_CONFLICT = "TransactionConflict"
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+# A write to an item that an overlapping run's transaction holds is refused with WRITE_CONFLICT
+# ("Transaction conflict handling in DynamoDB", DynamoDB developer guide:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html
+# #transaction-conflict-handling), and botocore's standard mode does not retry it. A transaction is one
+# synchronous request, so the item is soon free: a few attempts, 50 ms apart and doubling, get through.
+_CONFLICT_ATTEMPTS = 4
 
 
 class DynamoDbStateStore:
@@ -148,7 +163,7 @@ class DynamoDbStateStore:
                 if not unprocessed:
                     break
                 request = unprocessed
-                time.sleep(0.05 * 2**attempt)
+                _back_off(attempt)
             else:
                 raise TransientAwsError("dynamodb:BatchGetItem kept returning unprocessed keys")
 
@@ -170,7 +185,7 @@ class DynamoDbStateStore:
                     ClientRequestToken=str(uuid.uuid4()),
                 )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            if error_code(error) != TRANSACTION_CANCELED:
                 raise
             return self._cancelled(error, step, len(operations))
         return CommitResult(CommitOutcome.COMMITTED)
@@ -181,14 +196,14 @@ class DynamoDbStateStore:
         codes = [reason.get("Code") or "None" for reason in error.response.get("CancellationReasons", [])]
         if len(codes) != operations:
             raise error
-        if codes[-1] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
+        if codes[-1] == CANCELLED_BY_CONDITION or CANCELLED_BY_CONFLICT in codes:
             return CommitResult(CommitOutcome.CONFLICT)
-        if _THROTTLED_REASONS.intersection(codes):
+        if THROTTLED_REASONS.intersection(codes):
             raise TransientAwsError(f"dynamodb:TransactWriteItems throttled: {codes}") from error
         rejected = tuple(
             claim.task.key
             for claim, code in zip(step.claims, codes, strict=False)
-            if code == "ConditionalCheckFailed"
+            if code == CANCELLED_BY_CONDITION
         )
         if not rejected:
             raise error
@@ -284,17 +299,17 @@ class DynamoDbStateStore:
         # The batches are emptied first: a cursor may still list an empty batch (should the run die
         # before dropping it, or an overlapping run write the list it read), and a reader skips it.
         for batch in done:
-            with transient_errors("dynamodb:UpdateItem"):
-                self._dynamodb.update_item(**self._emptying(batch))
+            self._update(self._emptying(batch))
         if done:
-            with transient_errors("dynamodb:UpdateItem"):
-                self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key=self._cursor_key,
-                    UpdateExpression=f"DELETE {LEASE_BATCHES} :done",
-                    ConditionExpression=f"attribute_exists({PARTITION_KEY})",
-                    ExpressionAttributeValues={":done": {"NS": [str(batch) for batch in done]}},
-                )
+            self._update(
+                {
+                    "TableName": self._table,
+                    "Key": self._cursor_key,
+                    "UpdateExpression": f"DELETE {LEASE_BATCHES} :done",
+                    "ConditionExpression": f"attribute_exists({PARTITION_KEY})",
+                    "ExpressionAttributeValues": {":done": {"NS": [str(batch) for batch in done]}},
+                }
+            )
         for batch in sorted(refused):
             self._release(batch, [lease.entry_id for lease in delivered if lease.batch == batch])
 
@@ -316,14 +331,37 @@ class DynamoDbStateStore:
             expression += f" DELETE {LEASE_ENTRIES} :delivered"
             values[":delivered"] = {"SS": list(delivered)}
         try:
-            with transient_errors("dynamodb:UpdateItem"):
-                self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key=key(lease_batch_pk(self._region, batch)),
-                    UpdateExpression=expression,
-                    ConditionExpression=f"attribute_exists({LEASE_ENTRIES})",
-                    ExpressionAttributeValues=values,
-                )
+            self._update(
+                {
+                    "TableName": self._table,
+                    "Key": key(lease_batch_pk(self._region, batch)),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": f"attribute_exists({LEASE_ENTRIES})",
+                    "ExpressionAttributeValues": values,
+                }
+            )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != CONDITION_FAILED:
                 raise
+
+    def _update(self, request: UpdateTypeDef) -> None:
+        """One UpdateItem of the settling, tried again while an overlapping run's transaction holds the
+        item. Each settling write is idempotent, so trying it again is safe; none is left to the next run,
+        since a batch left full is delivered again once its lease ends. A conflict that outlasts the
+        attempts ends the run as AWS being unavailable does."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                with transient_errors("dynamodb:UpdateItem"):
+                    self._dynamodb.update_item(**request)
+                return
+            except ClientError as error:
+                if error_code(error) != WRITE_CONFLICT:
+                    raise
+                if attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise TransientAwsError(f"dynamodb:UpdateItem: {error}") from error
+            _back_off(attempt)
+
+
+def _back_off(attempt: int) -> None:
+    """Exponential, from 50 ms: a retry loop of a few attempts stays well under a second."""
+    time.sleep(0.05 * 2**attempt)

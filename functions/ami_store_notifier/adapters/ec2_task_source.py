@@ -26,9 +26,11 @@ _MAX_LOGGED_ENTRY_CHARS = 500
 IN_PROGRESS_FILTER: FilterTypeDef = {"Name": "task-state", "Values": ["InProgress"]}
 # A listing entry as EC2 sent it, before it is checked: the parser trusts no field's type.
 Entry = Mapping[str, object]
-# How EC2 answers a NextToken it no longer accepts (the EC2 API reference's error codes list
-# InvalidPaginationToken, "not valid or is expired"); the emulator answers the same. Some EC2 actions
-# answer a bad token with InvalidParameterValue naming the token: that counts as a refusal too.
+# How EC2 answers a NextToken it no longer accepts: its API reference's error codes
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html) list
+# InvalidPaginationToken ("not valid or is expired") for every action and InvalidNextToken for some; the
+# emulator answers the first. Some EC2 actions answer a bad token with InvalidParameterValue naming the
+# token: that counts as a refusal too.
 TOKEN_REFUSED_CODES = frozenset({"InvalidPaginationToken", "InvalidNextToken"})
 
 

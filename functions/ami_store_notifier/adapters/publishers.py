@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ami_store_notifier.adapters.aws import transient_errors
+from ami_store_notifier.adapters.aws import error_code, transient_errors
 from ami_store_notifier.adapters.batching import batches
 from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement, email_text, subject
 from ami_store_notifier.domain.chat import chat_notification
@@ -34,9 +34,7 @@ _FILTERABLE_ATTRIBUTES = ("state", "amiId", "bucket", "region", "account")
 
 def _call_failed(error: BaseException) -> str:
     cause = error.__cause__ if isinstance(error, TransientAwsError) and error.__cause__ else error
-    if isinstance(cause, ClientError):
-        return str(cause.response.get("Error", {}).get("Code", "ClientError"))
-    return type(cause).__name__
+    return error_code(cause)
 
 
 def publish_in_batches(
