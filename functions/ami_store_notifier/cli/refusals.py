@@ -7,7 +7,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from ami_store_notifier.adapters.aws import error_code, error_message, is_throttling
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB, STORE_TASK_BUCKETS
 
-_ACCESS_DENIED = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "AuthFailure"})
+# EC2's codes (CreateStoreImageTask) and DynamoDB's (status --table); S3's AccessDenied never reaches here.
+_ACCESS_DENIED = frozenset({"UnauthorizedOperation", "AccessDeniedException", "AuthFailure"})
 
 
 def store_refusal(error: ClientError, *, ami_id: str, bucket: str, region: str) -> str:
