@@ -88,7 +88,12 @@ class Poller:
     def _run(self, report: RunReport) -> None:
         cursor = self._store.load_cursor()
         reader = ListingReader(
-            cursor, self._policy, region=self._region, account=self._account, now=self._clock()
+            cursor,
+            self._policy,
+            region=self._region,
+            account=self._account,
+            now=self._clock(),
+            page_size=self._page_size,
         )
         planner = Planner(cursor, reader, self._channels)
         report.mode = reader.mode.value

@@ -53,7 +53,18 @@ def test_reading_stops_at_the_horizon_when_rechecks_are_cheaper(baselined, polic
     assert reader.findings.listing_complete
 
 
-def test_reading_goes_on_past_the_horizon_when_many_tracked_tasks_lie_on_the_next_page(
+def test_reading_goes_on_past_the_horizon_when_the_next_page_likely_shows_the_rest_of_the_tracked_tasks(
+    baselined, policy, clock, make_task
+):
+    tracked = [make_task(IN_PROGRESS, started_minutes_ago=40 + index / 10) for index in range(250)]
+    reader = reader_for(replace(baselined, known={task.key: IN_PROGRESS for task in tracked}), policy, clock)
+
+    assert reader.observe_page(tracked[:200], has_more=True) is True, (
+        "one more page shows the last 50, where 2 pages of the tasks in progress or 3 re-checks would"
+    )
+
+
+def test_reading_stops_at_the_horizon_when_one_page_of_the_tasks_in_progress_shows_every_tracked_one(
     baselined, policy, clock, make_task
 ):
     tracked = [make_task(IN_PROGRESS, started_minutes_ago=60 + index) for index in range(30)]
@@ -61,7 +72,8 @@ def test_reading_goes_on_past_the_horizon_when_many_tracked_tasks_lie_on_the_nex
     page = [make_task(COMPLETED, started_minutes_ago=minutes) for minutes in (20, 40, 50)]
 
     assert len(tracked) > MAX_IMAGE_IDS_PER_CALL
-    assert reader.observe_page(page, has_more=True) is True
+    assert reader.observe_page(page, has_more=True) is False
+    assert reader.needs_in_progress_sweep
 
 
 def test_a_task_in_an_unknown_state_is_noted_and_not_claimed(baselined, policy, clock, make_task):

@@ -112,6 +112,75 @@ def test_many_tracked_tasks_just_past_the_first_page_are_read_by_paging_not_by_a
     assert calls == 2
 
 
+def start_stores_beyond_the_head(source, make_task, count):
+    """600 finished tasks 10 minutes apart, and `count` stores in progress among them past the first
+    page (200 tasks), each halfway between two finished ones: the notifier tracks them all."""
+    seed_history(source, make_task, 600)
+    stores = [make_task(IN_PROGRESS, started_minutes_ago=2065 + index * 10) for index in range(count)]
+    for task in stores:
+        source.put(task)
+    return stores
+
+
+@pytest.mark.parametrize(
+    ("in_progress", "calls"),
+    [
+        (20, 1 + 1),  # one re-check by AMI
+        (130, 1 + 1),  # one page of the tasks in progress, not 7 re-checks or more listing pages
+        (250, 1 + 2),
+        (400, 1 + 2),
+    ],
+)
+def test_a_quiet_run_reads_stores_in_progress_past_the_head_in_the_fewest_calls(
+    make_poller, make_task, source, clock, in_progress, calls
+):
+    start_stores_beyond_the_head(source, make_task, in_progress)
+
+    assert calls_of_a_quiet_run(make_poller, source, clock) == calls
+
+
+def test_stores_that_end_among_many_in_progress_past_the_head_are_announced_once_by_the_next_run(
+    make_poller, make_task, source, store, sns, events, clock
+):
+    stores = start_stores_beyond_the_head(source, make_task, 130)
+    calls_of_a_quiet_run(make_poller, source, clock)
+    done = replace(stores[64], state_name="Completed", progress_percentage=100)
+    failed = replace(stores[129], state_name="Failed", failure_reason="The AMI's snapshot could not be read")
+    source.put(done)
+    source.put(failed)
+    calls, announced_by_each_run = [], []
+    for _ in range(3):
+        clock.now += timedelta(minutes=1)
+        before = source.calls
+        make_poller().run()
+        calls.append(source.calls - before)
+        announced_by_each_run.append(len(sns.sent))
+
+    assert announced_by_each_run == [2, 2, 2]
+    for channel in (sns, events):
+        announced = sorted((item.detail()["amiId"], item.detail()["state"]) for item in channel.sent)
+        assert announced == sorted([(done.ami_id, "Completed"), (failed.ami_id, "Failed")])
+    assert store.recorded_state(done.key) is COMPLETED
+    assert calls == [1 + 1 + 1, 2, 2], (
+        "the head, the tasks in progress, one re-check of the two that dropped out of them; then quiet"
+    )
+
+
+def test_a_store_superseded_among_many_in_progress_past_the_head_is_not_announced(
+    make_poller, make_task, source, store, sns, clock
+):
+    stores = start_stores_beyond_the_head(source, make_task, 130)
+    calls_of_a_quiet_run(make_poller, source, clock)
+    clock.now += timedelta(minutes=1)
+    source.put(make_task(IN_PROGRESS, ami_id=stores[64].ami_id, started_minutes_ago=0.2))
+
+    report = make_poller().run()
+
+    assert report.superseded == 1
+    assert sns.sent == []
+    assert stores[64].key not in store.cursor.known
+
+
 def test_a_task_listed_twice_because_the_listing_shifted_is_announced_once(
     make_poller, make_task, source, sns, clock
 ):

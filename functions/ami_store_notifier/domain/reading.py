@@ -8,6 +8,7 @@ commit steps by `planning.py`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from ami_store_notifier.domain.model import (
     TaskState,
     split_task_key,
 )
-from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
 
 MAX_CLAIMS_PER_RUN = 1000
 # DescribeStoreImageTasks calls one run may make in one region. The account's bucket for that call
@@ -56,6 +57,21 @@ class Claim:
     announcement: Announcement | None
 
 
+def _recheck_calls(amis: int) -> int:
+    return math.ceil(amis / MAX_IMAGE_IDS_PER_CALL)
+
+
+def _fitting(room: int, pace: float, seconds_behind: Sequence[float]) -> int:
+    """How many tracked tasks, `seconds_behind` a page's oldest entry (nearest first), a next page of
+    `room` entries holds beside the other tasks listed at `pace` a second."""
+    fitting = 0
+    for gap in seconds_behind:
+        if fitting + 1 + pace * gap > room:
+            break
+        fitting += 1
+    return fitting
+
+
 def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
     if cursor.progress is not None:
         return cursor.progress.mode
@@ -68,9 +84,19 @@ def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
 
 
 class ListingReader:
-    def __init__(self, cursor: Cursor, policy: Policy, *, region: str, account: str, now: datetime) -> None:
+    def __init__(
+        self,
+        cursor: Cursor,
+        policy: Policy,
+        *,
+        region: str,
+        account: str,
+        now: datetime,
+        page_size: int = MAX_RESULTS_PER_PAGE,
+    ) -> None:
         self.policy = policy
         self.now = now
+        self._page_size = page_size
         self._cursor = cursor
         self._region = region
         self._account = account
@@ -135,7 +161,7 @@ class ListingReader:
         if floor is None or not any(task.task_start_time < floor for task in tasks):
             return True
         self.findings.listing_complete = True
-        return self.mode is ReadMode.HEAD and self._next_page_cheaper_than_rechecks(tasks)
+        return self.mode is ReadMode.HEAD and self._next_page_saves_calls(tasks)
 
     def _floor(self) -> datetime | None:
         """How far down the newest-first listing this run reads; None: to its end.
@@ -158,10 +184,12 @@ class ListingReader:
     @property
     def needs_in_progress_sweep(self) -> bool:
         """The first run and the safety net list the tasks in progress (the `task-state` filter); a head
-        read does when that is cheaper than re-checking its tracked tasks by AMI, 20 a call."""
+        read does when that takes fewer calls than re-checking its unseen tracked tasks by AMI. On a tie
+        it re-checks: a re-check shows an end at once, where the sweep needs a re-check more for it."""
         if self.mode is not ReadMode.HEAD:
             return True
-        return len(self.tracked_amis_to_recheck()) > MAX_IMAGE_IDS_PER_CALL
+        amis = len(self.tracked_amis_to_recheck())
+        return amis > 0 and self._sweep_calls() < _recheck_calls(amis)
 
     def observe_in_progress_page(
         self, tasks: Sequence[StoreTask], *, has_more: bool, next_token: str | None = None
@@ -183,18 +211,55 @@ class ListingReader:
             self.observe(task, moves_high_water_mark=moves_high_water_mark)
         return not self.findings.claim_limit_reached
 
-    def _next_page_cheaper_than_rechecks(self, page: Sequence[StoreTask]) -> bool:
-        """Past the horizon only tracked tasks matter. One more page costs one call; re-checking by
-        AMI costs one call per 20 tasks. Estimate how many tracked tasks the next page would show
-        from the time span this page covered, and read on only when that beats re-checking."""
+    def _next_page_saves_calls(self, page: Sequence[StoreTask]) -> bool:
+        """Past the horizon only tracked tasks matter, and a head read finds them one of three ways:
+        more listing pages (a call each; an end shows on its page), the pages of every task in progress
+        (`task-state` filter, `page_size` a call; an end drops out of them and costs a re-check of its
+        own, in that run only), or re-checks by AMI (20 a call). Reading on pays one call now and leaves
+        what the next page would not show to the cheaper of the other two: worth it only when that
+        totals fewer calls than stopping here.
+
+        The arithmetic with pages of 200: 130 tracked tasks past the head cost 1 page of the tasks in
+        progress or 7 re-checks, so stopping costs 1 and reading on 1 + at least 0: never fewer, and a
+        quiet run is the head and that page, 2 calls (reading on while the next page held more than 20
+        of them made it 3 to 6, and 250 of them spent the run's 10). 400 stores in progress in a row,
+        200 of them on the head page: the other 200 cost 2 pages of the tasks in progress (all 400 are
+        listed) or 10 re-checks, and the next page likely shows them all (the head held no other
+        task): 1 + 0 < 2, so it is read, 2 calls."""
+        unseen = self.unseen_tracked()
+        stopping = self._finish_calls(len(unseen))
+        left = len(unseen) - self._likely_on_next_page(page, unseen)
+        return 1 + self._finish_calls(left) < stopping
+
+    def _finish_calls(self, tasks: int) -> int:
+        """Calls that find `tasks` unseen tracked tasks without more listing pages (a re-check names one
+        AMI per task: EC2 stores an AMI once at a time)."""
+        if tasks <= 0:
+            return 0
+        return min(self._sweep_calls(), _recheck_calls(tasks))
+
+    def _sweep_calls(self) -> int:
+        """The pages of the tasks in progress: those recorded so, as the few this notifier does not know
+        cannot be counted before the sweep shows them."""
+        states = {**self.known, **{key: claim.state for key, claim in self.claims.items()}}
+        in_progress = sum(1 for state in states.values() if state is TaskState.IN_PROGRESS)
+        return math.ceil(in_progress / self._page_size)
+
+    def _likely_on_next_page(self, page: Sequence[StoreTask], unseen: Sequence[str]) -> int:
+        """How many unseen tracked tasks the next page would show: it holds as many entries as this one,
+        the tracked tasks among them (their starts are known) and the others at this page's pace."""
         if not page:
-            return False
+            return 0
         oldest = min(task.task_start_time for task in page)
-        span = max(task.task_start_time for task in page) - oldest
-        likely_on_next_page = sum(
-            1 for key in self.unseen_tracked() if oldest - span <= split_task_key(key)[1] <= oldest
-        )
-        return likely_on_next_page > MAX_IMAGE_IDS_PER_CALL
+        behind = sorted((oldest - split_task_key(key)[1]).total_seconds() for key in unseen)
+        return _fitting(len(page), self._pace_of_others(page, oldest), [gap for gap in behind if gap >= 0])
+
+    def _pace_of_others(self, page: Sequence[StoreTask], oldest: datetime) -> float:
+        """Entries a second on this page that are not tracked tasks; a page of tracked tasks only is
+        followed by more of them. A page that started within a second counts as a second long."""
+        span = (max(task.task_start_time for task in page) - oldest).total_seconds()
+        others = sum(1 for task in page if self.known.get(task.key) is not TaskState.IN_PROGRESS)
+        return others / max(span, 1.0)
 
     def observe(self, task: StoreTask, *, moves_high_water_mark: bool = True) -> None:
         state = task.state
