@@ -593,7 +593,8 @@ class _Timeline:
 
     def long_running(self, count: int) -> None:
         """`count` stores keep running while newer tasks push them out of the head of the listing
-        and more than the overlap behind the high-water mark: each poll re-checks them by ImageIds."""
+        and more than the overlap behind the high-water mark: each poll finds them by its cheapest read,
+        one in-progress page or re-checks by ImageIds."""
         CLOCK.advance(POLL_SECONDS)
         self.fresh.start(self.sim.backend, count, spread=timedelta(minutes=1))
         self.poll(None, naive=False)
