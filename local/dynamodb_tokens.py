@@ -44,12 +44,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.responses import ActionResult
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException, TransactionCanceledException
 from moto.dynamodb.responses import DynamoHandler
 
 from local.ec2_store_tasks import CLOCK
+from local.moto_backends import forget_all
 
 IDEMPOTENCY_WINDOW: Final = timedelta(minutes=10)
 TOKEN_PARAMETER: Final = "ClientRequestToken"
@@ -122,10 +123,7 @@ def client_tokens(account_id: str, region: str) -> ClientTokenBackend:
 
 def reset() -> None:
     """Forget every token, for a harness that empties its world without resetting moto."""
-    with backend_lock:
-        for account in list(_BACKENDS.values()):
-            account.reset()
-        _BACKENDS.clear()
+    forget_all(_BACKENDS)
 
 
 _MOTO_TRANSACT: Final = DynamoHandler.transact_write_items

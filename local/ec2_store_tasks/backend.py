@@ -27,6 +27,7 @@ from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE, STORE_QUOTA_GB
+from local.moto_backends import forget_all
 
 from .clock import Clock, as_utc
 from .faults import FaultInjector
@@ -673,10 +674,7 @@ def store_tasks_backend(account_id: str, region: str) -> StoreTaskBackend:
 
 def reset() -> None:
     """Forget every store task, plan, fault and hook, and restart the clock at the real current time."""
-    with backend_lock:
-        for account in list(_BACKENDS.values()):
-            account.reset()
-        _BACKENDS.clear()
+    forget_all(_BACKENDS)
     CLOCK.restart()
 
 
