@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -152,7 +152,9 @@ class FakePublisher:
     refuse: set[str] = field(default_factory=set)
     calls: int = 0
 
-    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
+    def publish(self, announcements: Sequence[Announcement], go_on: Callable[[], bool]) -> PublishResult:
+        if not go_on():
+            return PublishResult()
         self.calls += 1
         delivered = [item for item in announcements if item.event_id not in self.refuse]
         self.sent += delivered

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from ami_store_notifier.delivery import claimed_deliveries, deliver
+from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
 from ami_store_notifier.domain.model import ReadPhase
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
@@ -108,7 +108,8 @@ class Poller:
         steps_done = self._commit(reader, planner, report)
         record_findings(reader.report(), report)
         report.tasks_in_progress = planner.in_progress_count()
-        deliver(claimed_deliveries(steps_done), self._store, self._publishers, report)
+        time_left = TimeLeft(self._seconds_left, self._reserve, report)
+        deliver(claimed_deliveries(steps_done), self._store, self._publishers, time_left)
 
     # -- reading ---------------------------------------------------------------------------------
 

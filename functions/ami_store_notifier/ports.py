@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -116,15 +116,19 @@ class StateStore(Protocol):
 
 @dataclass(frozen=True)
 class PublishResult:
+    """What the channel accepted and refused; an announcement in neither was not sent."""
+
     delivered: frozenset[str] = frozenset()
     failures: Mapping[str, str] = field(default_factory=dict)
-    # Some batch failed because the service stayed throttled or unavailable after the SDK's retries.
+    # A call failed because the service stayed throttled or unavailable after the SDK's retries: the
+    # channel sent nothing more in this run.
     throttled_or_unavailable: bool = False
 
 
 class Publisher(Protocol):
     channel: str
 
-    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
-        """Publishes in as few calls as the channel allows; per-entry failures come back, not raised."""
+    def publish(self, announcements: Sequence[Announcement], go_on: Callable[[], bool]) -> PublishResult:
+        """Publishes in as few calls as the channel allows, each only if `go_on` says there is time for
+        it; per-entry failures come back, not raised."""
         ...

@@ -22,6 +22,8 @@ NAMESPACE = "AmiStoreNotifier"
 AWS_UNAVAILABLE = "aws-unavailable"
 # A run that made all the DescribeStoreImageTasks calls it may; the next run goes on from there.
 CALL_BUDGET_SPENT = "call-budget"
+# A run that stopped reading, or publishing, to keep the time it needs to finish before its timeout.
+TIME = "time"
 # The services whose calls are counted (ApiCalls<name>), by botocore's name for each.
 API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
 
@@ -79,6 +81,11 @@ class RunReport:
     )
     redelivered: int = _measured("Redelivered", "Deliveries taken over from an earlier run.")
     publish_failures: int = _measured("PublishFailures", "Deliveries a channel refused; retried next run.")
+    deliveries_left_unsent: int = _measured(
+        None,
+        "Deliveries not sent, left for the next run: their channel stayed throttled or unavailable, or "
+        "the run's time ran short.",
+    )
     tasks_in_progress: int = _measured("TasksInProgress", "Tasks recorded in progress after the run.")
     vanished: int = _measured("TasksVanished", "Tasks recorded in progress that left the listing.")
     superseded: int = _measured("TasksSuperseded", "Tasks in progress replaced by a newer store of the AMI.")

@@ -40,7 +40,7 @@ def test_the_harness_sees_a_delivery_that_was_acknowledged_but_never_sent(chaos,
     monkeypatch.setattr(
         publishers.SnsPublisher,
         "publish",
-        lambda self, announcements: PublishResult(frozenset(item.event_id for item in announcements)),
+        lambda self, announcements, go_on: PublishResult(frozenset(item.event_id for item in announcements)),
     )
 
     chaos.run("SNS is skipped but reported as delivered")

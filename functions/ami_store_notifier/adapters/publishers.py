@@ -42,18 +42,24 @@ def publish_in_batches(
     entries: Sequence[tuple[str, Entry]],
     size_of: Callable[[Entry], int],
     send: Callable[[list[tuple[str, Entry]]], dict[str, str | None]],
+    go_on: Callable[[], bool],
 ) -> PublishResult:
-    """Sends (event id, entry) pairs in batches the channel accepts. `send` makes one call and answers,
-    by event id, None for an accepted entry or the reason it was refused; a failed call fails its batch."""
+    """Sends (event id, entry) pairs in batches the channel accepts, while `go_on` allows another call.
+    `send` makes one call and answers, by event id, None for an accepted entry or the reason it was
+    refused; a failed call fails its batch. A call that stays throttled or unavailable after the SDK's
+    retries spent seconds backing off, and so would the next: the channel sends nothing more this run,
+    or a run that met it on every batch would outlast the function's timeout."""
     delivered: set[str] = set()
     failures: dict[str, str] = {}
     unavailable = False
     for batch in batches(entries, lambda pair: size_of(pair[1])):
+        if unavailable or not go_on():
+            break
         try:
             with transient_errors(operation):
                 outcomes = send(batch)
         except (ClientError, BotoCoreError, TransientAwsError) as error:
-            unavailable = unavailable or isinstance(error, TransientAwsError)
+            unavailable = isinstance(error, TransientAwsError)
             reason = _call_failed(error)
             failures.update((event_id, reason) for event_id, _ in batch)
             continue
@@ -71,6 +77,10 @@ def _no_account_names(_: str) -> str | None:
     return None
 
 
+def _always() -> bool:
+    return True
+
+
 class SnsPublisher:
     channel = "sns"
 
@@ -85,11 +95,13 @@ class SnsPublisher:
         self._topic_arn = topic_arn
         self._account_name = account_name
 
-    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
+    def publish(
+        self, announcements: Sequence[Announcement], go_on: Callable[[], bool] = _always
+    ) -> PublishResult:
         entries = [
             (item.event_id, self._entry(item, self._account_name(item.account))) for item in announcements
         ]
-        return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send)
+        return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send, go_on)
 
     def _entry(self, announcement: Announcement, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
         return sns_entry(announcement, account_name)
@@ -150,9 +162,11 @@ class EventBridgePublisher:
         self._bus = event_bus_name
         self._source = source
 
-    def publish(self, announcements: Sequence[Announcement]) -> PublishResult:
+    def publish(
+        self, announcements: Sequence[Announcement], go_on: Callable[[], bool] = _always
+    ) -> PublishResult:
         entries = [(item.event_id, self._event(item)) for item in announcements]
-        return publish_in_batches("events:PutEvents", entries, _event_size, self._send)
+        return publish_in_batches("events:PutEvents", entries, _event_size, self._send, go_on)
 
     def _send(self, batch: list[tuple[str, PutEventsRequestEntryTypeDef]]) -> dict[str, str | None]:
         response = self._events.put_events(Entries=[entry for _, entry in batch])
