@@ -68,9 +68,7 @@ class Announcements(Construct):
             content=json.dumps(event_schema(source)),
             description="EC2 AMI Store Task State Change, as announced by AMI Store Notifier",
         )
-        exists_here = SCHEMA_REGISTRY_PART.condition(self)
-        for resource in (registry, schema):
-            resource.cfn_options.condition = exists_here
+        SCHEMA_REGISTRY_PART.leave_out_where_missing(registry, schema)
         return schema
 
     def _event_bus(self, settings: Settings, names: NamePrefix) -> tuple[events.IEventBus, str, str]:

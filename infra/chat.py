@@ -3,13 +3,14 @@ Teams channel configurations of Amazon Q Developer in chat applications that ren
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnCondition, CfnResource, Fn, RemovalPolicy, Stack
+from aws_cdk import Aws, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.encrypted_topic import allow_publishing, encrypted_topic
 from infra.names import SLACK_CHANNEL, TEAMS_CHANNEL, NamePrefix
+from infra.regions import only_where, stack_condition
 from infra.settings import Settings
 
 # An AWS managed policy that denies every action: as the channels' guardrail, nobody can run commands
@@ -64,16 +65,8 @@ class ChatNotifications(Construct):
         must not configure it again. Elsewhere the chat topic stays, for a channel of your own.
         chatChannelRegion is checked to be a Region with the chat service (CHAT_CHANNELS_PART)."""
         channels = [part for part in (self.channel_role, self.slack, self.teams) if part is not None]
-        stack = Stack.of(self)
-        in_region = stack.node.try_find_child(CHAT_CHANNEL_CONDITION)
-        if not isinstance(in_region, CfnCondition):
-            in_region = CfnCondition(
-                stack, CHAT_CHANNEL_CONDITION, expression=Fn.condition_equals(Aws.REGION, region)
-            )
-        for channel in channels:
-            resource = channel.node.default_child or channel
-            assert isinstance(resource, CfnResource)
-            resource.cfn_options.condition = in_region
+        in_region = stack_condition(self, CHAT_CHANNEL_CONDITION, Fn.condition_equals(Aws.REGION, region))
+        only_where(in_region, *channels)
 
     def allow_publishing(self, role: iam.Role) -> None:
         """What a function that publishes the chat messages needs (its statements named apart)."""

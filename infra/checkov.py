@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnResource
 from constructs import IConstruct
+
+from infra.cfn_resources import cfn_resource_of
 
 METADATA_KEY = "checkov"
 
 
 def skip_checkov(scope: IConstruct, check_id: str, reason: str) -> None:
     """Acknowledge `check_id` on `scope`'s CloudFormation resource: `scope` itself, or its default child."""
-    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
-    if not isinstance(resource, CfnResource):
-        raise TypeError(f"{scope.node.path} has no CloudFormation resource to acknowledge {check_id} on")
+    resource = cfn_resource_of(scope)
     metadata: dict[str, Any] = resource.get_metadata(METADATA_KEY) or {"skip": []}
     skips = [*metadata["skip"], {"id": check_id, "comment": reason}]
     resource.add_metadata(METADATA_KEY, {**metadata, "skip": skips})

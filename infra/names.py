@@ -37,6 +37,7 @@ class Scope(Enum):
 class NameKind:
     what: str
     resource_type: str
+    name_property: str  # the property that carries the name in a template
     scope: Scope
     max_length: int
     allowed: str  # the characters AWS accepts, as a regular expression of the whole name
@@ -44,14 +45,15 @@ class NameKind:
 
     def check(self, name: str, *, made_from: str) -> str:
         """``name`` (its Region a token or not) if it fits; else a SettingsError naming ``made_from``."""
-        length = len(_with_longest_region(name))
+        deployed = _with_longest_region(name)
+        length = len(deployed)
         if length > self.max_length:
             raise SettingsError(
                 f"{made_from} makes the {self.what} {_shown(name)!r} {length} characters long, but AWS "
                 f"allows {self.max_length} ({self.documented_at}): shorten {made_from} by "
                 f"{length - self.max_length} characters"
             )
-        if not re.fullmatch(self.allowed, _with_longest_region(name)):
+        if not re.fullmatch(self.allowed, deployed):
             raise SettingsError(
                 f"{made_from} puts a character into the {self.what} {_shown(name)!r} that AWS does not "
                 f"accept there (allowed: {self.allowed})"
@@ -63,6 +65,7 @@ _CFN = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference"
 BUS = NameKind(
     "EventBridge bus name",
     "AWS::Events::EventBus",
+    "Name",
     Scope.REGION,
     256,
     r"[/\.\-_A-Za-z0-9]+",
@@ -73,6 +76,7 @@ BUS = NameKind(
 SCHEMA_REGISTRY = NameKind(
     "EventBridge schema registry name",
     "AWS::EventSchemas::Registry",
+    "RegistryName",
     Scope.REGION,
     64,
     r"[\.\-_A-Za-z0-9]+",
@@ -81,6 +85,7 @@ SCHEMA_REGISTRY = NameKind(
 SCHEMA = NameKind(
     "EventBridge schema name",
     "AWS::EventSchemas::Schema",
+    "SchemaName",
     Scope.REGISTRY,
     385,
     r"[\.\-_A-Za-z0-9@]+",
@@ -89,6 +94,7 @@ SCHEMA = NameKind(
 ALARM = NameKind(
     "CloudWatch alarm name",
     "AWS::CloudWatch::Alarm",
+    "AlarmName",
     Scope.REGION,
     255,
     r"[^\x00-\x1f]+",
@@ -98,6 +104,7 @@ ALARM = NameKind(
 DASHBOARD = NameKind(
     "CloudWatch dashboard name",
     "AWS::CloudWatch::Dashboard",
+    "DashboardName",
     Scope.ACCOUNT,
     255,
     r"[A-Za-z0-9\-_]+",
@@ -107,6 +114,7 @@ DASHBOARD = NameKind(
 SLACK_CHANNEL = NameKind(
     "Slack channel configuration name",
     "AWS::Chatbot::SlackChannelConfiguration",
+    "ConfigurationName",
     Scope.ACCOUNT,
     128,
     r"[A-Za-z0-9\-_]+",
@@ -115,6 +123,7 @@ SLACK_CHANNEL = NameKind(
 TEAMS_CHANNEL = NameKind(
     "Microsoft Teams channel configuration name",
     "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+    "ConfigurationName",
     Scope.ACCOUNT,
     128,
     r"[A-Za-z0-9\-_]+",
@@ -123,6 +132,7 @@ TEAMS_CHANNEL = NameKind(
 ARCHIVE = NameKind(
     "EventBridge archive name",
     "AWS::Events::Archive",
+    "ArchiveName",
     Scope.REGION,
     48,
     r"[\.\-_A-Za-z0-9]+",
@@ -131,6 +141,7 @@ ARCHIVE = NameKind(
 STACK_SET = NameKind(
     "StackSet name",
     "AWS::CloudFormation::StackSet",
+    "StackSetName",
     Scope.REGION,
     128,
     r"[a-zA-Z][a-zA-Z0-9\-]*",
@@ -140,6 +151,7 @@ STACK_SET = NameKind(
 BUCKET = NameKind(
     "S3 bucket name",
     "AWS::S3::Bucket",
+    "BucketName",
     Scope.GLOBAL,
     63,
     r"[a-z0-9][a-z0-9.\-]*[a-z0-9]",
@@ -157,19 +169,8 @@ NAME_KINDS = (
     STACK_SET,
     BUCKET,
 )
-# The property that carries each kind's name in a template.
-NAME_PROPERTY = {
-    "AWS::Events::EventBus": "Name",
-    "AWS::EventSchemas::Registry": "RegistryName",
-    "AWS::EventSchemas::Schema": "SchemaName",
-    "AWS::CloudWatch::Alarm": "AlarmName",
-    "AWS::CloudWatch::Dashboard": "DashboardName",
-    "AWS::Chatbot::SlackChannelConfiguration": "ConfigurationName",
-    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": "ConfigurationName",
-    "AWS::Events::Archive": "ArchiveName",
-    "AWS::CloudFormation::StackSet": "StackSetName",
-    "AWS::S3::Bucket": "BucketName",
-}
+# By resource type: the property that carries each kind's name, and its scope.
+NAME_PROPERTY = {kind.resource_type: kind.name_property for kind in NAME_KINDS}
 SCOPE_OF = {kind.resource_type: kind.scope for kind in NAME_KINDS}
 
 
@@ -187,12 +188,16 @@ class NamePrefix:
         return kind.check("-".join(part for part in parts if part), made_from=self.made_from)
 
 
+# How an unresolved token (here, always the stack's Region) stands in a string at synth time.
+_TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
+
+
 def _with_longest_region(name: str) -> str:
     """The name as deployed in the supported Region with the longest name, where the Region is a token."""
     if not Token.is_unresolved(name):
         return name
-    return re.sub(r"\$\{Token\[[^\]]*\]\}", LONGEST_REGION_NAME, name)
+    return _TOKEN.sub(LONGEST_REGION_NAME, name)
 
 
 def _shown(name: str) -> str:
-    return re.sub(r"\$\{Token\[[^\]]*\]\}", "<region>", name)
+    return _TOKEN.sub("<region>", name)

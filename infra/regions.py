@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Aws, CfnCondition, Fn, ICfnConditionExpression, Stack
-from constructs import Construct
+from constructs import IConstruct
+
+from infra.cfn_resources import cfn_resource_of
 
 # Every commercial Region CloudFormation's per-Region specification covers, China's and GovCloud's.
 SUPPORTED_REGIONS: dict[str, tuple[str, ...]] = {
@@ -52,13 +54,29 @@ class OptionalPart:
     def available_in(self, region: str) -> bool:
         return region not in self.lacking
 
-    def condition(self, scope: Construct) -> CfnCondition:
-        """The stack's condition that this part exists where the stack is deployed (made once a stack)."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(self.condition_id)
-        if isinstance(existing, CfnCondition):
-            return existing
-        return CfnCondition(stack, self.condition_id, expression=_region_not_in(sorted(self.lacking)))
+    def condition(self, scope: IConstruct) -> CfnCondition:
+        """The stack's condition that this part exists where the stack is deployed."""
+        return stack_condition(scope, self.condition_id, _region_not_in(sorted(self.lacking)))
+
+    def leave_out_where_missing(self, *parts: IConstruct) -> None:
+        only_where(self.condition(parts[0]), *parts)
+
+
+def stack_condition(
+    scope: IConstruct, condition_id: str, expression: ICfnConditionExpression
+) -> CfnCondition:
+    """The condition ``condition_id`` of ``scope``'s stack, made the first time a construct asks for it."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(condition_id)
+    if isinstance(existing, CfnCondition):
+        return existing
+    return CfnCondition(stack, condition_id, expression=expression)
+
+
+def only_where(condition: CfnCondition, *parts: IConstruct) -> None:
+    """The resources of ``parts`` exist only where ``condition`` holds."""
+    for part in parts:
+        cfn_resource_of(part).cfn_options.condition = condition
 
 
 SCHEMA_REGISTRY_PART = OptionalPart(

@@ -11,11 +11,9 @@ read it, in each target Region. cdklabs' cdk-stacksets copies the code asset int
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import cast
 
 from aws_cdk import (
     Acknowledgment,
-    CfnResource,
     Environment,
     IStackSynthesizer,
     RemovalPolicy,
@@ -36,6 +34,7 @@ from cdk_stacksets import (
 )
 from constructs import Construct
 
+from infra.cfn_resources import cfn_resource_of
 from infra.checkov import skip_checkov
 from infra.names import BUCKET, STACK_SET
 from infra.notifier import TRANSPARENT_ID, AmiStoreNotifier
@@ -172,7 +171,7 @@ class SpokeRollout(Stack):
             managed_execution=True,
         )
         # cdk-stacksets 0.0.157's OperationPreferences has no ConcurrencyMode: set on its CfnStackSet.
-        cast(CfnResource, self.stack_set.node.default_child).add_property_override(
+        cfn_resource_of(self.stack_set).add_property_override(
             "OperationPreferences.ConcurrencyMode", CONCURRENCY_MODE
         )
         self._acknowledge_the_code_copy(bucket_prefix, settings.spoke_regions)

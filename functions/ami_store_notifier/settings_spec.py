@@ -14,6 +14,7 @@ from __future__ import annotations
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from ami_store_notifier.setting_parsers import (
+    REGION_PATTERN,
     OneOfNumbers,
     Setting,
     WholeNumber,
@@ -243,7 +244,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         key="chatChannelRegion",
         variable=None,
-        parse=matching(r"[a-z]{2}(-[a-z]+)+-\d", "a Region name"),
+        parse=matching(REGION_PATTERN.pattern, "a Region name"),
         shown_default="none",
         allowed="a Region name, where the chat service exists (not China or GovCloud)",
         meaning="Needed with the Slack or Teams settings: the one Region whose stack creates the channel "
