@@ -26,16 +26,6 @@ FINISHED = frozenset({"Completed", "Failed"})
 PAGE_SIZE = 200
 
 
-def create_table(dynamodb: Any, name: str) -> str:
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
-
 @dataclass
 class NaiveReport:
     tasks_seen: int = 0

@@ -53,9 +53,9 @@ from ami_store_notifier.adapters.table_items import cursor_pk, task_pk
 from ami_store_notifier.domain.model import parse_timestamp, task_key
 from bench.meter import CallCounter, CapacityMeter
 from bench.moto_shims import MotoClock, time_spent_in_moto, transactions_without_table_copies
-from bench.naive import NaivePoller, create_table
+from bench.naive import NaivePoller
 from local import dynamodb_tokens
-from local.deployment import EVENT_SOURCE, LocalDeployment, deploy
+from local.deployment import EVENT_SOURCE, LocalDeployment, create_table, deploy
 from local.ec2_store_tasks import (
     CLOCK,
     COMPLETED,

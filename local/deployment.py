@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
+from ami_store_notifier.adapters.table_items import PARTITION_KEY
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.event_schema import detail_schema
 from ami_store_notifier.report import NAMESPACE, SERVICE
@@ -108,6 +109,17 @@ def decode(queue: str, body: str) -> Received:
     return Received(queue, envelope["detail"])
 
 
+def create_table(dynamodb: Any, name: str) -> str:
+    """An on-demand table keyed as the state table is (one string key, `pk`); returns its name."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 def deploy(
     session: Any, *, region: str, name: str = "ami-store-notifier", chat: bool = False
 ) -> LocalDeployment:
@@ -115,13 +127,7 @@ def deploy(
     sns = session.client("sns", region_name=region)
     events = session.client("events", region_name=region)
 
-    table_name = f"{name}-state"
-    dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table_name = create_table(dynamodb, f"{name}-state")
     dynamodb.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
     )

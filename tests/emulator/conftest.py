@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from local.deployment import create_table
 from local.ec2_store_tasks import start_server
 from local.ec2_store_tasks.server import reset_server
 
@@ -36,10 +37,5 @@ TOKEN_TABLE = "client-tokens"
 def dynamodb(mocked_aws: None, boto_session: boto3.session.Session, no_retry: Config) -> Any:
     """A DynamoDB client on a table with one string key, `pk`."""
     client = boto_session.client("dynamodb", config=no_retry)
-    client.create_table(
-        TableName=TOKEN_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(client, TOKEN_TABLE)
     return client

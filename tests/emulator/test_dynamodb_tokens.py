@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
+from local.deployment import create_table
 from local.dynamodb_tokens import IDEMPOTENCY_WINDOW, client_tokens
 from local.ec2_store_tasks import CLOCK, endpoint_url
 from tests.emulator.conftest import TOKEN_TABLE
@@ -120,12 +121,7 @@ def test_a_cancelled_transaction_holds_its_token_for_its_parameters_and_a_retry_
 def test_tokens_are_held_per_account_and_region(dynamodb: Any, boto_session: boto3.session.Session) -> None:
     count_up(dynamodb, TOKEN)
     elsewhere = boto_session.client("dynamodb", region_name="eu-west-1")
-    elsewhere.create_table(
-        TableName=TOKEN_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(elsewhere, TOKEN_TABLE)
 
     count_up(elsewhere, TOKEN, by=5)
 
@@ -156,12 +152,7 @@ def test_in_server_mode_a_refusal_is_dynamodbs_wire_error_and_a_request_without_
     server: ThreadedMotoServer, boto_session: boto3.session.Session
 ) -> None:
     client = boto_session.client("dynamodb", endpoint_url=endpoint_url(server))
-    client.create_table(
-        TableName=TOKEN_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(client, TOKEN_TABLE)
 
     def add(by: int, token: str | None) -> dict[str, Any]:
         update = {
