@@ -217,6 +217,20 @@ def ami_id(index: int) -> str:
     return f"ami-0{index:016x}"
 
 
+def stores_tracked_then_finished(world: ChaosWorld, count: int) -> None:
+    """A baseline run; `count` stores started a second apart, which the next run tracks; then every one
+    completed, a minute before the caller's next run."""
+    world.run("baseline")
+    for ami in range(1, count + 1):
+        CLOCK.advance(1)
+        world.backend.add_task(ami_id(ami), BUCKET, CLOCK.now(), IN_PROGRESS, 10)
+    CLOCK.advance(60)
+    world.run(f"tracks {count} stores")
+    for ami in range(1, count + 1):
+        world.backend.complete(ami_id(ami))
+    CLOCK.advance(60)
+
+
 # -- playing --------------------------------------------------------------------------------------------
 
 

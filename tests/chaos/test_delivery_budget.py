@@ -9,9 +9,9 @@ import pytest
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from local.ec2_store_tasks import CLOCK
-from tests.chaos.harness import BUCKET, ChaosWorld, RunRecord, assert_no_violations
+from tests.chaos.harness import ChaosWorld, RunRecord, assert_no_violations
 from tests.chaos.lambda_time import LambdaTime, channel_throttled, lambda_time_kept
-from tests.chaos.scenarios import ami_id
+from tests.chaos.scenarios import stores_tracked_then_finished
 
 # 20 batches of 10 a channel: a channel that stays throttled through the SDK's four attempts on every
 # batch (7 s of backoff each) would take 140 s of a 120 s run. Runs of 1,000 claims (100 batches) fail the
@@ -23,15 +23,7 @@ pytestmark = pytest.mark.usefixtures("fast_transactions")
 
 def a_backlog_of_finished_stores(world: ChaosWorld) -> None:
     world.configure(PAGE_SIZE="200")
-    world.run("baseline")
-    for ami in range(1, BACKLOG + 1):
-        CLOCK.advance(1)
-        world.backend.add_task(ami_id(ami), BUCKET, CLOCK.now(), "InProgress", 10)
-    CLOCK.advance(60)
-    world.run("tracks the stores")
-    for ami in range(1, BACKLOG + 1):
-        world.backend.complete(ami_id(ami))
-    CLOCK.advance(60)
+    stores_tracked_then_finished(world, BACKLOG)
 
 
 def timed_run(world: ChaosWorld, time: LambdaTime, label: str) -> tuple[RunRecord, float]:

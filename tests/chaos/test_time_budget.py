@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from local.ec2_store_tasks import CLOCK
-from tests.chaos.harness import BUCKET, ChaosWorld, assert_no_violations
-from tests.chaos.scenarios import ami_id
+from tests.chaos.harness import assert_no_violations
+from tests.chaos.scenarios import stores_tracked_then_finished
 
 STORES = 6
 
@@ -22,20 +22,8 @@ def time_runs_out(after: int, reserve: float) -> Callable[[], float]:
     return seconds_left
 
 
-def six_finished_stores(world: ChaosWorld) -> None:
-    world.run("baseline")
-    for ami in range(1, STORES + 1):
-        CLOCK.advance(1)
-        world.backend.add_task(ami_id(ami), BUCKET, CLOCK.now(), "InProgress", 10)
-    CLOCK.advance(60)
-    world.run("tracks six stores")
-    for ami in range(1, STORES + 1):
-        world.backend.complete(ami_id(ami))
-    CLOCK.advance(60)
-
-
 def test_a_run_short_of_time_stops_reading_delivers_what_it_claimed_and_the_next_run_finishes(chaos):
-    six_finished_stores(chaos)  # three listing pages of two
+    stores_tracked_then_finished(chaos, STORES)  # three listing pages of two
 
     cut = chaos.run(
         "time runs out after the second page", seconds_left=time_runs_out(2, chaos.reserve_seconds)
@@ -58,7 +46,7 @@ def test_a_run_short_of_time_stops_reading_delivers_what_it_claimed_and_the_next
 
 
 def test_a_run_with_no_time_to_read_still_delivers_what_an_earlier_run_left_pending(chaos):
-    six_finished_stores(chaos)
+    stores_tracked_then_finished(chaos, STORES)
     chaos.faults.inject("events", "PutEvents", "partial", entry=3)
     refused = chaos.run("EventBridge refuses one entry")
     CLOCK.advance(60)
@@ -76,7 +64,7 @@ def test_a_run_with_no_time_to_read_still_delivers_what_an_earlier_run_left_pend
 
 def test_runs_that_each_read_one_page_before_time_runs_out_lose_and_repeat_nothing(chaos):
     chaos.configure(PAGE_SIZE="1")
-    six_finished_stores(chaos)
+    stores_tracked_then_finished(chaos, STORES)
 
     starved = []
     for _ in range(3):
