@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bench import budget
+from bench.catch_up import CatchUp, catch_up_section, catch_up_target
 from bench.scenario import (
     FAILED_EVERY,
     IN_PROGRESS_AMONG_NEWEST,
@@ -539,6 +540,7 @@ class Results:
     asset: AssetSize | None
     seconds: float
     command: str = "PYTHONPATH=functions .venv/bin/python -m bench"
+    catch_up: CatchUp | None = None
 
 
 @dataclass
@@ -566,6 +568,8 @@ def build_report(results: Results) -> Report:
         else _check(check.name, check.passed, check.detail)
         for check in budget.checks(budgets, wru)
     ]
+    if results.catch_up is not None:
+        checks.append(_check(*catch_up_target(results.catch_up)))
     costs = cost_rows(sizes)
     budget_table = budget.rows(budgets, wru)
     text = render(results, sizes, tables, checks, costs, budget_table)
@@ -624,6 +628,8 @@ def render(
         ]
     out += ["", *_budget_section(budget_table)]
     out += ["", "## Peak memory per N (tracemalloc, KiB)", "", *_memory_table(sizes)]
+    if results.catch_up is not None:
+        out += ["", *catch_up_section(results.catch_up)]
     out += ["", "## Targets", ""]
     out += [f"- **{target.status}** {target.name}: {target.detail}" for target in checks]
     out += ["", *_cost_section(costs)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from bench.catch_up import measure_catch_up
 from bench.report import Results
 from bench.scenario import Log, Plan, SizeRun, run_size
 from bench.static import measure_asset, measure_import_time
@@ -22,4 +23,5 @@ def run_benchmark(plan: Plan, *, log: Log, cold_start: bool = True, import_runs:
         timing[n] = run_size(n, plan, traced=False, log=log)
         if plan.memory:
             memory[n] = run_size(n, plan, traced=True, log=log)
-    return Results(plan, timing, memory, imports, asset, time.perf_counter() - started)
+    catch_up = measure_catch_up(plan.catch_up_stores, log=log) if plan.catch_up_stores else None
+    return Results(plan, timing, memory, imports, asset, time.perf_counter() - started, catch_up=catch_up)

@@ -123,6 +123,8 @@ class Plan:
     full_scan_minutes: int | None = None
     long_running: int = 40
     """Stores still running after newer tasks pushed them out of the head pages (0: skipped)."""
+    catch_up_stores: int = 10_000
+    """Stores that ended while the notifier was off, read by the catch-up (bench/catch_up.py; 0: skipped)."""
     single_task_max_n: int = 10_000
     """The single-task polls (1 new task, k=1) feed the monthly cost, computed for N = 100 and 10,000;
     above this size they are skipped (each costs the naive poller a full read)."""

@@ -31,9 +31,11 @@ class FakeTaskSource:
     refuse_saved_tokens: bool = False
     tokens_issued: set[str] = field(default_factory=set)
 
-    def put(self, task: StoreTask) -> None:
-        self.tasks = [existing for existing in self.tasks if existing.ami_id != task.ami_id]
-        self.tasks.append(task)
+    def put(self, *tasks: StoreTask) -> None:
+        """Lists the tasks, each in place of its AMI's earlier one (EC2 lists an AMI's newest store)."""
+        amis = {task.ami_id for task in tasks}
+        self.tasks = [existing for existing in self.tasks if existing.ami_id not in amis]
+        self.tasks.extend(tasks)
         self.tasks.sort(key=lambda item: item.task_start_time, reverse=True)
 
     def _call(self, budget: CallBudget) -> None:

@@ -11,6 +11,7 @@ was read under: the context key at synth time, the variable at run time.
 
 from __future__ import annotations
 
+from ami_store_notifier.domain.known_tasks import MAX_OVERLAP_MINUTES
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from ami_store_notifier.setting_parsers import (
@@ -130,7 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         key="listingOverlapMinutes",
         variable="LISTING_OVERLAP_MINUTES",
-        parse=WholeNumber(1, 24 * 60),
+        # The known-tasks item keeps the finished tasks of this window: see known_tasks.py for its bound.
+        parse=WholeNumber(1, MAX_OVERLAP_MINUTES),
         default=15,
         meaning="How far back before the newest task already seen the incremental listing keeps reading.",
     ),

@@ -30,6 +30,7 @@ def report() -> Report:
         full_scan_minutes=2,
         long_running=20,
         naive_steady_max=2,
+        catch_up_stores=300,
     )
     return build_report(run_benchmark(plan, log=lambda _: None, import_runs=1))
 
@@ -102,3 +103,10 @@ def test_the_watch_benchmark_reports_every_column_for_a_short_watch(emulator: No
     assert figures.calls == figures.checks > 0
     assert len(table[-1].split("|")) == len(table[-3].split("|"))
     assert table[-1].rstrip("| ").endswith(("PASS", "FAIL"))
+
+
+def test_the_catch_up_prints_the_largest_item_written_and_its_target(report: Report) -> None:
+    assert "## Catch-up after an absence" in report.markdown
+    assert re.search(r"^\| KNOWN \| [\d,]+ \| [\d.]+% \|$", report.markdown, re.MULTILINE)
+    (target,) = [target for target in report.targets if "catch-up of 300 stores" in target.name]
+    assert target.status == "PASS", target.detail

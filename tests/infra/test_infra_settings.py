@@ -96,7 +96,7 @@ BAD_VALUES = [
     ("pageSize", "0"),
     ("pageSize", "201"),
     ("listingOverlapMinutes", "0"),
-    ("listingOverlapMinutes", "1441"),
+    ("listingOverlapMinutes", "241"),
     ("fullScanIntervalMinutes", "10081"),
     ("deliveryReserveSeconds", "0"),
     ("deliveryReserveSeconds", "601"),

@@ -35,6 +35,8 @@ class Findings:
     in_progress_swept: bool = False
     claim_limit_reached: bool = False
     seen_in_progress: set[str] = field(default_factory=set)
+    # The tasks of the last listing page the run read: the next run may read them again.
+    last_page: frozenset[str] = frozenset()
     recheck_newest_by_ami: dict[str, datetime] = field(default_factory=dict)
     unknown_states: dict[str, StoreTask] = field(default_factory=dict)
     future_dated: dict[str, StoreTask] = field(default_factory=dict)

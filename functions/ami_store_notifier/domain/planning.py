@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from ami_store_notifier.domain.known_tasks import kept_tasks, newer
 from ami_store_notifier.domain.model import (
     LEGACY_BATCH,
     Cursor,
@@ -22,7 +23,6 @@ from ami_store_notifier.domain.model import (
     ReadMode,
     ReadProgress,
     TaskState,
-    split_task_key,
 )
 from ami_store_notifier.domain.reading import Claim, ListingReader
 
@@ -216,7 +216,7 @@ def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
     return CursorUpdate(
         baselined=cursor.baselined or (complete and reader.mode is ReadMode.BASELINE),
         high_water_mark=high_water_mark,
-        known=known_after(reader, high_water_mark),
+        known=known_after(reader, cursor.high_water_mark),
         last_full_scan_at=reader.now if scanned else cursor.last_full_scan_at,
         full_scan_horizon=(
             high_water_mark - reader.policy.overlap
@@ -227,25 +227,17 @@ def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
     )
 
 
-def known_after(reader: ListingReader, high_water_mark: datetime | None) -> dict[str, TaskState]:
-    """What the cursor keeps: tasks in progress, and the others that started inside the window (below
-    the high-water mark, or below the newest task of a first read that goes on over several runs)."""
+def known_after(reader: ListingReader, previous_mark: datetime | None) -> dict[str, TaskState]:
+    """What the cursor keeps (known_tasks.py): tasks in progress, and the finished tasks a later read
+    meets again, out of what the table holds once the run's claims are in."""
     known = {**reader.known, **{key: claim.state for key, claim in reader.claims.items()}}
     for departed in reader.departed():
         for key in departed:
             known.pop(key, None)
-    anchor = high_water_mark if high_water_mark is not None else reader.findings.newest_start
-    if anchor is None:
-        return known
-    window_start = anchor - reader.policy.overlap
-    return {
-        key: state
-        for key, state in known.items()
-        if state is TaskState.IN_PROGRESS or split_task_key(key)[1] >= window_start
-    }
-
-
-def newer(mark: datetime | None, candidate: datetime | None) -> datetime | None:
-    if mark is None or (candidate is not None and candidate > mark):
-        return candidate
-    return mark
+    return kept_tasks(
+        known,
+        read_newest=reader.findings.newest_start,
+        previous_mark=previous_mark,
+        overlap=reader.policy.overlap,
+        last_page=reader.findings.last_page,
+    )

@@ -151,6 +151,7 @@ class ListingReader:
         self, tasks: Sequence[StoreTask], *, has_more: bool, next_token: str | None = None
     ) -> bool:
         """Takes one page of the listing; answers whether the next page is worth reading."""
+        self.findings.last_page = frozenset(task.key for task in tasks)
         if not self._observe_all(tasks, moves_high_water_mark=True):
             return False
         self._tokens[ReadPhase.LISTING] = next_token
