@@ -13,13 +13,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
 from ami_store_notifier.domain.model import ReadPhase
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
 from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN, ListingReader, Policy
-from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CallBudget,
     CallBudgetSpentError,
@@ -32,6 +32,7 @@ from ami_store_notifier.ports import (
     TaskSource,
     TransientAwsError,
 )
+from ami_store_notifier.rechecks import Recheck
 from ami_store_notifier.report import CALL_BUDGET_SPENT, RunReport
 
 logger = logging.getLogger(__name__)
@@ -167,14 +168,15 @@ class Poller:
                 return
 
     def _recheck_tracked(self, reader: ListingReader, report: RunReport, budget: CallBudget) -> None:
-        amis = reader.tracked_amis_to_recheck()
-        for start in range(0, len(amis), MAX_IMAGE_IDS_PER_CALL):
-            if not self._may_call(report, budget):
-                return
-            page = self._source.by_ami(amis[start : start + MAX_IMAGE_IDS_PER_CALL], budget)
+        """Each answer reaches the reader as it comes; the re-check counts as finished (and so its
+        tracked tasks EC2 did not return as departed) only once every AMI was answered."""
+        recheck = Recheck(reader.tracked_amis_to_recheck(), seed=reader.now.isoformat())
+        ask = partial(self._source.by_ami, budget=budget)
+        for page in recheck.pages(ask, lambda: self._may_call(report, budget)):
             note_anomalies(page, report)
             reader.observe_recheck(page.tasks)
-        reader.recheck_finished()
+        if recheck.finished:
+            reader.recheck_finished()
 
     def _may_call(self, report: RunReport, budget: CallBudget) -> bool:
         """Whether one more DescribeStoreImageTasks call fits the time the run has left; once the run's

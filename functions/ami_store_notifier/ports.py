@@ -28,6 +28,15 @@ class CallBudgetSpentError(Exception):
     """The run made as many DescribeStoreImageTasks calls as it may."""
 
 
+class UnknownAmisError(Exception):
+    """EC2 refused a whole re-check by ImageIds for an AMI it does not know (deregistered meanwhile).
+    `named`: the AMI ids its refusal names (empty when it names none)."""
+
+    def __init__(self, message: str, named: Sequence[str]) -> None:
+        super().__init__(message)
+        self.named = tuple(named)
+
+
 class CallBudget:
     """The DescribeStoreImageTasks calls one run may still make. The sources spend it before each
     call, so no path (a listing, a re-check split in halves) can go past it."""
@@ -77,7 +86,8 @@ class TaskSource(Protocol):
         ...
 
     def by_ami(self, ami_ids: Sequence[str], budget: CallBudget) -> ListingPage:
-        """The newest store task of each AMI (at most MAX_IMAGE_IDS_PER_CALL ids)."""
+        """The newest store task of each AMI (at most MAX_IMAGE_IDS_PER_CALL ids), in one request; an AMI
+        EC2 does not know may be missing from the answer, or refuse the whole request (UnknownAmisError)."""
         ...
 
 

@@ -28,6 +28,7 @@ from .backend import (
     StoreTaskBackend,
     StoreTaskError,
     StoreTaskResult,
+    UnknownImageIds,
     reset,
     store_tasks_backend,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "StoreTaskBackend",
     "StoreTaskError",
     "StoreTaskResult",
+    "UnknownImageIds",
     "endpoint_url",
     "install",
     "installed",

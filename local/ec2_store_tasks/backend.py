@@ -18,6 +18,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, Final
 
 from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
@@ -84,6 +85,25 @@ TOKEN_EXPIRED_CODE = "InvalidPaginationToken"
 
 def _invalid(message: str) -> StoreTaskError:
     return StoreTaskError("InvalidParameterValue", message)
+
+
+def _not_found(ami_ids: Sequence[str]) -> StoreTaskError:
+    """EC2's refusal of AMI ids it does not know, as its other actions word it."""
+    if len(ami_ids) == 1:
+        return StoreTaskError("InvalidAMIID.NotFound", f"The image id '[{ami_ids[0]}]' does not exist")
+    return StoreTaskError("InvalidAMIID.NotFound", f"The image ids '[{', '.join(ami_ids)}]' do not exist")
+
+
+class UnknownImageIds(Enum):
+    """How DescribeStoreImageTasks answers `ImageIds` naming an AMI the emulator does not know (EC2
+    documents no answer; its DescribeImages leaves a deregistered AMI out, then refuses its id)."""
+
+    REFUSE_NAMING_THEM = "refuse-naming-them"
+    """The whole request refused, `InvalidAMIID.NotFound` naming the unknown ids (EC2's other actions)."""
+    REFUSE = "refuse"
+    """The whole request refused, `InvalidAMIID.NotFound` naming no id."""
+    OMIT = "omit"
+    """The unknown ids left out of the answer."""
 
 
 @dataclass(eq=False, slots=True)
@@ -213,6 +233,8 @@ class StoreTaskBackend(BaseBackend):
         self.reject_existing_object = False
         """When True, a store into a bucket that already holds `<amiId>.bin` is refused (InvalidRequest),
         as one public project reports EC2 does. Off by default: not verified."""
+        self.unknown_image_ids = UnknownImageIds.REFUSE_NAMING_THEM
+        """The answer to `ImageIds` naming an AMI that is neither in moto EC2 nor has a store task."""
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self._plans: dict[str, deque[TaskPlan]] = {}
@@ -338,6 +360,16 @@ class StoreTaskBackend(BaseBackend):
     def fail(self, ami_id: str, reason: str = DEFAULT_FAILURE_REASON) -> StoreTask:
         return self.set_state(ami_id, FAILED, failure_reason=reason)
 
+    def deregister(self, ami_id: str) -> None:
+        """The AMI deregistered: moto EC2 forgets it and its store task leaves the listing, so the id is
+        unknown from now on (whether EC2 still lists a deregistered AMI's store task is not documented)."""
+        with self._lock:
+            self._amis().pop(ami_id, None)
+            task = self._current.pop(ami_id, None)
+            if task is not None:
+                task.duration_seconds = None  # its planned end, still queued, no longer lands
+                self._dirty = True
+
     def task(self, ami_id: str) -> StoreTask | None:
         """The listed (newest) task of `ami_id`, settled to the current clock."""
         with self._lock:
@@ -384,9 +416,9 @@ class StoreTaskBackend(BaseBackend):
             self._settle(now)
             if not ami_id.startswith("ami-"):
                 raise StoreTaskError("InvalidAMIID.Malformed", f'Invalid id: "{ami_id}"')
-            image = ec2_backends[self.account_id][self.region_name].amis.get(ami_id)
+            image = self._amis().get(ami_id)
             if image is None:
-                raise StoreTaskError("InvalidAMIID.NotFound", f"The image id '[{ami_id}]' does not exist")
+                raise _not_found([ami_id])
             self._check_bucket(bucket)
             current = self._current.get(ami_id)
             if current is not None and current.state == IN_PROGRESS:
@@ -452,6 +484,7 @@ class StoreTaskBackend(BaseBackend):
             now = self.clock.now()
             self._settle(now)
             if ids:
+                self._refuse_unknown(ids)
                 found = [self._current[i] for i in ids if i in self._current]
                 found = [t for t in found if t.start_time >= now - LISTING_WINDOW]
                 found.sort(key=_sort_key, reverse=True)
@@ -520,6 +553,24 @@ class StoreTaskBackend(BaseBackend):
 
     def _s3(self) -> Any:
         return s3_backends[self.account_id][get_partition(self.region_name)]
+
+    def _amis(self) -> dict[str, Any]:
+        """moto EC2's AMIs of this account and region."""
+        amis: dict[str, Any] = ec2_backends[self.account_id][self.region_name].amis
+        return amis
+
+    def _refuse_unknown(self, ids: Sequence[str]) -> None:
+        """Refuses `ImageIds` naming an AMI known neither to moto EC2 nor by a store task, unless the
+        answer chosen leaves such ids out."""
+        if self.unknown_image_ids is UnknownImageIds.OMIT:
+            return
+        amis = self._amis()
+        unknown = [i for i in ids if i not in self._current and i not in amis]
+        if not unknown:
+            return
+        if self.unknown_image_ids is UnknownImageIds.REFUSE:
+            raise StoreTaskError("InvalidAMIID.NotFound", "The image ids of the request do not all exist")
+        raise _not_found(unknown)
 
     def _check_bucket(self, bucket: str) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.ec2_store_tasks import DescribeCall, StoreTaskBackend
+from local.ec2_store_tasks import DescribeCall, StoreTaskBackend, UnknownImageIds
 
 
 def amis_of(results: list[dict[str, Any]]) -> list[str]:
@@ -144,7 +145,7 @@ def test_image_ids_return_the_newest_task_of_each_ami_and_ignore_filters(
     store_tasks.add_task("ami-0000000000000000b", "bucket-b", now - timedelta(hours=2), "Completed")
 
     results = ec2.describe_store_image_tasks(
-        ImageIds=["ami-0000000000000000b", "ami-0000000000000000a", "ami-00000000000000404"],
+        ImageIds=["ami-0000000000000000b", "ami-0000000000000000a"],
         Filters=[{"Name": "bucket", "Values": ["no-such-bucket"]}],
     )["StoreImageTaskResults"]
 
@@ -153,6 +154,60 @@ def test_image_ids_return_the_newest_task_of_each_ami_and_ignore_filters(
         ("ami-0000000000000000b", "Completed"),
     ]
     assert len(ec2.describe_store_image_tasks()["StoreImageTaskResults"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            UnknownImageIds.REFUSE_NAMING_THEM,
+            "The image ids '[ami-00000000000000404, ami-00000000000000405]' do not exist",
+        ),
+        (UnknownImageIds.REFUSE, "The image ids of the request do not all exist"),
+    ],
+)
+def test_image_ids_naming_amis_ec2_does_not_know_are_refused_whole_naming_them_or_not(
+    ec2: Any, store_tasks: StoreTaskBackend, answer: UnknownImageIds, message: str
+) -> None:
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a")
+    store_tasks.unknown_image_ids = answer
+
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(
+            ImageIds=["ami-00000000000000404", "ami-0000000000000000a", "ami-00000000000000405"]
+        )
+
+    assert error_of(err) == ("InvalidAMIID.NotFound", 400)
+    assert err.value.response["Error"]["Message"] == message
+
+
+def test_image_ids_naming_an_ami_ec2_does_not_know_can_leave_it_out_of_the_answer(
+    ec2: Any, store_tasks: StoreTaskBackend
+) -> None:
+    store_tasks.add_task("ami-0000000000000000a", "bucket-a")
+    store_tasks.unknown_image_ids = UnknownImageIds.OMIT
+
+    results = ec2.describe_store_image_tasks(ImageIds=["ami-00000000000000404", "ami-0000000000000000a"])
+
+    assert amis_of(results["StoreImageTaskResults"]) == ["ami-0000000000000000a"]
+
+
+def test_a_deregistered_ami_leaves_the_listing_and_its_id_is_refused_while_a_registered_one_is_not(
+    ec2: Any, store_tasks: StoreTaskBackend, bucket: str, new_ami: Callable[[], str]
+) -> None:
+    stored, registered = new_ami(), new_ami()
+    store_tasks.plan(stored, duration_seconds=60)
+    ec2.create_store_image_task(ImageId=stored, Bucket=bucket)
+
+    store_tasks.deregister(stored)
+    store_tasks.clock.advance(61)
+
+    assert ec2.describe_store_image_tasks()["StoreImageTaskResults"] == []
+    assert ec2.describe_store_image_tasks(ImageIds=[registered])["StoreImageTaskResults"] == []
+    with pytest.raises(ClientError) as err:
+        ec2.describe_store_image_tasks(ImageIds=[registered, stored])
+    assert err.value.response["Error"]["Message"] == f"The image id '[{stored}]' does not exist"
+    assert ec2.describe_images(Owners=["self"])["Images"][0]["ImageId"] == registered
 
 
 def test_more_than_20_image_ids_are_invalid(ec2: Any) -> None:

@@ -21,7 +21,7 @@ from ami_store_notifier.adapters.aws import (
     is_throttling,
     is_transient,
 )
-from ami_store_notifier.adapters.ec2_task_source import TOKEN_REFUSED_CODES
+from ami_store_notifier.adapters.ec2_task_source import AMI_UNKNOWN_CODES, TOKEN_REFUSED_CODES
 from ami_store_notifier.adapters.publishers import SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
 from tests.aws_errors import (
@@ -52,6 +52,7 @@ ADAPTER_CODES = {
     "aws.THROTTLING_CODES": THROTTLING_CODES,
     "aws.UNAVAILABLE_CODES": UNAVAILABLE_CODES,
     "ec2_task_source.TOKEN_REFUSED_CODES": TOKEN_REFUSED_CODES,
+    "ec2_task_source.AMI_UNKNOWN_CODES": AMI_UNKNOWN_CODES,
     "dynamodb_state_store": frozenset(
         {store.CONDITION_FAILED, store.TRANSACTION_CANCELED, store.WRITE_CONFLICT}
     ),

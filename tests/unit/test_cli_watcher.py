@@ -159,26 +159,36 @@ def test_a_task_that_disappears_from_the_listing_ends_the_watch_as_not_completed
 
 
 class RegionWithoutTheAmis:
-    """An EC2 that refuses a whole request naming an AMI it does not know, as EC2 may."""
+    """An EC2 that refuses a whole request naming an AMI it does not know, as EC2 may: its refusal names
+    the ids as EC2's other actions do ("The image ids '[ami-1, ami-2]' do not exist"), or none."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, names_them: bool) -> None:
+        self.names_them = names_them
         self.calls = 0
 
     def describe_store_image_tasks(self, **request: Any) -> dict[str, Any]:
         self.calls += 1
+        named = f" '[{', '.join(request['ImageIds'])}]'" if self.names_them else ""
         raise ClientError(
-            {"Error": {"Code": "InvalidAMIID.NotFound", "Message": f"unknown {request['ImageIds']}"}},
+            {"Error": {"Code": "InvalidAMIID.NotFound", "Message": f"The image ids{named} do not exist"}},
             "DescribeStoreImageTasks",
         )
 
 
+@pytest.mark.parametrize(
+    ("names_them", "calls"),
+    [
+        (True, 2),  # one refused request a group: every AMI of it named
+        (False, (2 * 20 - 1) + (2 * 5 - 1)),  # each group split in halves down to single AMIs
+    ],
+)
 def test_named_amis_of_one_region_are_found_although_another_region_refuses_them(
-    timed_stores: TimedStores,
+    timed_stores: TimedStores, names_them: bool, calls: int
 ) -> None:
     names = [f"ami-{number:017x}" for number in range(25)]
     for name in names:
         timed_stores.start(name, minutes=3)
-    elsewhere = RegionWithoutTheAmis()
+    elsewhere = RegionWithoutTheAmis(names_them=names_them)
     sources = {REGION: timed_stores.source, "eu-west-1": Ec2TaskSource(elsewhere)}  # type: ignore[arg-type]
 
     result = Watcher(sources, clock=timed_stores.clock, sleep=timed_stores.sleep, view=RecordingView()).run(
@@ -187,4 +197,4 @@ def test_named_amis_of_one_region_are_found_although_another_region_refuses_them
 
     assert {task.region for task in result.tasks} == {REGION}
     assert not result.failures
-    assert elsewhere.calls == (2 * 20 - 1) + (2 * 5 - 1)
+    assert elsewhere.calls == calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 from ami_store_notifier.adapters.aws import error_code, error_message, transient_errors
 from ami_store_notifier.domain.model import ListingAnomaly, StoreTask
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
-from ami_store_notifier.ports import CallBudget, ListingPage, ListingTokenRefusedError
+from ami_store_notifier.ports import CallBudget, ListingPage, ListingTokenRefusedError, UnknownAmisError
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
@@ -32,6 +33,21 @@ Entry = Mapping[str, object]
 # emulator answers the first. Some EC2 actions answer a bad token with InvalidParameterValue naming the
 # token: that counts as a refusal too.
 TOKEN_REFUSED_CODES = frozenset({"InvalidPaginationToken", "InvalidNextToken"})
+# How EC2 refuses an AMI id it does not know, by the same page's codes: not found (deregistered, or of
+# another account or Region), no longer available, malformed. DescribeStoreImageTasks' reference
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeStoreImageTasks.html) documents no
+# answer for an unknown id among `ImageIds`. DescribeImages' reference
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html) documents both of
+# EC2's answers for a deregistered AMI: left out of the results for a while, then an error that the id
+# cannot be found. A left-out AMI is what a re-check already handles (its task departs once the re-check
+# finished); a refusal refuses the whole request, and the poller asks again without that AMI (rechecks.py).
+AMI_UNKNOWN_CODES = frozenset({"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed"})
+# The AMI ids a refusal names. No AWS page documents the messages; as EC2 sends them to other actions:
+# "The image id '[ami-0123456789abcdef0]' does not exist" (boto/botocore#2194, DescribeImages), a list
+# "'[ami-1, ami-2]'" for several (cloud-custodian/cloud-custodian#3630 parses it so), "The image ID
+# 'ami-1' is no longer available" (ansible/ansible#24945), 'Invalid id: "ami-1"'. Any id found in the
+# message counts, whatever its quoting; a message that names none is split in halves instead.
+_AMI_ID = re.compile(r"\bami-[0-9a-z]+")
 
 
 class Ec2TaskSource:
@@ -74,29 +90,24 @@ class Ec2TaskSource:
     def by_ami(self, ami_ids: Sequence[str], budget: CallBudget) -> ListingPage:
         if len(ami_ids) > MAX_IMAGE_IDS_PER_CALL:
             raise ValueError(f"at most {MAX_IMAGE_IDS_PER_CALL} AMI ids per call, got {len(ami_ids)}")
-        return parse_page(self._results_by_ami(list(ami_ids), budget), next_token=None)
-
-    def _results_by_ami(self, ami_ids: list[str], budget: CallBudget) -> list[Entry]:
-        """EC2 may refuse a whole request for one AMI deregistered meanwhile: halve the request until
-        that AMI stands alone, so its task counts as gone and the others are still answered."""
         results: list[Entry] = []
-        request: DescribeStoreImageTasksRequestTypeDef = {"ImageIds": ami_ids}
+        request: DescribeStoreImageTasksRequestTypeDef = {"ImageIds": list(ami_ids)}
         while True:
             try:
                 response = self._describe(request, budget)
             except ClientError as error:
-                if not error_code(error).startswith("InvalidAMIID"):
+                if error_code(error) not in AMI_UNKNOWN_CODES:
                     raise
-                if len(ami_ids) == 1:
-                    return []
-                half = len(ami_ids) // 2
-                return self._results_by_ami(ami_ids[:half], budget) + self._results_by_ami(
-                    ami_ids[half:], budget
-                )
+                message = error_message(error)
+                raise UnknownAmisError(
+                    f"ec2:DescribeStoreImageTasks: {error}", _AMI_ID.findall(message)
+                ) from error
             results += response.get("StoreImageTaskResults", [])
+            # EC2 documents no paging by ImageIds (MaxResults may not be given with them), but a NextToken
+            # it sends is followed: a task left unread would count as gone.
             token = response.get("NextToken")
             if not token:
-                return results
+                return parse_page(results, next_token=None)
             request["NextToken"] = token
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ami_store_notifier.adapters.aws import error_code, error_message, is_throttling
+from ami_store_notifier.adapters.ec2_task_source import AMI_UNKNOWN_CODES
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB, STORE_TASK_BUCKETS
 
 # EC2's codes (CreateStoreImageTask) and DynamoDB's (status --table); S3's AccessDenied never reaches here.
@@ -15,7 +16,7 @@ def store_refusal(error: ClientError, *, ami_id: str, bucket: str, region: str) 
     """Why CreateStoreImageTask refused to store `ami_id` into `bucket`."""
     code = error_code(error)
     message = error_message(error)
-    if code.startswith("InvalidAMIID"):
+    if code in AMI_UNKNOWN_CODES:
         return f"AMI {ami_id} not found in {region} ({code}): check the id and the Region"
     if code == "InvalidParameterValue" and "bucket" in message.lower():
         return (

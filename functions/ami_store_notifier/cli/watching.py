@@ -19,6 +19,7 @@ from ami_store_notifier.domain.model import StoreTask
 from ami_store_notifier.domain.planning import chunks
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
 from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource, TransientAwsError
+from ami_store_notifier.rechecks import Recheck
 
 MAX_FOLLOWED = 400
 
@@ -87,7 +88,7 @@ class Watcher:
         found = [
             FollowedTask.start(region, task, now)
             for region, source in self._sources.items()
-            for task in (_by_ami(source, ami_ids) if ami_ids else _in_progress(source))
+            for task in (_by_ami(source, ami_ids, now) if ami_ids else _in_progress(source))
         ]
         missing = sorted(set(ami_ids) - {task.task.ami_id for task in found})
         if missing:
@@ -106,7 +107,7 @@ class Watcher:
         latest: dict[tuple[str, str], StoreTask] = {}
         for region, source in self._sources.items():
             running = [task.task.ami_id for task in followed if task.region == region and task.is_running]
-            latest |= {(region, task.ami_id): task for task in _by_ami(source, running)}
+            latest |= {(region, task.ami_id): task for task in _by_ami(source, running, now)}
         return [_updated(task, latest, now) for task in followed]
 
 
@@ -117,15 +118,16 @@ def _updated(task: FollowedTask, latest: Mapping[tuple[str, str], StoreTask], no
     return task.lose(now) if seen is None else task.observe(seen, now)
 
 
-def _by_ami(source: TaskSource, ami_ids: Sequence[str]) -> list[StoreTask]:
+def _by_ami(source: TaskSource, ami_ids: Sequence[str], now: datetime) -> list[StoreTask]:
     if not ami_ids:
         return []
-    requests = chunks(ami_ids, MAX_IMAGE_IDS_PER_CALL)
-    # EC2 may refuse a request naming an AMI it does not know (deregistered, or of another Region): the
-    # source then splits it in halves, 2n - 1 calls for n such AMIs at worst. Allowing that much keeps a
-    # check from failing for ever; it is one call per 20 AMIs otherwise.
-    budget = CallBudget(sum(2 * len(request) - 1 for request in requests))
-    return [task for request in requests for task in source.by_ami(request, budget).tasks]
+    # EC2 may refuse a request naming an AMI it does not know (deregistered, or of another Region): when
+    # its refusal names none, the request is split in halves, 2n - 1 calls for n such AMIs at worst.
+    # Allowing that much keeps a check from failing for ever; it is one call per 20 AMIs otherwise.
+    budget = CallBudget(sum(2 * len(request) - 1 for request in chunks(ami_ids, MAX_IMAGE_IDS_PER_CALL)))
+    recheck = Recheck(ami_ids, seed=now.isoformat())
+    pages = recheck.pages(partial(source.by_ami, budget=budget), lambda: True)
+    return [task for page in pages for task in page.tasks]
 
 
 def _in_progress(source: TaskSource) -> list[StoreTask]:

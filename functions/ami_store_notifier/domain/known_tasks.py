@@ -32,7 +32,7 @@ so two reads in a row stay inside it with room to spare.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ami_store_notifier.domain.model import TaskState, split_task_key
@@ -62,24 +62,31 @@ def kept_tasks(
     last_page: Collection[str],
 ) -> dict[str, TaskState]:
     """The tasks the cursor keeps out of `known` (what the table holds once the run's claims are in)."""
-    anchor = newer(previous_mark, read_newest)
-    windows: list[Window] = [(anchor - overlap, None)] if anchor is not None else []
-    if previous_mark is not None and previous_mark != anchor:
-        windows.append((previous_mark - overlap, previous_mark))
+    windows = _windows(newer(previous_mark, read_newest), previous_mark, overlap)
     finished = [
         key
         for key, state in known.items()
-        if state.is_terminal and (key in last_page or _inside(key, windows, unbounded=anchor is None))
+        if state.is_terminal and (key in last_page or _inside(key, windows))
     ]
     finished.sort(key=lambda key: (key in last_page, split_task_key(key)[1]), reverse=True)
     kept = set(finished[:MAX_FINISHED_KEPT])
     return {key: state for key, state in known.items() if not state.is_terminal or key in kept}
 
 
-def _inside(key: str, windows: list[Window], *, unbounded: bool) -> bool:
-    """Whether the task started inside one of the windows; with nothing read yet, every task is."""
+def _windows(anchor: datetime | None, previous_mark: datetime | None, overlap: timedelta) -> list[Window]:
+    """Where a later read meets finished tasks again: the overlap below the read's newest task and on, and
+    the overlap below the previous high-water mark; with nothing read yet, everywhere."""
+    if anchor is None:
+        return [(datetime.min.replace(tzinfo=UTC), None)]
+    windows: list[Window] = [(anchor - overlap, None)]
+    if previous_mark is not None and previous_mark != anchor:
+        windows.append((previous_mark - overlap, previous_mark))
+    return windows
+
+
+def _inside(key: str, windows: list[Window]) -> bool:
     start = split_task_key(key)[1]
-    return unbounded or any(low <= start and (high is None or start <= high) for low, high in windows)
+    return any(low <= start and (high is None or start <= high) for low, high in windows)
 
 
 def newer(mark: datetime | None, candidate: datetime | None) -> datetime | None:
