@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.bill.__main__ import keep
 from bench.report import build_report
 from bench.runner import run_benchmark
 from bench.scenario import Plan
@@ -41,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a fast run: small sizes, at most 3 naive steady polls, naive memory only at N=100",
     )
     parser.add_argument(
+        "--no-bill",
+        action="store_true",
+        help="leave out the monthly bill (bench/bill/: it synthesizes each mode, runs the handler: minutes)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"where to write the markdown (default {FULL_RESULTS.relative_to(BENCH_DIR.parent)} for the "
@@ -65,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
 
-    results = run_benchmark(plan, log=log)
+    results = run_benchmark(plan, log=log, bill=not args.no_bill)
     report = build_report(results)
     print(report.markdown)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown, encoding="utf-8")
+    if full_run and results.bill is not None:
+        keep(results.bill, log)
     failed = [target for target in report.targets if target.status == "FAIL"]
     log(f"Report written to {output}; {len(failed)} target(s) failed; {results.seconds:.0f} s in all")
     return 1 if failed else 0

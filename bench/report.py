@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bench import budget
+from bench.bill.model import Bills
+from bench.bill.model import targets as bill_targets
+from bench.bill.render import report_section as bill_section
 from bench.catch_up import CatchUp, catch_up_section, catch_up_target
 from bench.scenario import (
     FAILED_EVERY,
@@ -541,6 +544,7 @@ class Results:
     seconds: float
     command: str = "PYTHONPATH=functions .venv/bin/python -m bench"
     catch_up: CatchUp | None = None
+    bill: Bills | None = None
 
 
 @dataclass
@@ -570,6 +574,8 @@ def build_report(results: Results) -> Report:
     ]
     if results.catch_up is not None:
         checks.append(_check(*catch_up_target(results.catch_up)))
+    if results.bill is not None:
+        checks += [_check(*check) for check in bill_targets(results.bill)]
     costs = cost_rows(sizes)
     budget_table = budget.rows(budgets, wru)
     text = render(results, sizes, tables, checks, costs, budget_table)
@@ -633,6 +639,8 @@ def render(
     out += ["", "## Targets", ""]
     out += [f"- **{target.status}** {target.name}: {target.detail}" for target in checks]
     out += ["", *_cost_section(costs)]
+    if results.bill is not None:
+        out += ["", *bill_section(results.bill)]
     out += ["", *_cold_start(results.import_time, results.asset)]
     out += ["", "## Findings", "", *_findings(plan, sizes, results)]
     return "\n".join(out) + "\n"
@@ -746,7 +754,9 @@ def _cost_section(costs: list[dict[str, str]]) -> list[str]:
         f"{POLLS_PER_MONTH:,} polls a month (one a minute). An account with T store tasks a month has N ≈ T "
         f"in the 31-day window and about T / {POLLS_PER_MONTH:,} transitions per poll, so almost every poll "
         "is a k=0 poll: month = 43,200 x (k=0 mean per poll, hourly safety net included) + T x (the "
-        '"1 new task" poll + the "k=1" poll - 2 head polls). Prices assumed (us-east-1, list prices, '
+        '"1 new task" poll + the "k=1" poll - 2 head polls). '
+        'Lambda and DynamoDB only, to compare the two pollers: what a deployment costs in all is "The bill" '
+        "below. Prices assumed (us-east-1, list prices, "
         "free tiers ignored): Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests at 256 MB; "
         "DynamoDB on-demand $0.125 per million RRU and $0.625 per million WRU. Lambda duration is an "
         "**estimate from the moto wall time**; the next column is a sensitivity: the poller's own time "

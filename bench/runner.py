@@ -1,16 +1,22 @@
-"""Runs the whole benchmark: cold-start figures, then both passes at every size."""
+"""Runs the whole benchmark: cold-start figures, then both passes at every size, then the bill."""
 
 from __future__ import annotations
 
 import time
 
+from bench.bill.measure import measure_all
+from bench.bill.model import bills
+from bench.bill.modes import MODES
 from bench.catch_up import measure_catch_up
 from bench.report import Results
 from bench.scenario import Log, Plan, SizeRun, run_size
 from bench.static import measure_asset, measure_import_time
 
 
-def run_benchmark(plan: Plan, *, log: Log, cold_start: bool = True, import_runs: int = 5) -> Results:
+def run_benchmark(
+    plan: Plan, *, log: Log, cold_start: bool = True, import_runs: int = 5, bill: bool = False
+) -> Results:
+    """`bill`: the monthly bill of every mode too (bench/bill/: synthesis and the handler's runs, minutes)."""
     started = time.perf_counter()
     imports = asset = None
     if cold_start:
@@ -24,4 +30,6 @@ def run_benchmark(plan: Plan, *, log: Log, cold_start: bool = True, import_runs:
         if plan.memory:
             memory[n] = run_size(n, plan, traced=True, log=log)
     catch_up = measure_catch_up(plan.catch_up_stores, log=log) if plan.catch_up_stores else None
-    return Results(plan, timing, memory, imports, asset, time.perf_counter() - started, catch_up=catch_up)
+    found = bills(MODES, measure_all(log)) if bill else None
+    seconds = time.perf_counter() - started
+    return Results(plan, timing, memory, imports, asset, seconds, catch_up=catch_up, bill=found)

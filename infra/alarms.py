@@ -1,26 +1,31 @@
-"""Alarms that notify their own encrypted topic, which only this stack's alarms may publish to."""
+"""Alarms that notify their own topic, which only this stack's alarms may publish to.
+
+Every alarm keeps its meaning under missing data, which is how CloudWatch sees a metric nobody published:
+a counter's silence is no failure (`notBreaching`: the poller publishes counters only when non-zero), the
+heartbeat's silence is the failure (`breaching`), and a dead-letter queue that falls asleep keeps its state
+(`ignore`, see `_dead_letters_alarm`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.encrypted_topic import encrypted_topic
+from infra.encrypted_topic import TopicEncryption
 from infra.names import ALARM, NamePrefix
 
 ALARM_PERIOD = Duration.minutes(5)
 
 
 class AlarmSet(Construct):
-    """The alarm topic (`AlarmKey`, `AlarmTopic`) and the alarms made with `_alarm`: named
-    after the deployment's `names`, described with what happened and what to do, and (`notify_on`) notifying
-    the topic when they fire and when they recover."""
+    """The alarm topic (`AlarmTopic`, encrypted as `encryption` says) and the alarms made with `_alarm`:
+    named after the deployment's `names`, described with what happened and what to do, and (`notify_on`)
+    notifying the topic when they fire and when they recover."""
 
     def __init__(
         self,
@@ -30,18 +35,16 @@ class AlarmSet(Construct):
         names: NamePrefix,
         purpose: str,
         email: str | None,
-        removal_policy: RemovalPolicy,
+        encryption: TopicEncryption,
     ) -> None:
         super().__init__(scope, construct_id)
         self._names = names
         self._alarm_names: list[str] = []
-        self.alarm_key, self.alarm_topic = encrypted_topic(
-            self,
-            "Alarm",
-            purpose=f"{purpose} alarm topic",
-            display_name=f"{purpose} alarms",
-            email=email,
-            removal_policy=removal_policy,
+        # The deployment's customer managed key, or None: then the topic is not encrypted at rest, since
+        # CloudWatch cannot publish through SNS's AWS managed key (infra/encrypted_topic.py).
+        self.alarm_key = encryption.key
+        self.alarm_topic = encryption.topic(
+            self, "Alarm", display_name=f"{purpose} alarms", email=email, published_by_aws_service=True
         )
 
     def notify_on(self, alarms: Iterable[cloudwatch.Alarm]) -> None:
@@ -52,7 +55,7 @@ class AlarmSet(Construct):
             alarm.add_ok_action(action)
 
     def _let_these_alarms_publish(self, alarm_names: Sequence[str]) -> None:
-        """CloudWatch publishes alarm notifications itself, so the topic and its key must let it.
+        """CloudWatch publishes alarm notifications itself, so the topic and its key (if any) must let it.
 
         A topic policy replaces SNS's default policy (the TLS-only deny CDK writes is one), so without
         this statement CloudWatch is refused ("... is not authorized to perform: SNS:Publish") and every
@@ -85,9 +88,13 @@ class AlarmSet(Construct):
                 conditions=from_this_stacks_alarms,
             )
         )
+        if self.alarm_key is None:
+            return
         # What an encrypted topic needs from its key for a publishing service, with the same
         # confused-deputy conditions (SNS developer guide, "Enable compatibility between event sources
-        # from AWS services and encrypted topics", steps 2 and 3).
+        # from AWS services and encrypted topics", steps 2 and 3). The key is shared by the stack's other
+        # topics, whose publishers are its roles, granted by identity: this statement lets in only
+        # CloudWatch acting for this stack's alarms.
         self.alarm_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowThisStacksAlarmsToUseTheKey",
@@ -108,9 +115,10 @@ class AlarmSet(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         comparison: cloudwatch.ComparisonOperator,
+        missing: cloudwatch.TreatMissingData,
         periods: int = 1,
-        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
+        """`missing` is required: what the silence of `metric` means is decided for each alarm."""
         alarm_name = self._names.name(ALARM, name, stack=Stack.of(self))
         self._alarm_names.append(alarm_name)
         return cloudwatch.Alarm(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.event_schema import event_schema
-from infra.encrypted_topic import encrypted_topic
+from infra.encrypted_topic import TopicEncryption
 from infra.names import BUS, SCHEMA, SCHEMA_REGISTRY, NamePrefix
 from infra.regions import SCHEMA_REGISTRY_PART
 from infra.settings import Settings
@@ -24,7 +24,11 @@ def announcement_pattern(event_source: str) -> events.EventPattern:
 
 
 class Announcements(Construct):
-    """``bus_name`` is what the handler is given, ``bus_arn`` what the role and the outputs name."""
+    """``bus_name`` is what the handler is given, ``bus_arn`` what the role and the outputs name.
+
+    ``encryption`` is the deployment's, for its other topics too (chat, alarms): its customer managed key,
+    when there is one, is `NotificationKey`, the notification topic's key of earlier releases, so that an
+    upgrade keeps it."""
 
     def __init__(
         self,
@@ -33,16 +37,20 @@ class Announcements(Construct):
         *,
         settings: Settings,
         names: NamePrefix,
-        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key, self.topic = encrypted_topic(
+        self.encryption = TopicEncryption(
+            self,
+            "NotificationKey",
+            customer_managed_key=settings.with_customer_managed_key,
+            purpose="AMI store notifier's",
+        )
+        self.key = self.encryption.key
+        self.topic = self.encryption.topic(
             self,
             "Notification",
-            purpose="AMI store notification topic",
             display_name="AMI store task notifications",
             email=settings.notification_email,
-            removal_policy=removal_policy,
         )
         self.bus, self.bus_name, self.bus_arn = self._event_bus(settings, names)
         self.schema = self._register_the_event_schema(settings.event_source, names)

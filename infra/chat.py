@@ -3,12 +3,12 @@ Teams channel configurations of Amazon Q Developer in chat applications that ren
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Fn, RemovalPolicy, Stack
+from aws_cdk import Aws, Fn, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.encrypted_topic import allow_publishing, encrypted_topic
+from infra.encrypted_topic import TopicEncryption
 from infra.names import SLACK_CHANNEL, TEAMS_CHANNEL, NamePrefix
 from infra.regions import only_where, stack_condition
 from infra.settings import Settings
@@ -28,21 +28,19 @@ class ChatNotifications(Construct):
         *,
         settings: Settings,
         names: NamePrefix,
-        removal_policy: RemovalPolicy,
+        encryption: TopicEncryption,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Encrypted as the deployment's other topics (its customer managed key, or SNS's AWS managed key).
         # The key needs no statement for the chat service: SNS "decrypts messages only when they are sent"
         # (SNS developer guide, "Encryption at rest",
         # https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html), so a subscriber
         # never uses the key; only AWS services that publish do, and this topic's publishers are our
         # own functions, granted by identity (allow_publishing).
-        self.key, self.topic = encrypted_topic(
-            self,
-            "Chat",
-            purpose="AMI store chat notification topic",
-            display_name="AMI store task chat notifications",
-            email=None,
-            removal_policy=removal_policy,
+        self._encryption = encryption
+        self.key = encryption.key
+        self.topic = encryption.topic(
+            self, "Chat", display_name="AMI store task chat notifications", email=None
         )
         self._names = names
         self._guardrail = iam.ManagedPolicy.from_aws_managed_policy_name(NOTIFICATIONS_ONLY_GUARDRAIL)
@@ -70,7 +68,7 @@ class ChatNotifications(Construct):
 
     def allow_publishing(self, role: iam.Role) -> None:
         """What a function that publishes the chat messages needs (its statements named apart)."""
-        allow_publishing(role, self.topic, self.key, sid_prefix="Chat")
+        self._encryption.allow_publishing(role, self.topic, sid_prefix="Chat")
 
     def _role(self) -> iam.Role:
         """One role for the channels, without policies: they only show what SNS delivers to them."""

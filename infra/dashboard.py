@@ -1,4 +1,13 @@
-"""The poller's dashboard: what report.py declares, graphed."""
+"""The poller's dashboard: the metrics report.py declares, Lambda's own, and the latest log summaries.
+
+A dashboard costs $3 a month past an account's first three, however many widgets it has
+(https://aws.amazon.com/cloudwatch/pricing/); the `dashboard` setting leaves it out. It graphs only what is
+published: the poller's few custom metrics (the heartbeat, failures; report.py), and for the rest
+Lambda's own metrics of the function (Invocations, Errors, Throttles, Duration), which AWS publishes
+at no charge. The figures that are in the run's log line only (announcements, tasks seen and in progress,
+API calls, the region's poll duration) are read from the log group by Logs Insights widgets, billed per GB
+they scan when the dashboard is viewed, not by the month.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +16,26 @@ from collections.abc import Callable
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ami_store_notifier.report import ANNOUNCED, API_CALLS, METRICS, Metric
+from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.report import ALL_METRICS, METRICS, Metric
+
+# The handler's log line for a region's finished poll (handler.py) and the fields of its `report`.
+POLL_SUMMARIES_QUERY = (
+    "fields @timestamp, report.region, report.mode, report.tasksSeen, report.tasksInProgress, "
+    "report.durationMs, report.stoppedBecause\n"
+    '| filter message = "Poll finished"\n'
+    "| sort @timestamp desc\n"
+    "| limit 50"
+)
+# Announcements by state, from the same log line (`report.announced` counts them by state).
+ANNOUNCED_QUERY = (
+    'filter message = "Poll finished"\n| stats '
+    + ", ".join(f"sum(report.announced.{state.value}) as {state.value}" for state in TaskState.known())
+    + " by bin(1h)"
+)
 
 
 def poller_dashboard(
@@ -18,61 +44,58 @@ def poller_dashboard(
     name: str,
     metric: Callable[[Metric, str, Duration], cloudwatch.Metric],
     function: lambda_.IFunction,
+    log_group: logs.ILogGroup,
     period: Duration,
+    timeout: Duration,
 ) -> cloudwatch.Dashboard:
-    """Tasks, announcements, duration, API calls, failures and the listing, on one page."""
+    """Polls, announcements, failures and duration on one row; the latest poll summaries below."""
+    heartbeat = METRICS["successful_polls"]
+    # Every other metric the poller publishes is a failure or throttling counter.
+    failures = [declared for declared in ALL_METRICS if declared != heartbeat]
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=name)
     dashboard.add_widgets(
         cloudwatch.GraphWidget(
-            title="Store tasks in progress",
-            left=[metric(METRICS["tasks_in_progress"], "Maximum", period)],
-            width=8,
-        ),
-        cloudwatch.GraphWidget(
-            title="Announced",
+            title="Polls",
             left=[
-                metric(ANNOUNCED["Completed"], "Sum", period),
-                metric(ANNOUNCED["Failed"], "Sum", period),
-                metric(ANNOUNCED["InProgress"], "Sum", period),
-            ],
-            width=8,
-        ),
-        cloudwatch.GraphWidget(
-            title="Poll duration (ms)",
-            left=[
-                metric(METRICS["duration_ms"], "p50", period),
-                metric(METRICS["duration_ms"], "p99", period),
-                metric(METRICS["duration_ms"], "Maximum", period),
-            ],
-            width=8,
-        ),
-    )
-    dashboard.add_widgets(
-        cloudwatch.GraphWidget(
-            title="API calls",
-            left=[metric(calls, "Sum", period) for calls in API_CALLS.values()],
-            width=8,
-        ),
-        cloudwatch.GraphWidget(
-            title="Polls and failures",
-            left=[
-                metric(METRICS["successful_polls"], "Sum", period),
-                metric(METRICS["publish_failures"], "Sum", period),
-                metric(METRICS["runs_throttled"], "Sum", period),
+                metric(heartbeat, "Sum", period),
+                function.metric_invocations(period=period, statistic="Sum"),
                 function.metric_errors(period=period, statistic="Sum"),
                 function.metric_throttles(period=period, statistic="Sum"),
             ],
-            width=8,
+            width=6,
+        ),
+        cloudwatch.LogQueryWidget(
+            title="Announced (the log line; Logs Insights)",
+            log_group_names=[log_group.log_group_name],
+            query_string=ANNOUNCED_QUERY,
+            view=cloudwatch.LogQueryVisualizationType.BAR,
+            width=6,
         ),
         cloudwatch.GraphWidget(
-            title="Listing",
+            title="Failures",
+            left=[metric(each, "Sum", period) for each in failures],
+            width=6,
+        ),
+        cloudwatch.GraphWidget(
+            title="Invocation duration (ms)",
             left=[
-                metric(METRICS["tasks_seen"], "Sum", period),
-                metric(METRICS["vanished"], "Sum", period),
-                metric(METRICS["superseded"], "Sum", period),
-                metric(METRICS["unparseable_tasks"], "Sum", period),
+                function.metric_duration(period=period, statistic=statistic)
+                for statistic in ("p50", "p99", "Maximum")
             ],
-            width=8,
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=timeout.to_milliseconds(), label="timeout")
+            ],
+            width=6,
+        ),
+    )
+    dashboard.add_widgets(
+        cloudwatch.LogQueryWidget(
+            title="Latest poll summaries (the log line; Logs Insights)",
+            log_group_names=[log_group.log_group_name],
+            query_string=POLL_SUMMARIES_QUERY,
+            view=cloudwatch.LogQueryVisualizationType.TABLE,
+            width=24,
+            height=8,
         ),
     )
     return dashboard

@@ -31,7 +31,7 @@ from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.announcements import announcement_pattern
 from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
-from infra.encrypted_topic import allow_publishing, encrypted_topic
+from infra.encrypted_topic import TopicEncryption
 from infra.names import ARCHIVE, BUS, NamePrefix
 from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
 from infra.regions import ARCHIVE_PART
@@ -65,13 +65,20 @@ class Hub(Construct):
         )
         # Left out, by a condition on the Region, where EventBridge has no archive and replay.
         ARCHIVE_PART.leave_out_where_missing(self.archive)
-        self.key, self.topic = encrypted_topic(
+        # One customer managed key for the hub's topics (customerManagedKey; the relay publishes to them,
+        # CloudWatch to the alarm topic), or none (infra/encrypted_topic.py).
+        self.encryption = TopicEncryption(
+            self,
+            "NotificationKey",
+            customer_managed_key=settings.with_customer_managed_key,
+            purpose="Organization's AMI store notifier hub's",
+        )
+        self.key = self.encryption.key
+        self.topic = self.encryption.topic(
             self,
             "Notification",
-            purpose="Organization's AMI store notification topic",
             display_name="AMI store task notifications (Organization)",
             email=settings.notification_email,
-            removal_policy=settings.removal_policy,
         )
         self.relay_log_group = logs.LogGroup(
             self,
@@ -84,9 +91,7 @@ class Hub(Construct):
         )
         # The Organization's chat channels (the notifiers of this app leave theirs out, app.py).
         self.chat = (
-            ChatNotifications(
-                self, "Chat", settings=settings, names=names, removal_policy=settings.removal_policy
-            )
+            ChatNotifications(self, "Chat", settings=settings, names=names, encryption=self.encryption)
             if settings.chat_notifications
             else None
         )
@@ -163,15 +168,18 @@ class Hub(Construct):
             writing_own_logs(self.relay_log_group),
         ):
             role.add_to_policy(statement)
-        allow_publishing(role, self.topic, self.key)
+        self.encryption.allow_publishing(role, self.topic)
         if self.chat is not None:
             self.chat.allow_publishing(role)
+        if settings.tracing:
+            Validations.of(role).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    reason="X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing, the "
+                    "`tracing` setting) apply to no resource: they can only be granted on '*'.",
+                )
+            )
         Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no "
-                "resource: they can only be granted on '*'.",
-            ),
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/"
                 f"{organization_id}/*]",
@@ -194,6 +202,7 @@ class Hub(Construct):
             powertools_layer_override=settings.powertools_layer_arn,
             timeout=RELAY_TIMEOUT,
             memory_mb=256,
+            tracing=settings.tracing,
             # A relay that failed is retried twice by Lambda, then the event waits in this queue.
             dead_letter_queue=self.relay_dead_letter_queue,
         )
@@ -209,8 +218,10 @@ class HubMonitoring(AlarmSet):
             names=hub_names(scope),
             purpose="AMI store notifier hub",
             email=settings.alarm_email,
-            removal_policy=settings.removal_policy,
+            encryption=hub.encryption,
         )
+        # The hub's alarms whatever `alarms` says: the Organization's announcements all pass through
+        # here, and no heartbeat would see a relay that fails.
         self.alarms = {
             "RelayErrors": self._alarm(
                 "RelayErrorsAlarm",
@@ -220,6 +231,8 @@ class HubMonitoring(AlarmSet):
                 metric=hub.relay.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
                 threshold=0,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                # Lambda publishes Errors only for periods with invocations: no data, no failed relay.
+                missing=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
             "RelayDeadLetters": self._dead_letters_alarm(
                 "RelayDeadLettersAlarm",

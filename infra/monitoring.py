@@ -1,24 +1,50 @@
-"""Alarms on their own encrypted topic, and a dashboard of what the poller reports."""
+"""The notifier's alarms on their own topic, and its dashboard when `dashboard` is on.
+
+Each alarm is $0.10 a month (https://aws.amazon.com/cloudwatch/pricing/), so the set is what tells someone
+something the others do not (`alarms: all`):
+
+- NoSuccessfulPolls, the heartbeat: no Region finished a poll for three schedule periods. Whatever stops
+  the polls for good fires it: the schedule disabled or its ticks dead-lettered, Lambda throttling every
+  tick, every run timing out or crashing, every Region refusing.
+- PollerErrors: an invocation failed as a whole, timeouts included (Lambda's free Errors metric: "The
+  runtime returns errors for issues such as timeouts", Lambda developer guide, "Types of metrics for
+  Lambda functions", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html). Fires
+  for the first failed run, while the heartbeat waits for three periods of them.
+- PublishFailures: a channel refused an announcement; the runs go on, so the heartbeat stays green.
+- RegionFailures: a Region's poll failed while the others go on, one alarm for all of them (the metric
+  has the `service` dimension only; the log line names the Region).
+- HubForwardingDeadLetters, with hubEventBusArn: announcements the hub's bus did not take.
+
+Not alarmed any more, since a persistent cause of each stops the heartbeat, which fires, and a passing one
+loses nothing (a tick carries no data; the next one does the same work): Lambda throttling a tick
+(PollerThrottles), a run near its timeout (PollerNearTimeout; one that times out is a PollerErrors), and
+ticks EventBridge could not hand to the poller (ScheduleDeadLetters; the queue is still there, output
+DeadLetterQueueUrl, and says why). Lambda's Throttles and Duration are on the dashboard.
+
+`alarms: heartbeat` keeps NoSuccessfulPolls alone: a deployment that only needs to know the notifier has
+stopped, for $0.10 a month.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dashboard import poller_dashboard
+from infra.encrypted_topic import TopicEncryption
 from infra.names import DASHBOARD, NamePrefix
 from infra.settings import Settings
 
-# The duration alarm fires when a run gets this close to the timeout.
-DURATION_ALARM_FRACTION = 0.8
 HEARTBEAT_PERIODS = 3
+AT_LEAST_ONE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+# The poller publishes a counter only when it is not zero: no data is a period without any.
+COUNTER_SILENCE = cloudwatch.TreatMissingData.NOT_BREACHING
 
 
 class Monitoring(AlarmSet):
@@ -30,12 +56,11 @@ class Monitoring(AlarmSet):
         settings: Settings,
         names: NamePrefix,
         function: lambda_.IFunction,
-        dead_letter_queue: sqs.IQueue,
+        log_group: logs.ILogGroup,
         hub_dead_letter_queue: sqs.IQueue | None,
-        polled_regions: Sequence[str],
         namespace: str,
         service: str,
-        removal_policy: RemovalPolicy,
+        encryption: TopicEncryption,
     ) -> None:
         super().__init__(
             scope,
@@ -43,114 +68,102 @@ class Monitoring(AlarmSet):
             names=names,
             purpose="AMI store notifier",
             email=settings.alarm_email,
-            removal_policy=removal_policy,
+            encryption=encryption,
         )
         self._namespace = namespace
         self._service = service
         self._settings = settings
 
-        self.alarms: dict[str, cloudwatch.Alarm] = {
-            **self._poller_alarms(function),
-            **self._delivery_alarms(dead_letter_queue),
-            **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
-            **{f"RegionFailures-{region}": self._region_alarm(region) for region in polled_regions},
-        }
+        self.alarms: dict[str, cloudwatch.Alarm] = {"Heartbeat": self._heartbeat_alarm()}
+        if not settings.heartbeat_alarm_only:
+            self.alarms |= {
+                "Errors": self._errors_alarm(function),
+                "PublishFailures": self._publish_failures_alarm(),
+                "RegionFailures": self._region_failures_alarm(),
+                **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
+            }
         self.notify_on(self.alarms.values())
 
-        self.dashboard = poller_dashboard(
-            self,
-            name=names.name(DASHBOARD, "", stack=Stack.of(self)),
-            metric=self.metric,
-            function=function,
-            period=Duration.minutes(max(5, settings.schedule_minutes)),
+        self.dashboard = (
+            poller_dashboard(
+                self,
+                name=names.name(DASHBOARD, "", stack=Stack.of(self)),
+                metric=self.metric,
+                function=function,
+                log_group=log_group,
+                period=Duration.minutes(max(5, settings.schedule_minutes)),
+                timeout=Duration.seconds(settings.function_timeout_seconds),
+            )
+            if settings.with_dashboard
+            else None
         )
 
-    def _poller_alarms(self, function: lambda_.IFunction) -> dict[str, cloudwatch.Alarm]:
-        settings = self._settings
-        at_least_one = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        return {
-            "Errors": self._alarm(
-                "ErrorsAlarm",
-                "PollerErrors",
-                what_happened=(
-                    "An invocation of the poller failed as a whole (a bad setting, a crash outside any "
-                    "region's poll, or the timeout); it is not retried, the next tick runs again."
-                ),
-                what_to_do="read the ERROR lines of the poller's log group for the last hour.",
-                metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                comparison=at_least_one,
+    def _heartbeat_alarm(self) -> cloudwatch.Alarm:
+        minutes = self._settings.schedule_minutes
+        return self._alarm(
+            "HeartbeatAlarm",
+            "NoSuccessfulPolls",
+            what_happened=(
+                f"No region finished a poll in {HEARTBEAT_PERIODS} schedule periods "
+                f"({HEARTBEAT_PERIODS * minutes} min): nothing is being announced."
             ),
-            "Throttles": self._alarm(
-                "ThrottlesAlarm",
-                "PollerThrottles",
-                what_happened=(
-                    "Lambda throttled a poll: the account's unreserved concurrency (or reservedConcurrency) "
-                    "was used up. The tick waits in Lambda's queue for one schedule period, then is dropped."
-                ),
-                what_to_do="check the account's concurrency with aws lambda get-account-settings.",
-                metric=function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                comparison=at_least_one,
-            ),
-            "Duration": self._alarm(
-                "DurationAlarm",
-                "PollerNearTimeout",
-                what_happened=(
-                    f"A poll ran longer than {int(DURATION_ALARM_FRACTION * 100)}% of the "
-                    f"{settings.function_timeout_seconds} s timeout; runs cut short resume on the next tick."
-                ),
-                what_to_do="look for throttling and long listings in the poll summaries; raise "
-                "functionTimeoutSeconds if it persists.",
-                metric=function.metric_duration(period=ALARM_PERIOD, statistic="Maximum"),
-                threshold=DURATION_ALARM_FRACTION * settings.function_timeout_seconds * 1000,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            ),
-            "Heartbeat": self._alarm(
-                "HeartbeatAlarm",
-                "NoSuccessfulPolls",
-                what_happened=(
-                    f"No region finished a poll in {HEARTBEAT_PERIODS} schedule periods "
-                    f"({HEARTBEAT_PERIODS * settings.schedule_minutes} min): nothing is being announced."
-                ),
-                what_to_do="check that the schedule rule is enabled, then the other alarms and the logs.",
-                metric=self.metric(
-                    METRICS["successful_polls"], "Sum", Duration.minutes(settings.schedule_minutes)
-                ),
-                threshold=1,
-                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                periods=HEARTBEAT_PERIODS,
-                # No data is the failure this alarm exists for: a poller that never runs reports nothing.
-                missing=cloudwatch.TreatMissingData.BREACHING,
-            ),
-        }
+            what_to_do="check that the schedule rule is enabled and the schedule's dead-letter queue "
+            "(DeadLetterQueueUrl) is empty; then the poller's Invocations, Throttles, Errors and Duration "
+            "on the dashboard or in AWS/Lambda, and the ERROR lines of its log group.",
+            metric=self.metric(METRICS["successful_polls"], "Sum", Duration.minutes(minutes)),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            periods=HEARTBEAT_PERIODS,
+            # No data is the failure this alarm exists for: a poller that never runs reports nothing.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )
 
-    def _delivery_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
-        return {
-            "DeadLetters": self._dead_letters_alarm(
-                "DeadLettersAlarm",
-                "ScheduleDeadLetters",
-                dead_letter_queue,
-                what_happened=(
-                    "EventBridge could not hand scheduled ticks to the poller after its retries; they "
-                    "were sent to the dead-letter queue (each message says why)."
-                ),
-                what_to_do="read the queue's messages (aws sqs receive-message) for the error, then "
-                "purge it.",
+    def _errors_alarm(self, function: lambda_.IFunction) -> cloudwatch.Alarm:
+        return self._alarm(
+            "ErrorsAlarm",
+            "PollerErrors",
+            what_happened=(
+                "An invocation of the poller failed as a whole (a bad setting, a crash outside any "
+                "region's poll, or the timeout); it is not retried, the next tick runs again."
             ),
-            "PublishFailures": self._alarm(
-                "PublishFailuresAlarm",
-                "PublishFailures",
-                what_happened=(
-                    "SNS or EventBridge refused an announcement; it stays pending and is retried on the "
-                    "next run."
-                ),
-                what_to_do="read the 'Publish refused' warnings in the log group for the reason.",
-                metric=self.metric(METRICS["publish_failures"], "Sum", ALARM_PERIOD),
-                threshold=0,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            what_to_do="read the ERROR lines of the poller's log group for the last hour; a timeout shows "
+            "as 'Task timed out' (raise functionTimeoutSeconds if it persists).",
+            metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+            threshold=1,
+            comparison=AT_LEAST_ONE,
+            # Lambda publishes Errors only for periods with invocations: no data, no failed one.
+            missing=COUNTER_SILENCE,
+        )
+
+    def _publish_failures_alarm(self) -> cloudwatch.Alarm:
+        return self._alarm(
+            "PublishFailuresAlarm",
+            "PublishFailures",
+            what_happened=(
+                "SNS or EventBridge refused an announcement; it stays pending and is retried on the next run."
             ),
-        }
+            what_to_do="read the 'Publish refused' warnings in the log group for the reason.",
+            metric=self.metric(METRICS["publish_failures"], "Sum", ALARM_PERIOD),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            missing=COUNTER_SILENCE,
+        )
+
+    def _region_failures_alarm(self) -> cloudwatch.Alarm:
+        return self._alarm(
+            "RegionFailuresAlarm",
+            "RegionFailures",
+            what_happened=(
+                "Polling a region failed: its tasks are not being announced, while the other regions go on."
+            ),
+            what_to_do="read the 'Region failed' ERROR lines in the log group: each names its region, and "
+            "its errorCode says why (UnauthorizedOperation: an SCP or the role; OptInRequired: the region "
+            "is not enabled).",
+            metric=self.metric(REGION_FAILURES, "Sum", ALARM_PERIOD),
+            threshold=1,
+            comparison=AT_LEAST_ONE,
+            missing=COUNTER_SILENCE,
+        )
 
     def _hub_forwarding_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
         return {
@@ -168,29 +181,10 @@ class Monitoring(AlarmSet):
             ),
         }
 
-    def _region_alarm(self, region: str) -> cloudwatch.Alarm:
-        named = "StackRegion" if Token.is_unresolved(region) else region
-        return self._alarm(
-            f"RegionFailuresAlarm{named}",
-            f"RegionFailures-{region}",
-            what_happened=(
-                f"Polling {region} failed: its tasks are not being announced, while the other regions go on."
-            ),
-            what_to_do="read the 'Region failed' ERROR line in the log group: its errorCode says why "
-            "(UnauthorizedOperation: an SCP or the role; OptInRequired: the region is not enabled).",
-            metric=cloudwatch.Metric(
-                namespace=self._namespace,
-                metric_name=REGION_FAILURES.name,
-                dimensions_map={"service": self._service, "region": region},
-                statistic="Sum",
-                period=ALARM_PERIOD,
-            ),
-            threshold=1,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        )
-
     def metric(self, metric: Metric, statistic: str, period: Duration) -> cloudwatch.Metric:
-        """One of the poller's own EMF metrics, as report.py declares it."""
+        """One of the poller's own EMF metrics, as report.py declares it: its dimensions are the
+        deployment's `service`, which the poller publishes under (infra/notifier.py)."""
+        assert metric.dimensions == ("service",), f"{metric.name}: {metric.dimensions}"
         return cloudwatch.Metric(
             namespace=self._namespace,
             metric_name=metric.name,

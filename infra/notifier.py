@@ -54,7 +54,6 @@ class AmiStoreNotifier(Construct):
             "Announcements",
             settings=settings,
             names=self.names,
-            removal_policy=settings.removal_policy,
         )
         self.chat = (
             ChatNotifications(
@@ -62,7 +61,7 @@ class AmiStoreNotifier(Construct):
                 "Chat",
                 settings=settings,
                 names=self.names,
-                removal_policy=settings.removal_policy,
+                encryption=self.announcements.encryption,
             )
             if settings.chat_notifications
             else None
@@ -96,10 +95,9 @@ class AmiStoreNotifier(Construct):
             settings=settings,
             names=self.names,
             function=self.poller.function,
-            dead_letter_queue=self.poller.dead_letter_queue,
+            log_group=self.poller.log_group,
             hub_dead_letter_queue=self.hub_forwarding.dead_letter_queue if self.hub_forwarding else None,
-            polled_regions=self.polled_regions,
             namespace=NAMESPACE,
             service=self.metrics_service,
-            removal_policy=settings.removal_policy,
+            encryption=self.announcements.encryption,
         )

@@ -76,6 +76,7 @@ def notifier_function(
     powertools_layer_override: str | None,
     timeout: Duration,
     memory_mb: int,
+    tracing: bool,
     reserved_concurrency: int | None = None,
     dead_letter_queue: sqs.IQueue | None = None,
 ) -> lambda_.Function:
@@ -95,12 +96,16 @@ def notifier_function(
         layers=[layer],
         role=role,
         log_group=log_group,
-        tracing=lambda_.Tracing.ACTIVE,
+        # Active tracing records a trace for every invocation: 43,800 a month at one poll a minute, $5 per
+        # million past X-Ray's free tier (https://aws.amazon.com/xray/pricing/); the `tracing` setting turns
+        # it on, with the X-Ray permissions CDK then grants the role. Disabled, CDK writes no TracingConfig
+        # and grants nothing.
+        tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         reserved_concurrent_executions=reserved_concurrency,
         timeout=timeout,
         # The work is I/O bound (API calls), so more memory buys little; Lambda allots CPU in
-        # proportion to memory, and 256 MB gives the cold start (boto3, Powertools with the X-Ray SDK)
-        # more CPU than the 128 MB minimum, at a small cost.
+        # proportion to memory, and 256 MB gives the cold start (boto3, Powertools) more CPU than the
+        # 128 MB minimum, at a small cost.
         memory_size=memory_mb,
         environment=dict(environment),
         dead_letter_queue=dead_letter_queue,

@@ -21,7 +21,6 @@ from infra.asset import HANDLER
 from infra.chat import ChatNotifications
 from infra.checkov import skip_checkov
 from infra.dead_letter_queue import dead_letter_queue
-from infra.encrypted_topic import allow_publishing
 from infra.notifier_function import LOG_RETENTION, notifier_function, writing_own_logs
 from infra.settings import Settings
 
@@ -94,16 +93,21 @@ class Poller(Construct):
         ]
         for statement in statements:
             role.add_to_policy(statement)
-        allow_publishing(role, announcements.topic, announcements.key)
+        announcements.encryption.allow_publishing(role, announcements.topic)
         if self._chat is not None:
             self._chat.allow_publishing(role)
+        traced = (
+            ", and X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing, the `tracing` "
+            "setting) apply to no resource: both can only be granted on '*'"
+            if self._settings.tracing
+            else ": it can only be granted on '*'"
+        )
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
-                    "ec2:DescribeStoreImageTasks has no resource-level permissions, and X-Ray's "
-                    "PutTraceSegments/PutTelemetryRecords (added by active tracing) apply to no resource: "
-                    "both can only be granted on '*'. Every other statement names its one resource."
+                    f"ec2:DescribeStoreImageTasks has no resource-level permissions{traced}. Every other "
+                    "statement names its one resource."
                 ),
             ),
         )
@@ -126,6 +130,7 @@ class Poller(Construct):
             # lease is this plus 60 s.
             timeout=Duration.seconds(s.function_timeout_seconds),
             memory_mb=s.function_memory_mb,
+            tracing=s.tracing,
             # None by default, for the accounts that cannot reserve any (notifier_function's CKV_AWS_115
             # acknowledgment), and overlapping runs are safe without it: only one run can move the cursor,
             # so the other announces nothing twice. reservedConcurrency sets it for accounts that have room.
@@ -140,7 +145,8 @@ class Poller(Construct):
             function,
             "CKV_AWS_116",
             "No dead-letter queue: a failed poll is not retried and a tick carries no data, so there is "
-            "nothing to replay; the next tick does the same work, and the Errors alarm counts failed polls.",
+            "nothing to replay; the next tick does the same work, and Lambda's Errors metric counts failed "
+            "polls.",
         )
         return function
 
@@ -173,6 +179,9 @@ class Poller(Construct):
             "POWERTOOLS_SERVICE_NAME": self._metrics_service,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # Without active tracing nobody records the handler's segments: Powertools' Tracer is turned
+            # off rather than left to patch boto3 for nothing.
+            **({} if s.tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
         }
 
     def schedule_period_capped(self, most_minutes: int) -> Duration:

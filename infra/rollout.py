@@ -60,8 +60,9 @@ def spoke_settings(settings: Settings) -> Settings:
 
     Not `regions`: a spoke is deployed to every spoke Region and polls only the Region it runs in, so that
     each store reaches the hub once and each account spends its EC2 request budget once per Region. Not
-    `eventBusArn`: an existing bus is one account's. Not the chat channels, which are the hub's."""
-    return replace(settings.without_chat_channels(), regions=(), event_bus_arn=None)
+    `eventBusArn`: an existing bus is one account's. Not the chat channels, which are the hub's. And what
+    was left unset takes the spokes' default: no dashboard, no customer managed key (SPOKE_DEFAULTS)."""
+    return replace(settings.without_chat_channels(), regions=(), event_bus_arn=None).with_spoke_defaults()
 
 
 def asset_bucket_name(prefix: str, region: str) -> str:

@@ -18,7 +18,7 @@ from aws_cdk import RemovalPolicy
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.domain.partitions import partition_of
 from ami_store_notifier.setting_parsers import SettingError, is_absent
-from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS
+from ami_store_notifier.settings_spec import BUS_ARN_PATTERN, CONTEXT_SETTINGS, HEARTBEAT_ALARM_ONLY
 from infra.regions import CHAT_CHANNELS_PART, WITHOUT_POWERTOOLS_PARAMETER
 
 # Context keys that earlier versions read: refused with what replaces them, so an old cdk.json fails loudly.
@@ -29,6 +29,20 @@ RETIRED_KEYS = {
         "key, or set powertoolsLayerArn to a full layer version ARN to override"
     ),
 }
+
+
+# What a spoke takes for a setting left unset, where it differs from a single account's default. The hub
+# shows the Organization's announcements, so a spoke's own dashboard ($3 a month past an account's first
+# three) tells nobody more; and a customer managed key ($1 a month) would take a spoke past its $1.50 a
+# month (the heartbeat metric $0.30, five alarms $0.50, Lambda and logs about $0.10), while SNS's AWS
+# managed key serves the topic only the poller publishes to (infra/encrypted_topic.py).
+@dataclass(frozen=True)
+class SpokeDefaults:
+    dashboard: bool = False
+    customer_managed_key: bool = False
+
+
+SPOKE_DEFAULTS = SpokeDefaults()
 
 # Synthesis's name for a bad setting: it names a context key.
 SettingsError = SettingError
@@ -63,6 +77,10 @@ class Settings:
     teams_channel_id: str | None
     chat_channel_region: str | None
     alarm_email: str | None
+    alarms: str  # ALL_ALARMS or HEARTBEAT_ALARM_ONLY
+    dashboard: bool | None  # None: not set, the mode's default (SPOKE_DEFAULTS)
+    customer_managed_key: bool | None  # likewise
+    tracing: bool
     event_bus_arn: str | None
     event_bus_name: str | None
     hub_event_bus_arn: str | None
@@ -99,6 +117,33 @@ class Settings:
             teams_team_id=None,
             teams_channel_id=None,
             chat_channel_region=None,
+        )
+
+    @property
+    def heartbeat_alarm_only(self) -> bool:
+        return self.alarms == HEARTBEAT_ALARM_ONLY
+
+    @property
+    def with_dashboard(self) -> bool:
+        """Whether the notifier has its dashboard: unless set to false (as a spoke's is, unless set)."""
+        return self.dashboard is not False
+
+    @property
+    def with_customer_managed_key(self) -> bool:
+        """Whether the topics share a customer managed key: unless set to false (as a spoke's is)."""
+        return self.customer_managed_key is not False
+
+    def with_spoke_defaults(self) -> Settings:
+        """These settings as a spoke (of the StackSet, or the management account's) reads them: what was
+        left unset takes the spokes' default (SPOKE_DEFAULTS), what was set applies as it is."""
+        return replace(
+            self,
+            dashboard=SPOKE_DEFAULTS.dashboard if self.dashboard is None else self.dashboard,
+            customer_managed_key=(
+                SPOKE_DEFAULTS.customer_managed_key
+                if self.customer_managed_key is None
+                else self.customer_managed_key
+            ),
         )
 
     @property

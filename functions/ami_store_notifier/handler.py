@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, ApiCallCounter, error_code
@@ -24,8 +24,8 @@ from ami_store_notifier.config import Settings, load_settings
 from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
-from ami_store_notifier.report import API_CALLS, REGION_FAILURES, RunReport
 from ami_store_notifier.report import NAMESPACE as DEFAULT_NAMESPACE
+from ami_store_notifier.report import REGION_FAILURES, RunReport
 from ami_store_notifier.report import SERVICE as DEFAULT_SERVICE
 
 if TYPE_CHECKING:
@@ -118,7 +118,10 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+# No cold-start metric: Powertools would publish ColdStart as a custom metric of its own, billed for each
+# hour with a cold start, while every log line already carries cold_start and Lambda's REPORT line the
+# Init Duration.
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(str(uuid.uuid4()))
     wired = wiring()
@@ -130,20 +133,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         wired, account=account, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
     ):
         try:
-            reports.append(poll_region(poller))
+            reports.append(poll_region(poller, wired.api_calls))
         except Exception as error:
             # One region refusing (an SCP, an opt-in region not enabled, a bug its data triggers) must
             # not keep the regions after it from being polled, run after run. Claims are transactional,
             # so a region stopped midway has committed whole steps or nothing.
             failures.append(region_failed(poller.region, error))
-    for service, count in wired.api_calls.by_service().items():
-        metrics.add_metric(name=API_CALLS[service].name, unit=MetricUnit.Count, value=count)
     return {"regions": reports, "failedRegions": failures}
 
 
-def poll_region(poller: Poller) -> dict[str, Any]:
+def poll_region(poller: Poller, api_calls: ApiCallCounter) -> dict[str, Any]:
+    calls_before = api_calls.by_service()
     with tracer.provider.in_subsegment(f"poll {poller.region}"):
         report = poller.run()
+    # Regions are polled one after the other, so the calls counted meanwhile are this region's.
+    report.api_calls = api_calls.by_service() - calls_before
     record_metrics(report)
     reported = report.summary()
     logger.info("Poll finished", extra={"report": reported})
@@ -157,14 +161,7 @@ def region_failed(region: str, error: Exception) -> dict[str, str]:
         "message": str(error)[:_MAX_REPORTED_MESSAGE_CHARS],
     }
     logger.exception("Region failed; the other regions were polled", extra={"failure": failure})
-    with single_metric(
-        name=REGION_FAILURES.name,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=NAMESPACE,
-        default_dimensions={"service": SERVICE},
-    ) as metric:
-        metric.add_dimension(name="region", value=region)
+    metrics.add_metric(name=REGION_FAILURES.name, unit=MetricUnit(REGION_FAILURES.unit.value), value=1)
     return failure
 
 

@@ -1,8 +1,13 @@
 """What one region's run reports, declared once.
 
-Each field of `RunReport` is a counter or fact of the run. Its metadata says which CloudWatch metric it
-becomes, in which unit, and what it means; the handler's metrics and log summary, and the stack's
+Each field of `RunReport` is a counter or fact of the run. Its metadata says what it means and which
+CloudWatch metric it is also published as, if any; the handler's metrics and log summary, and the stack's
 alarms, dashboard and README all read these declarations, so a new counter is one new field here.
+
+CloudWatch bills each custom metric for every hour it is published in, so a figure is a metric only when
+an alarm watches it or an operator graphs it over time (announcements, throttled runs); every other
+figure is in the run's log summary alone, where Logs Insights queries it at no standing cost. A metric is
+published only when non-zero, but for the heartbeat.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.ports import TransientAwsError
 
 # Where the metrics go: the Powertools service (the `service` dimension) and the CloudWatch namespace.
@@ -24,7 +28,7 @@ AWS_UNAVAILABLE = "aws-unavailable"
 CALL_BUDGET_SPENT = "call-budget"
 # A run that stopped reading, or publishing, to keep the time it needs to finish before its timeout.
 TIME = "time"
-# The services whose calls are counted (ApiCalls<name>), by botocore's name for each.
+# The services whose calls are counted in each region's log summary (apiCalls), by botocore's name for each.
 API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
 
 
@@ -32,7 +36,6 @@ class Unit(StrEnum):
     """CloudWatch units (the names Powertools' MetricUnit takes)."""
 
     COUNT = "Count"
-    MILLISECONDS = "Milliseconds"
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,22 @@ class Metric:
     unit: Unit
     meaning: str
     dimensions: tuple[str, ...] = ("service",)
+    # Published by every run, zero included: the heartbeat, whose alarm reads silence as a poller that no
+    # longer runs. The other metrics are published only when non-zero; their alarms read silence as zero.
+    every_run: bool = False
+
+
+def _described(
+    metric: str | None, meaning: str, *, summary: bool = True, every_run: bool = False
+) -> dict[str, Any]:
+    """A figure's metadata; `metric` names the metric it is also published as, None for log only."""
+    return {"metric": metric, "meaning": meaning, "summary": summary, "every_run": every_run}
 
 
 def _measured(
-    metric: str | None, meaning: str, *, unit: Unit = Unit.COUNT, default: Any = 0, summary: bool = True
+    metric: str | None, meaning: str, *, default: Any = 0, summary: bool = True, every_run: bool = False
 ) -> Any:
-    return field(
-        default=default, metadata={"metric": metric, "unit": unit, "meaning": meaning, "summary": summary}
-    )
+    return field(default=default, metadata=_described(metric, meaning, summary=summary, every_run=every_run))
 
 
 @dataclass
@@ -58,51 +69,50 @@ class RunReport:
     region: str
     mode: str = _measured(None, "How the listing was read: baseline, full-scan or head.", default="")
     tasks_seen: int = _measured(
-        "TasksSeen", "Entries read: listing pages, the sweep of the tasks in progress, re-checks by AMI."
+        None, "Entries read: listing pages, the sweep of the tasks in progress, re-checks by AMI."
     )
     listing_complete: bool = _measured(None, "Whether the run read as far as it meant to.", default=False)
     read_goes_on: bool = _measured(
         None, "Whether the run went on with a read an earlier run left unfinished.", default=False
     )
     listing_restarts: int = _measured(
-        "ListingRestarts",
+        None,
         "Reads started over from the top because EC2 refused the NextToken an earlier run saved.",
     )
     stopped_because: str | None = _measured(None, "Why the run stopped early, if it did.", default=None)
     claims_committed: int = _measured(None, "Transitions recorded in the table.")
     announced: Counter[str] = field(
         default_factory=Counter,
-        metadata={
-            "metric": "Announced{state}",
-            "unit": Unit.COUNT,
-            "meaning": "Announcements claimed for delivery, by state.",
-            "summary": True,
-        },
+        # In the log line only: as metrics, a busy account's announcement counters would be published
+        # most hours of the month, $0.30 each (the dashboard charts them from the log line instead).
+        metadata=_described(None, "Announcements claimed for delivery, by state."),
     )
-    redelivered: int = _measured("Redelivered", "Deliveries taken over from an earlier run.")
+    redelivered: int = _measured(None, "Deliveries taken over from an earlier run.")
     publish_failures: int = _measured("PublishFailures", "Deliveries a channel refused; retried next run.")
     deliveries_left_unsent: int = _measured(
         None,
         "Deliveries not sent, left for the next run: their channel stayed throttled or unavailable, or "
         "the run's time ran short.",
     )
-    tasks_in_progress: int = _measured("TasksInProgress", "Tasks recorded in progress after the run.")
-    vanished: int = _measured("TasksVanished", "Tasks recorded in progress that left the listing.")
-    superseded: int = _measured("TasksSuperseded", "Tasks in progress replaced by a newer store of the AMI.")
-    unparseable_tasks: int = _measured("UnparseableTasks", "Listing entries skipped as unreadable.")
-    malformed_tasks: int = _measured("MalformedTasks", "Listing entries repaired, or dated in the future.")
-    failure_reasons_shortened: int = _measured(
-        "FailureReasonsShortened", "Failure reasons cut to fit the channels' limits."
-    )
-    unknown_states: int = _measured("UnknownTaskStates", "Tasks in a state this version does not know.")
-    duration_ms: float = _measured(
-        "PollDuration", "Time the region's run took.", unit=Unit.MILLISECONDS, default=0.0
+    tasks_in_progress: int = _measured(None, "Tasks recorded in progress after the run.")
+    vanished: int = _measured(None, "Tasks recorded in progress that left the listing.")
+    superseded: int = _measured(None, "Tasks in progress replaced by a newer store of the AMI.")
+    unparseable_tasks: int = _measured(None, "Listing entries skipped as unreadable.")
+    malformed_tasks: int = _measured(None, "Listing entries repaired, or dated in the future.")
+    failure_reasons_shortened: int = _measured(None, "Failure reasons cut to fit the channels' limits.")
+    unknown_states: int = _measured(None, "Tasks in a state this version does not know.")
+    # Not a metric: Lambda's own Duration metric, free, times the invocation as a whole.
+    duration_ms: float = _measured(None, "Time the region's run took, in milliseconds.", default=0.0)
+    api_calls: Counter[str] = field(
+        default_factory=Counter, metadata=_described(None, "API calls the region's run made, by service.")
     )
     successful_polls: int = _measured(
         "SuccessfulPolls",
-        "1 when the run reached AWS (the heartbeat alarm's metric).",
+        "1 when the run reached AWS, 0 when it did not; published by every run (the heartbeat alarm's "
+        "metric).",
         default=1,
         summary=False,
+        every_run=True,
     )
     runs_throttled: int = _measured(
         "RunsThrottled",
@@ -110,9 +120,7 @@ class RunReport:
         "was spent); the run stopped and the next one catches up.",
     )
     runs_cut_short: int = _measured(
-        "RunsCutShort",
-        "1 when the run stopped early (call budget, time, throttling, an overlapping run).",
-        summary=False,
+        None, "1 when the run stopped early (call budget, time, throttling, an overlapping run)."
     )
 
     def stop_unavailable(self, error: TransientAwsError) -> None:
@@ -128,14 +136,9 @@ class RunReport:
                 self.successful_polls = 0
 
     def metric_values(self) -> list[tuple[Metric, float]]:
-        values: list[tuple[Metric, float]] = []
-        for declared in fields(self):
-            value = getattr(self, declared.name)
-            if isinstance(value, Counter):
-                values += [(metric, value[state]) for state, metric in ANNOUNCED.items()]
-            elif declared.metadata.get("metric"):
-                values.append((METRICS[declared.name], float(value)))
-        return values
+        """The metrics this run has something to say in: the heartbeat always, the others when non-zero."""
+        counted = [(metric, float(getattr(self, name))) for name, metric in METRICS.items()]
+        return [(metric, value) for metric, value in counted if value or metric.every_run]
 
     def summary(self) -> dict[str, Any]:
         """The run's log line: every field but those only counted as metrics, in camelCase."""
@@ -157,29 +160,20 @@ def _summarized(value: Any) -> Any:
 def _declared_metrics() -> dict[str, Metric]:
     return {
         declared.name: Metric(
-            declared.metadata["metric"], declared.metadata["unit"], declared.metadata["meaning"]
+            declared.metadata["metric"],
+            Unit.COUNT,
+            declared.metadata["meaning"],
+            every_run=declared.metadata["every_run"],
         )
         for declared in fields(RunReport)
-        if declared.metadata.get("metric") and "{" not in declared.metadata["metric"]
+        if declared.metadata.get("metric")
     }
 
 
 # Every metric the handler emits, by RunReport field, and the others it emits beside the report.
 METRICS = _declared_metrics()
-ANNOUNCED = {
-    state.value: Metric(f"Announced{state.value}", Unit.COUNT, f"{state.value} announcements claimed.")
-    for state in TaskState.known()
-}
+# One metric for every region, so one alarm covers them all; the 'Region failed' log line names the region.
 REGION_FAILURES = Metric(
-    "RegionFailures", Unit.COUNT, "A region whose poll failed (its own alarm).", ("service", "region")
+    "RegionFailures", Unit.COUNT, "Regions whose poll failed; the 'Region failed' ERROR line names each."
 )
-API_CALLS = {
-    service: Metric(f"ApiCalls{service}", Unit.COUNT, f"{service} API calls in the invocation.")
-    for service in API_CALL_SERVICES.values()
-}
-ALL_METRICS: tuple[Metric, ...] = (
-    *METRICS.values(),
-    *ANNOUNCED.values(),
-    REGION_FAILURES,
-    *API_CALLS.values(),
-)
+ALL_METRICS: tuple[Metric, ...] = (*METRICS.values(), REGION_FAILURES)

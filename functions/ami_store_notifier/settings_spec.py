@@ -62,6 +62,9 @@ _TEAMS_CHANNEL = r"[a-zA-Z0-9\-_=+/.,]*%3[aA][a-zA-Z0-9\-_=+/.,]*%40[a-zA-Z0-9\-
 # --- the settings --------------------------------------------------------------------------------------
 
 DEFAULT_TIMEOUT_SECONDS = 120
+# The `alarms` setting's values: every alarm, or the heartbeat alone.
+ALL_ALARMS = "all"
+HEARTBEAT_ALARM_ONLY = "heartbeat"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -93,8 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="the stack's region",
         allowed="comma-separated string or JSON list of region names",
         meaning="Regions whose store tasks are polled, all in the stack's partition. The poller's "
-        "`ec2:DescribeStoreImageTasks` grant is limited to them (`aws:RequestedRegion`), and each has its "
-        "own `RegionFailures` alarm. Events carry their region.",
+        "`ec2:DescribeStoreImageTasks` grant is limited to them (`aws:RequestedRegion`); one "
+        "`RegionFailures` alarm covers them all, and the log line it points to names the Region. Events "
+        "carry their region.",
     ),
     Setting(
         key="eventSource",
@@ -165,8 +169,8 @@ SETTINGS: tuple[Setting, ...] = (
         variable=None,
         parse=WholeNumber(10, 900),
         default=DEFAULT_TIMEOUT_SECONDS,
-        meaning="Poller timeout. The claim lease (`CLAIM_LEASE_SECONDS`) is this plus 60 s, and the "
-        "duration alarm fires at 80 % of it.",
+        meaning="Poller timeout. The claim lease (`CLAIM_LEASE_SECONDS`) is this plus 60 s; the dashboard "
+        "marks it on the poller's duration graph.",
     ),
     Setting(
         key="functionMemoryMb",
@@ -261,6 +265,52 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="none",
         allowed="an email address",
         meaning="Subscribes the address to the alarm topic.",
+    ),
+    Setting(
+        key="alarms",
+        variable=None,
+        parse=matching(f"{ALL_ALARMS}|{HEARTBEAT_ALARM_ONLY}", f"{ALL_ALARMS} or {HEARTBEAT_ALARM_ONLY}"),
+        default=ALL_ALARMS,
+        allowed=f"`{ALL_ALARMS}`, `{HEARTBEAT_ALARM_ONLY}`",
+        meaning="The notifier's alarms, $0.10 a month each (CloudWatch pricing). `all`: "
+        "`NoSuccessfulPolls` (the heartbeat), `PollerErrors`, `PublishFailures`, `RegionFailures`, and "
+        "`HubForwardingDeadLetters` with `hubEventBusArn`. `heartbeat`: `NoSuccessfulPolls` only, which "
+        "still fires when the poller stops running, is throttled, times out or fails in every Region, but "
+        "not for failures that leave some runs or Regions working (README, Runbook). The hub keeps its own "
+        "alarms either way.",
+    ),
+    Setting(
+        key="dashboard",
+        variable=None,
+        parse=boolean,
+        shown_default="`true`; `false` in StackSet spokes",
+        allowed="`true`/`false`",
+        meaning="The CloudWatch dashboard `<stackName>-<region>`, $3 a month past an account's first three "
+        "(CloudWatch pricing). Unset, it is left out of the StackSet's spokes and the management account's "
+        "spokes, whose announcements the hub shows; set, it applies to them too.",
+    ),
+    Setting(
+        key="customerManagedKey",
+        variable=None,
+        parse=boolean,
+        shown_default="`true`; `false` in StackSet spokes",
+        allowed="`true`/`false`",
+        meaning="`true`: one customer managed KMS key, $1 a month (KMS pricing), encrypts every topic of the "
+        "stack (the hub's too). `false`: the notification and chat topics, which only this stack's roles "
+        "publish to, use SNS's AWS managed key `alias/aws/sns` (no monthly charge), and the alarm topic, "
+        "which carries only alarm names and states, is not encrypted at rest: CloudWatch can publish to an "
+        "encrypted topic only through a customer managed key whose policy names it. Unset, it is `false` in "
+        "the StackSet's spokes and the management account's spokes, to keep each within $1.50 a month; set, "
+        "it applies to them too.",
+    ),
+    Setting(
+        key="tracing",
+        variable=None,
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false`",
+        meaning="AWS X-Ray active tracing of the poller and the hub's relay, with the X-Ray permissions it "
+        "needs: a trace per run, 43,800 a month at one run a minute, $5 per million past X-Ray's free tier.",
     ),
     Setting(
         key="eventBusArn",
@@ -431,7 +481,7 @@ SETTINGS: tuple[Setting, ...] = (
         default=True,
         allowed="`true`/`false`",
         meaning="`false` makes a disposable deployment: `cdk destroy` then deletes the table, the log "
-        "group and both keys (the keys after KMS's 30-day waiting period).",
+        "group and the key (after KMS's 30-day waiting period).",
     ),
     # Set by the stack from its own resources and settings, not by context.
     Setting(

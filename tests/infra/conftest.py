@@ -52,6 +52,14 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def lean(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The lean setting: the heartbeat alarm only, no dashboard, no customer managed key."""
+    from tests.infra.support import LEAN, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("lean"), LEAN)
+
+
+@pytest.fixture(scope="session")
 def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The same app deployed a second time in the same account, under another stack name."""
     from tests.infra.support import synthesize
@@ -81,6 +89,14 @@ def hub_chat(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from tests.infra.support import CHAT, ORGANIZATION_ID, synthesize_hub
 
     return synthesize_hub(tmp_path_factory.mktemp("hub-chat"), ORGANIZATION_ID, CHAT)
+
+
+@pytest.fixture(scope="session")
+def hub_lean(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The hub with chat, in the lean setting: its topics without a customer managed key."""
+    from tests.infra.support import CHAT, LEAN, ORGANIZATION_ID, synthesize_hub
+
+    return synthesize_hub(tmp_path_factory.mktemp("hub-lean"), ORGANIZATION_ID, {**CHAT, **LEAN})
 
 
 @pytest.fixture(scope="session")

@@ -162,6 +162,7 @@ CUSTOM = {
     "eventBusName": "ami-store",
     "powertoolsLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:my-powertools:7",
     "reservedConcurrency": "2",
+    "tracing": "true",
     "retainOnDelete": "false",
     "schedulMinutes": "3",  # a typo: warned about, not used
 }
@@ -178,6 +179,10 @@ CHAT = {
     # The one Region whose stack configures the channels (a channel is taken once per account).
     "chatChannelRegion": "eu-west-1",
 }
+
+
+# The lean setting: the heartbeat alarm only, no dashboard, no customer managed key (README, Cost).
+LEAN = {"alarms": "heartbeat", "dashboard": "false", "customerManagedKey": "false"}
 
 
 # --- test_infra_deploy.py: the stack deployed into moto's CloudFormation --------------------------------

@@ -53,13 +53,15 @@ def test_without_chat_notifications_there_is_no_chat_topic_channel_or_variable(s
     assert not synth.resources("AWS::Chatbot::MicrosoftTeamsChannelConfiguration")
 
 
-def test_the_chat_topic_has_its_own_rotating_key_and_is_an_output(chat: Synthesized) -> None:
+def test_the_chat_topic_shares_the_deployments_one_rotating_key_and_is_an_output(chat: Synthesized) -> None:
+    """One customer managed key for every topic: a key costs $1 a month whatever it encrypts."""
     topic_id = chat_topic_id(chat)
     topic = chat.resources("AWS::SNS::Topic")[topic_id]["Properties"]
     key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
     notification_key = chat.logical_id(chat.stack.notifier.announcements.key)
 
-    assert key_id != notification_key
+    assert key_id == notification_key
+    assert list(chat.resources("AWS::KMS::Key")) == [key_id]
     assert chat.resources("AWS::KMS::Key")[key_id]["Properties"]["EnableKeyRotation"] is True
     assert chat.template_json["Outputs"]["ChatTopicArn"]["Value"] == {"Ref": topic_id}
 
@@ -219,7 +221,8 @@ def test_the_chat_service_is_given_nothing_on_the_key_since_sns_decrypts_before_
 ) -> None:
     """SNS "decrypts messages only when they are sent" (SNS developer guide, "Encryption at rest"): a
     subscriber such as the chat service never touches the key. Only publishers that are AWS services
-    need the key policy, and the chat topic's publishers are this stack's functions, granted by identity."""
+    need the key policy: CloudWatch, for the alarm topic that shares the key; the chat topic's publishers
+    are this stack's functions, granted by identity."""
     notifier = chat.stack.notifier
     assert notifier.chat is not None
     key_policy = resolved.resource(chat.logical_id(notifier.chat.key))["Properties"]["KeyPolicy"]
@@ -228,4 +231,4 @@ def test_the_chat_service_is_given_nothing_on_the_key_since_sns_decrypts_before_
         for statement in key_policy["Statement"]
         if "Service" in statement.get("Principal", {})
     ]
-    assert service_principals == []
+    assert service_principals == ["cloudwatch.amazonaws.com"]

@@ -19,7 +19,18 @@ from tests.infra.support import REPO_ROOT, Synthesized
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 # Every app variant the session fixtures synthesize; each of their assemblies is scanned whole.
-VARIANTS = ["synth", "custom", "imported_bus", "chat", "spoke", "hub", "hub_chat", "rollout_dir"]
+VARIANTS = [
+    "synth",
+    "custom",
+    "imported_bus",
+    "chat",
+    "spoke",
+    "lean",
+    "hub",
+    "hub_chat",
+    "hub_lean",
+    "rollout_dir",
+]
 
 # Offline: no download of Prisma Cloud's policy mappings, no look-up of a newer checkov release.
 OFFLINE = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}

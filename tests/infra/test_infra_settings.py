@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -69,6 +70,21 @@ def test_the_default_bus_may_be_given_by_arn() -> None:
     assert settings.imported_bus.name == "default"
 
 
+def test_the_cost_settings_default_to_every_alarm_no_tracing_and_the_modes_dashboard_and_key() -> None:
+    defaults = parse()
+    assert (defaults.alarms, defaults.tracing) == ("all", False)
+    # Unset: the mode decides (on for a single account, off in spokes: test_infra_cost_modes.py).
+    assert (defaults.dashboard, defaults.customer_managed_key) == (None, None)
+    assert (defaults.with_dashboard, defaults.with_customer_managed_key) == (True, True)
+    lean = parse(alarms="heartbeat", dashboard="false", customerManagedKey="no", tracing=True)
+    assert (lean.heartbeat_alarm_only, lean.with_dashboard, lean.with_customer_managed_key) == (
+        True,
+        False,
+        False,
+    )
+    assert lean.tracing is True
+
+
 def test_a_disposable_deployment_and_a_reservation_are_opt_in() -> None:
     defaults = parse()
     assert (defaults.retain_on_delete, defaults.reserved_concurrency) == (True, None)
@@ -118,6 +134,12 @@ BAD_VALUES = [
     ("reservedConcurrency", "1001"),
     ("reservedConcurrency", "one"),
     ("retainOnDelete", "sometimes"),
+    ("alarms", "none"),
+    ("alarms", "Heartbeat"),
+    ("alarms", True),
+    ("dashboard", "maybe"),
+    ("customerManagedKey", "aws"),
+    ("tracing", "sampled"),
     ("regions", "us-east-1,cn-north-1"),
     ("powertoolsLayerVersion", "38"),
 ]
@@ -278,10 +300,12 @@ def test_the_alarms_follow_the_schedule_and_the_timeout(custom: Synthesized) -> 
         for resource in custom.resources("AWS::CloudWatch::Alarm").values()
     }
     assert all(name.startswith("StoreNotes-") for name in alarms)
-    assert {"StoreNotes-RegionFailures-us-east-1", "StoreNotes-RegionFailures-eu-west-1"} <= set(alarms)
+    # One alarm for both Regions polled: the log line names the Region.
+    assert [name for name in alarms if "RegionFailures" in name] == ["StoreNotes-RegionFailures"]
     heartbeat = alarms["StoreNotes-NoSuccessfulPolls"]
     assert (heartbeat["Period"], heartbeat["EvaluationPeriods"]) == (300, 3)
-    assert alarms["StoreNotes-PollerNearTimeout"]["Threshold"] == 0.8 * 300_000
+    dashboard = json.dumps(custom.only("AWS::CloudWatch::Dashboard")[1]["Properties"]["DashboardBody"])
+    assert '\\"value\\":300000' in dashboard, "the duration graph marks the 300 s timeout"
 
 
 def test_the_stack_name_and_the_new_bus_name_are_used(custom: Synthesized) -> None:

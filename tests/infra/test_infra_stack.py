@@ -13,7 +13,8 @@ from aws_cdk.assertions import Match
 
 # The handler's own parser: the environment the stack sets must be one it accepts.
 from ami_store_notifier.config import load_settings as load_handler_settings
-from ami_store_notifier.report import ALL_METRICS
+from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.report import ALL_METRICS, METRICS
 from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
 from tests.infra.support import REPO_ROOT, Synthesized
 
@@ -149,6 +150,8 @@ def test_the_poller_environment_wires_every_setting_the_handler_reads(synth: Syn
         "POWERTOOLS_SERVICE_NAME": "AmiStoreNotifier",
         "POWERTOOLS_METRICS_NAMESPACE": "AmiStoreNotifier",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # No active tracing by default: Powertools' Tracer is off too.
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 
@@ -170,13 +173,14 @@ def test_the_poller_environment_is_accepted_by_the_handlers_own_parser(synth: Sy
     assert parsed.announce_existing_on_first_run is False
 
 
-def test_the_poller_reserves_no_concurrency_and_is_traced_with_its_timeout_and_memory(
+def test_the_poller_reserves_no_concurrency_and_is_not_traced_with_its_timeout_and_memory(
     synth: Synthesized,
 ) -> None:
     props = function(synth)
     # A reservation fails the deployment in accounts whose concurrency quota is 10.
     assert "ReservedConcurrentExecutions" not in props
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    # A trace a minute is billed past X-Ray's free tier: tracing is a setting, off by default.
+    assert "TracingConfig" not in props
     assert props["Timeout"] == 120
     assert props["MemorySize"] == 256
 
@@ -262,11 +266,6 @@ def expected_statements(synth: Synthesized) -> list[dict[str, Any]]:
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": arn_of(synth.logical_id(notifier.poller.log_group)),
         },
-        {
-            "Effect": "Allow",
-            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
-            "Resource": "*",
-        },
     ]
 
 
@@ -348,13 +347,17 @@ def test_only_the_schedule_rule_may_send_to_the_dead_letter_queue(synth: Synthes
 # --- announcement targets -------------------------------------------------------------------------------
 
 
-def test_the_notification_topic_is_encrypted_with_its_own_rotating_key(synth: Synthesized) -> None:
+def test_the_notification_topic_is_encrypted_with_the_deployments_one_rotating_key(
+    synth: Synthesized,
+) -> None:
     notifier = synth.stack.notifier
     topic = synth.resources("AWS::SNS::Topic")[synth.logical_id(notifier.announcements.topic)]["Properties"]
     assert topic["KmsMasterKeyId"] == arn_of(synth.logical_id(notifier.announcements.key))
-    key = synth.resources("AWS::KMS::Key")[synth.logical_id(notifier.announcements.key)]
-    assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    key_id, key = synth.only("AWS::KMS::Key")
+    assert key_id == synth.logical_id(notifier.announcements.key)
+    # Rotated at the longest period KMS allows: each rotation adds $1 a month (infra/encrypted_topic.py).
+    assert (key["Properties"]["EnableKeyRotation"], key["Properties"]["RotationPeriodInDays"]) == (True, 2560)
+    assert key["DeletionPolicy"] == "Delete", "a retained key bills on after the stack is gone"
 
 
 def test_the_notification_topic_refuses_publishing_without_tls(synth: Synthesized) -> None:
@@ -396,19 +399,21 @@ def test_a_new_custom_event_bus_named_after_the_stack_is_created_by_default(synt
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Synthesized) -> None:
     alarm_topic = ref(synth.logical_id(synth.stack.notifier.monitoring.alarm_topic))
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 4
     for resource in alarms.values():
         assert resource["Properties"]["AlarmActions"] == [alarm_topic]
         assert resource["Properties"]["OKActions"] == [alarm_topic]
 
 
-def test_the_alarm_topic_is_encrypted_refuses_plain_http_and_cloudwatch_may_use_its_key(
+def test_the_alarm_topic_is_encrypted_with_the_deployments_key_refuses_plain_http_and_cloudwatch_may_use_it(
     synth: Synthesized,
 ) -> None:
     monitoring = synth.stack.notifier.monitoring
     topic_id = synth.logical_id(monitoring.alarm_topic)
+    assert monitoring.alarm_key is not None
     key_id = synth.logical_id(monitoring.alarm_key)
     assert topic_id != synth.logical_id(synth.stack.notifier.announcements.topic)
+    assert key_id == synth.logical_id(synth.stack.notifier.announcements.key)
     topic = synth.resources("AWS::SNS::Topic")[topic_id]["Properties"]
     assert topic["KmsMasterKeyId"] == arn_of(key_id)
     key = synth.resources("AWS::KMS::Key")[key_id]["Properties"]
@@ -445,55 +450,39 @@ def test_the_errors_alarm_fires_on_any_failed_poll(synth: Synthesized) -> None:
     assert props["TreatMissingData"] == "notBreaching"
 
 
-def test_the_throttles_alarm_fires_on_any_throttled_poll(synth: Synthesized) -> None:
-    props = alarm(synth, "PollerThrottles")
-    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Throttles")
-    assert props["Dimensions"] == [
-        {"Name": "FunctionName", "Value": ref(synth.logical_id(synth.stack.notifier.poller.function))}
-    ]
-    assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Sum", 300, 1)
-    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
-
-
-def test_the_duration_alarm_fires_at_eighty_percent_of_the_timeout(synth: Synthesized) -> None:
-    props = alarm(synth, "PollerNearTimeout")
-    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Duration")
-    assert (props["Statistic"], props["Period"]) == ("Maximum", 300)
-    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0.8 * 120_000)
-
-
-def test_the_dead_letter_alarm_fires_on_the_backlog_and_keeps_its_state_without_data(
+def test_what_stops_the_polls_for_good_is_left_to_the_heartbeat_not_alarmed_on_its_own(
     synth: Synthesized,
 ) -> None:
-    props = alarm(synth, "ScheduleDeadLetters")
-    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    queue_id = synth.logical_id(synth.stack.notifier.poller.dead_letter_queue)
-    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
-    assert (props["Statistic"], props["Period"]) == ("Maximum", 300)
-    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
-    # A queue that falls asleep with messages in it publishes nothing: the alarm keeps its state.
-    assert props["TreatMissingData"] == "ignore"
+    """Lambda throttling, a run near its timeout, a dead-lettered tick: a passing one loses nothing (the next
+    tick does the same work), a lasting one stops the heartbeat, which fires (infra/monitoring.py)."""
+    names = {
+        resource["Properties"]["AlarmName"] for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert names == {
+        "AmiStoreNotifier-NoSuccessfulPolls",
+        "AmiStoreNotifier-PollerErrors",
+        "AmiStoreNotifier-PublishFailures",
+        "AmiStoreNotifier-RegionFailures",
+    }
 
 
-def test_a_failing_region_has_its_own_alarm_on_the_handlers_region_metric(synth: Synthesized) -> None:
+def test_one_alarm_watches_every_regions_failures_on_the_handlers_region_metric(custom: Synthesized) -> None:
+    """One alarm, however many Regions are polled (custom polls two): the metric has the deployment's
+    `service` dimension only, and the 'Region failed' log line names the Region."""
     (props,) = [
         resource["Properties"]
-        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        for resource in custom.resources("AWS::CloudWatch::Alarm").values()
         if resource["Properties"]["MetricName"] == "RegionFailures"
     ]
-    assert props["AlarmName"] == {
-        "Fn::Join": ["", ["AmiStoreNotifier-RegionFailures-", {"Ref": "AWS::Region"}]]
-    }
+    assert props["AlarmName"] == "StoreNotes-RegionFailures"
     assert props["Namespace"] == "AmiStoreNotifier"
-    assert props["Dimensions"] == [
-        {"Name": "region", "Value": {"Ref": "AWS::Region"}},
-        {"Name": "service", "Value": "AmiStoreNotifier"},
-    ]
+    assert props["Dimensions"] == [{"Name": "service", "Value": "StoreNotes"}]
     assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
         "Sum",
         "GreaterThanOrEqualToThreshold",
         1,
     )
+    assert props["TreatMissingData"] == "notBreaching"
 
 
 def test_every_alarm_says_what_happened_and_what_to_do(synth: Synthesized) -> None:
@@ -527,25 +516,63 @@ def test_the_heartbeat_alarm_fires_after_three_periods_without_a_successful_poll
     assert props["TreatMissingData"] == "breaching"
 
 
-def test_the_dashboard_shows_tasks_announcements_duration_and_api_calls(synth: Synthesized) -> None:
-    _, dashboard = synth.only("AWS::CloudWatch::Dashboard")
-    body = dashboard["Properties"]["DashboardBody"]
-    text = body if isinstance(body, str) else repr(body)
-    for metric in (
-        "TasksInProgress",
-        "AnnouncedCompleted",
-        "AnnouncedFailed",
-        "PollDuration",
-        "ApiCallsEC2",
-        "ApiCallsDynamoDB",
-        "ApiCallsSNS",
-        "ApiCallsEventBridge",
-        "SuccessfulPolls",
-        "PublishFailures",
-    ):
-        assert f'\\"{metric}\\"' in text or f'"{metric}"' in text, metric
+def dashboard_widgets(synthesized: Synthesized) -> list[dict[str, Any]]:
+    _, dashboard = synthesized.only("AWS::CloudWatch::Dashboard")
+    body = synthesized.stack.resolve(dashboard["Properties"]["DashboardBody"])
+    # The function's name and the Region are tokens inside the JSON text: stand-ins keep it JSON.
+    text = (
+        body
+        if isinstance(body, str)
+        else "".join(part if isinstance(part, str) else "token" for part in body["Fn::Join"][1])
+    )
+    widgets: list[dict[str, Any]] = json.loads(text)["widgets"]
+    return widgets
+
+
+def graphed(synthesized: Synthesized) -> set[tuple[str, str]]:
+    """(namespace, metric name) of every metric the dashboard's graphs read."""
+    return {
+        (line[0], line[1])
+        for widget in dashboard_widgets(synthesized)
+        for line in widget["properties"].get("metrics", [])
+    }
+
+
+def test_the_dashboard_graphs_every_metric_the_poller_publishes_and_lambdas_own_metrics(
+    synth: Synthesized,
+) -> None:
+    lambdas = {("AWS/Lambda", name) for name in ("Invocations", "Errors", "Throttles", "Duration")}
+    published = {("AmiStoreNotifier", metric.name) for metric in ALL_METRICS}
+    assert graphed(synth) == published | lambdas
+    assert ("AmiStoreNotifier", METRICS["successful_polls"].name) in graphed(synth)
+
+
+def test_the_dashboard_graphs_no_figure_that_is_only_in_the_log_line(synth: Synthesized) -> None:
+    """What the poller no longer publishes would be an empty graph: those figures are read from the log
+    group by the Logs Insights widget, at no standing cost."""
+    names = {name for _, name in graphed(synth)}
+    for log_only in ("TasksSeen", "TasksInProgress", "PollDuration", "ListingRestarts", "AnnouncedCompleted"):
+        assert log_only not in names
+    queries = [
+        widget["properties"]["query"] for widget in dashboard_widgets(synth) if widget["type"] == "log"
+    ]
+    assert all('"Poll finished"' in query for query in queries)
+    assert any("report.tasksInProgress" in query for query in queries)
+    assert all(
+        any(f"sum(report.announced.{state.value})" in query for query in queries)
+        for state in TaskState.known()
+    )
+
+
+def test_the_dashboard_marks_the_timeout_on_the_duration_graph_and_is_named_for_its_region(
+    synth: Synthesized,
+) -> None:
+    (duration,) = [
+        widget for widget in dashboard_widgets(synth) if "duration" in widget["properties"].get("title", "")
+    ]
+    assert duration["properties"]["annotations"]["horizontal"][0]["value"] == 120_000
     # Dashboards are global to the account: the Region is part of the name.
-    assert dashboard["Properties"]["DashboardName"] == {
+    assert synth.only("AWS::CloudWatch::Dashboard")[1]["Properties"]["DashboardName"] == {
         "Fn::Join": ["", ["AmiStoreNotifier-", {"Ref": "AWS::Region"}]]
     }
 

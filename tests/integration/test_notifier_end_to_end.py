@@ -12,7 +12,6 @@ from ami_store_notifier import handler
 from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.domain.model import task_key
-from ami_store_notifier.report import ALL_METRICS, REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_FAILED_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, store_tasks_backend
 from tests.faults import SimulatedCrash
@@ -230,43 +229,6 @@ def test_task_records_expire_some_days_after_the_31_day_listing_window(
     assert int(task["expiresAt"]["N"]) == int((started + timedelta(days=45)).timestamp())
     ttl = boto_session.client("dynamodb").describe_time_to_live(TableName=deployment.table_name)
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
-
-
-def test_each_run_emits_its_metrics_as_embedded_metric_format(two_stores, run_handler, capsys):
-    capsys.readouterr()
-    CLOCK.advance(11 * 60)
-    run_handler()
-
-    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    (metrics,) = [document for document in documents if "AnnouncedCompleted" in document]
-    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AmiStoreNotifier"
-    assert metrics["AnnouncedCompleted"] == [1.0]
-    assert metrics["AnnouncedFailed"] == [1.0]
-    assert metrics["SuccessfulPolls"] == [1.0]
-    assert metrics["ApiCallsEC2"][0] >= 1
-    assert metrics["ApiCallsSNS"] == [1.0]
-    assert metrics["ApiCallsEventBridge"] == [1.0]
-    assert {"TasksSeen", "TasksInProgress", "PublishFailures", "PollDuration", "ApiCallsDynamoDB"} <= set(
-        metrics
-    )
-
-
-def test_a_run_emits_every_metric_report_py_declares_and_no_other(two_stores, run_handler, capsys):
-    capsys.readouterr()
-    CLOCK.advance(11 * 60)
-    run_handler()
-
-    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    emitted = {
-        metric["Name"]
-        for document in documents
-        for directive in document["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    }
-    # RegionFailures only when a region fails (tests/integration/test_region_isolation.py); the cold
-    # start metric is Powertools' own.
-    declared = {metric.name for metric in ALL_METRICS} - {REGION_FAILURES.name}
-    assert emitted - {"ColdStart"} == declared
 
 
 def test_every_log_line_of_a_run_carries_the_same_correlation_id(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ami_store_notifier import handler
 from local.deployment import RULE_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK, StoreTaskError, store_tasks_backend
+from tests.emf import SERVICE_ONLY, published
 from tests.world import ACCOUNT
 
 REFUSING = "ap-south-2"
@@ -25,20 +24,8 @@ def two_regions(monkeypatch, run_handler, store_tasks, bucket):
     return store_tasks_backend(ACCOUNT, REFUSING)
 
 
-def emitted_metrics(output: str) -> list[dict]:
-    return [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
-
-
-def region_failure_counts(output: str) -> dict[str, float]:
-    counts: dict[str, float] = {}
-    for document in emitted_metrics(output):
-        names = [metric["Name"] for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
-        if "RegionFailures" in names:
-            assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "region"]]
-            values = document["RegionFailures"]  # EMF: one value or a list of values
-            total = sum(values) if isinstance(values, list) else values
-            counts[document["region"]] = counts.get(document["region"], 0) + total
-    return counts
+def region_failures(output: str) -> dict[tuple[str, tuple[str, ...]], list[float]]:
+    return {metric: values for metric, values in published(output).items() if metric[0] == "RegionFailures"}
 
 
 def test_a_region_refusing_every_call_does_not_stop_the_region_after_it(
@@ -65,7 +52,8 @@ def test_a_region_refusing_every_call_does_not_stop_the_region_after_it(
     for queue in (TOPIC_QUEUE, RULE_QUEUE):
         received = [(item.detail["region"], item.detail["state"]) for item in deployment.receive(queue)]
         assert received == [(HEALTHY, "Failed")]
-    assert region_failure_counts(capsys.readouterr().out) == {REFUSING: 1}
+    # One metric for all regions, so one alarm covers them; the log line names the region.
+    assert region_failures(capsys.readouterr().out) == {("RegionFailures", SERVICE_ONLY): [1.0]}
     logged = [record for record in caplog.records if record.getMessage().startswith("Region failed")]
     assert [(record.levelname, record.failure["region"]) for record in logged] == [("ERROR", REFUSING)]
     assert logged[0].failure["errorCode"] == "UnauthorizedOperation"
@@ -104,3 +92,20 @@ def test_a_region_failing_mid_listing_commits_nothing_and_catches_up_when_it_rec
     assert [(item.detail["region"], item.detail["amiId"]) for item in deployment.receive(RULE_QUEUE)] == [
         (REFUSING, "ami-0bbbbbbbbbbbbbbb1")
     ]
+
+
+def test_regions_failing_together_are_counted_in_one_metric_and_the_heartbeat_falls_silent(
+    two_regions, run_handler, store_tasks, capsys, caplog
+):
+    for backend in (two_regions, store_tasks):
+        backend.faults.inject("DescribeStoreImageTasks", "UnauthorizedOperation", times=100)
+    capsys.readouterr()
+    caplog.clear()
+
+    result = run_handler()
+
+    assert [failure["region"] for failure in result["failedRegions"]] == [REFUSING, HEALTHY]
+    # No region reached AWS: no heartbeat, which the NoSuccessfulPolls alarm reads as breaching.
+    assert published(capsys.readouterr().out) == {("RegionFailures", SERVICE_ONLY): [1.0, 1.0]}
+    logged = [record for record in caplog.records if record.getMessage().startswith("Region failed")]
+    assert [record.failure["region"] for record in logged] == [REFUSING, HEALTHY]

@@ -3,21 +3,12 @@ in a metric, loses nothing, and the notifier catches up once tokens return."""
 
 from __future__ import annotations
 
-import json
-
 from local.deployment import RULE_QUEUE, TOPIC_QUEUE
 from local.ec2_store_tasks import CLOCK
+from tests.emf import SERVICE_ONLY, published
 
 DESCRIBE = "DescribeStoreImageTasks"
-
-
-def emitted(output: str, name: str) -> list[float]:
-    values: list[float] = []
-    for line in output.splitlines():
-        if '"_aws"' in line and f'"{name}"' in line:
-            value = json.loads(line)[name]
-            values += value if isinstance(value, list) else [value]
-    return values
+HEARTBEAT = ("SuccessfulPolls", SERVICE_ONLY)
 
 
 def test_a_run_throttled_by_another_caller_stops_cleanly_and_the_next_one_catches_up(
@@ -35,15 +26,14 @@ def test_a_run_throttled_by_another_caller_stops_cleanly_and_the_next_one_catche
     (report,) = throttled["regions"]
     assert report["stoppedBecause"] == "aws-unavailable"
     assert deployment.receive(TOPIC_QUEUE) == []
-    output = capsys.readouterr().out
-    assert emitted(output, "RunsThrottled") == [1.0]
-    assert emitted(output, "SuccessfulPolls") == [0.0]
+    # The heartbeat is published by every run, 0 by one that did not get through to AWS.
+    assert published(capsys.readouterr().out) == {HEARTBEAT: [0.0], ("RunsThrottled", SERVICE_ONLY): [1.0]}
 
     CLOCK.advance(60)  # 30 tokens back
     recovered = run_handler()
 
     assert recovered["regions"][0]["stoppedBecause"] is None
-    assert emitted(capsys.readouterr().out, "RunsThrottled") == [0.0]
+    assert published(capsys.readouterr().out) == {HEARTBEAT: [1.0]}
     for queue in (TOPIC_QUEUE, RULE_QUEUE):
         assert sorted(item.detail["amiId"] for item in deployment.receive(queue)) == sorted(
             [completing, failing]

@@ -1,0 +1,261 @@
+"""The real handler's runs on moto and the store-task emulator, measured for the bill.
+
+Each handler environment (the poller's literal variables from a mode's template) is measured in a child
+process of its own: the handler and Powertools read the environment when they are imported, so a second
+environment in the same process would run with the first one's logger and metrics.
+
+Timeline, one simulated minute apart: 100 finished tasks in the listing window; the baseline run (set-up);
+one idle run on a fresh execution environment (`cold`); an hour of idle runs (`idle`, the hourly safety
+net included); then, for each of 4 stores, the run that first lists it in progress (`start`), 2 runs
+while it is in progress (`busy`) and the run that sees it complete (`finish`, 3 of them) or fail
+(`fail`). Then, when asked, the hub's relay relays the last announcement a few times (`relay`).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+from bench.bill.capture import Publishes, metrics_in, output_of
+from bench.bill.profile import BUSY, COLD, FAIL, FINISH, IDLE, KINDS, START, Profile, RunFigures
+from infra.asset import FUNCTION_CODE_DIR, REPO_ROOT
+
+SEEDED_TASKS = 100
+IDLE_RUNS = 60
+OUTCOMES = (FINISH, FINISH, FINISH, FAIL)
+"""The stores measured, by how they end."""
+BUSY_RUNS_PER_STORE = 2
+RELAY_RUNS = 3
+ITEM_OVERHEAD_BYTES = 100
+"""DynamoDB bills storage on each item's size plus 100 bytes of overhead ("Item sizes and formats")."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one child measures."""
+
+    environment: dict[str, str]
+    """The poller's variables with literal values in its template."""
+    chat: bool
+    relay_environment: dict[str, str] | None = None
+
+
+def measure(spec: Spec) -> Profile:
+    """Runs the timeline in a child process and returns what it measured."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bill.runs"],
+        input=json.dumps(asdict(spec)),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join((str(FUNCTION_CODE_DIR), str(REPO_ROOT)))},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring the handler's runs failed:\n{done.stderr[-4000:]}")
+    return Profile.from_json(json.loads(done.stdout.splitlines()[-1]))
+
+
+# -- in the child --------------------------------------------------------------------------------------
+
+
+def _fresh_execution_environment() -> None:
+    """What a new execution environment starts with: Powertools' cold-start flags set."""
+    from aws_lambda_powertools.logging import logger
+    from aws_lambda_powertools.metrics.provider import cold_start
+    from aws_lambda_powertools.tracing import tracer
+
+    cold_start.is_cold_start = logger.is_cold_start = tracer.is_cold_start = True
+
+
+class _Meters:
+    """The bench's call counter and capacity meter, and the publish meter, on a set of clients."""
+
+    def __init__(self, moto: Any, topics: dict[str, str]) -> None:
+        from bench.meter import CallCounter, CapacityMeter
+        from local.lambda_context import ACCOUNT, REGION
+
+        self.moto = moto
+        self.calls = CallCounter()
+        self.units = CapacityMeter(ACCOUNT, REGION)
+        self.publishes = Publishes(topics)
+        # Kept alive, so that a client made after a cold start never takes a metered one's id.
+        self._attached: dict[int, Any] = {}
+
+    def attach(self, client: Any) -> Any:
+        if id(client) not in self._attached:
+            self._attached[id(client)] = client
+            self.calls.attach(client)
+            self.publishes.attach(client)
+            if client.meta.service_model.service_name == "dynamodb":
+                self.units.attach(client)
+        return client
+
+    def reset(self) -> None:
+        for meter in (self.calls, self.units, self.publishes, self.moto):
+            meter.reset()
+
+    def add_to(self, figures: RunFigures, output: str, seconds: float) -> None:
+        figures.runs += 1
+        figures.metrics.update(metrics_in(output))
+        figures.log_bytes += len(output.encode())
+        figures.own_seconds += max(0.0, seconds - self.moto.seconds - self.units.overhead_seconds)
+        figures.calls += sum(self.calls.calls.values())
+        figures.read_units += self.units.read_units
+        figures.write_units += self.units.write_units
+        figures.sns_requests += self.publishes.sns_requests
+        figures.sns_messages.update(self.publishes.sns_messages)
+        figures.events += self.publishes.events
+        figures.event_bytes += self.publishes.event_bytes
+
+
+class _Notifier:
+    def __init__(self, handler: Any, meters: _Meters) -> None:
+        self.handler = handler
+        self.meters = meters
+
+    def run(self, figures: RunFigures | None, *, cold: bool = False) -> None:
+        """One invocation, as Lambda makes it; measured into `figures` unless None (a set-up run)."""
+        from local.lambda_context import LambdaContextStub
+
+        if cold:
+            _fresh_execution_environment()
+            self.handler.wiring.cache_clear()
+        self.meters.reset()
+        # What exists now (moto, the emulator) is left out of the collector's work, as in bench/scenario.py.
+        gc.freeze()
+        with output_of(self.handler.logger) as output:
+            started = time.perf_counter()
+            wired = self.handler.wiring()  # inside the timing: a cold start builds its clients here
+            for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
+                self.meters.attach(client)
+            self.handler.lambda_handler({}, LambdaContextStub())
+            seconds = time.perf_counter() - started
+        if figures is not None:
+            self.meters.add_to(figures, output.getvalue(), seconds)
+
+
+def _table_bytes(session: Any, table: str) -> int:
+    from bench.meter import item_size
+
+    pages = session.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    return sum(item_size(item) + ITEM_OVERHEAD_BYTES for page in pages for item in page["Items"])
+
+
+def _seed(backend: Any) -> None:
+    from bench.scenario import BUCKET, WINDOW_MARGIN
+    from bench.scenario import START as BEGINNING
+    from local.ec2_store_tasks import COMPLETED, LISTING_WINDOW
+
+    step = (LISTING_WINDOW - WINDOW_MARGIN) / (SEEDED_TASKS - 1)
+    for index in range(SEEDED_TASKS):
+        backend.add_task(
+            f"ami-0{index:016x}", BUCKET, BEGINNING - timedelta(minutes=1) - step * index, COMPLETED
+        )
+
+
+def _stores(notifier: _Notifier, backend: Any, kinds: dict[str, RunFigures]) -> None:
+    from bench.scenario import BUCKET, POLL_SECONDS
+    from local.ec2_store_tasks import CLOCK, IN_PROGRESS
+
+    for store, outcome in enumerate(OUTCOMES):
+        CLOCK.advance(POLL_SECONDS)
+        ami = f"ami-f{store:016x}"
+        backend.add_task(ami, BUCKET, CLOCK.now() - timedelta(seconds=5), IN_PROGRESS, 5)
+        notifier.run(kinds[START])
+        for _ in range(BUSY_RUNS_PER_STORE):
+            CLOCK.advance(POLL_SECONDS)
+            notifier.run(kinds[BUSY])
+        CLOCK.advance(POLL_SECONDS)
+        if outcome == FAIL:
+            backend.fail(ami, "The AMI's snapshot could not be read")
+        else:
+            backend.complete(ami)
+        notifier.run(kinds[outcome])
+
+
+def _relay(environment: dict[str, str], topics: dict[str, str], detail: str, meters: _Meters) -> RunFigures:
+    """The hub's relay, relaying one announcement at a time to the hub's topic."""
+    import boto3
+
+    from local.lambda_context import LambdaContextStub
+
+    boto3.client("organizations").create_organization(FeatureSet="ALL")  # account names to read
+    os.environ.update({**environment, **{variable: arn for arn, variable in topics.items()}})
+    from ami_store_notifier import hub_relay
+
+    made = boto3.client
+    figures = RunFigures()
+    with mock.patch.object(boto3, "client", lambda *a, **k: meters.attach(made(*a, **k))):
+        for _ in range(RELAY_RUNS):
+            meters.reset()
+            with output_of(hub_relay.logger) as output:
+                started = time.perf_counter()
+                hub_relay.lambda_handler({"detail": json.loads(detail)}, LambdaContextStub())  # type: ignore[arg-type]
+                seconds = time.perf_counter() - started
+            meters.add_to(figures, output.getvalue(), seconds)
+    return figures
+
+
+def _timeline(spec: Spec) -> Profile:
+    import boto3
+    from moto import mock_aws
+
+    from bench.moto_shims import time_spent_in_moto, transactions_without_table_copies
+    from bench.scenario import ENVIRONMENT, POLL_SECONDS
+    from bench.scenario import START as BEGINNING
+    from local.deployment import deploy
+    from local.ec2_store_tasks import CLOCK, install, reset, store_tasks_backend
+    from local.lambda_context import ACCOUNT, OFFLINE_UNSET, REGION
+
+    os.environ.update(ENVIRONMENT)
+    for name in OFFLINE_UNSET:
+        os.environ.pop(name, None)
+    install()
+    reset()
+    with mock_aws(), transactions_without_table_copies(), time_spent_in_moto() as moto:
+        CLOCK.restart(BEGINNING)
+        session = boto3.session.Session()
+        deployment = deploy(session, region=REGION, chat=spec.chat)
+        variables = deployment.handler_environment(**spec.environment)
+        os.environ.update(variables)
+        from ami_store_notifier import handler  # after the environment: it reads it on import
+
+        handler.utc_now = CLOCK.now
+        topics: dict[str, str] = {
+            v: name for name in ("TOPIC_ARN", "CHAT_TOPIC_ARN") if (v := variables.get(name))
+        }
+        meters = _Meters(moto, topics)
+        notifier = _Notifier(handler, meters)
+        backend = store_tasks_backend(ACCOUNT, REGION)
+        _seed(backend)
+        kinds = {kind: RunFigures() for kind in KINDS}
+        notifier.run(None)
+        notifier.run(kinds[COLD], cold=True)
+        for _ in range(IDLE_RUNS):
+            CLOCK.advance(POLL_SECONDS)
+            notifier.run(kinds[IDLE])
+        before = _table_bytes(session, deployment.table_name)
+        _stores(notifier, backend, kinds)
+        after = _table_bytes(session, deployment.table_name)
+        relay = None
+        if spec.relay_environment is not None and meters.publishes.last_detail is not None:
+            relay = _relay(spec.relay_environment, topics, meters.publishes.last_detail, meters)
+    return Profile(kinds, before, (after - before) / len(OUTCOMES), relay)
+
+
+def main() -> None:
+    spec = Spec(**json.loads(sys.stdin.read()))
+    print(json.dumps(_timeline(spec).to_json()))
+
+
+if __name__ == "__main__":
+    main()

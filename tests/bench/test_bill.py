@@ -1,0 +1,256 @@
+"""The bill's model (bench/bill/): prices with their sources, quantities read from templates, the month's
+arithmetic, totals, targets, and the README's cost section. Made-up templates and runs: milliseconds."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bench.bill import snapshot
+from bench.bill.model import Measured, bill, bills, targets
+from bench.bill.modes import BY_KEY, MODES, ORG_ACCOUNTS, ORG_REGIONS, Mode
+from bench.bill.prices import FREE_DASHBOARDS, PRICES
+from bench.bill.profile import Profile
+from bench.bill.render import readme_part, readme_section
+from bench.bill.templates import count
+from bench.bill.usage import HOURS, Assumptions, metric_months, poller_shares
+from infra.asset import REPO_ROOT
+from tests.bench.conftest import ANNOUNCED, HEARTBEAT
+
+A = Assumptions(init_seconds=0.3)
+DEFAULT, SPOKE, LEAN = BY_KEY["default"], BY_KEY["spoke"], BY_KEY["lean"]
+
+
+def _item(found: Any, key: str) -> Any:
+    (item,) = [item for item in found.items if item.price.key == key]
+    return item
+
+
+# -- prices --------------------------------------------------------------------------------------------
+
+
+def test_every_price_names_the_aws_pricing_page_it_comes_from() -> None:
+    for price in PRICES.values():
+        assert re.fullmatch(r"https://aws\.amazon\.com/[a-z0-9-]+/pricing/([a-z-]+/)?", price.url), price
+        assert price.usd >= 0, price
+        assert price.per >= 1, price
+
+
+# -- quantities from the template ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keys", [0, 1, 3])
+def test_the_kms_keys_billed_are_the_templates_keys(
+    keys: int, notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    found = bill(LEAN, count(notifier_template(keys=keys)), profile, 100, A)
+    assert _item(found, "kms-key").quantity == keys
+    assert _item(found, "kms-key").usd == pytest.approx(keys * 1.00)
+    # A topic without a key sends nothing to KMS.
+    assert (_item(found, "kms-requests").quantity > 0) == (keys > 0)
+
+
+def test_alarms_are_billed_per_alarm_metric(notifier_template: Callable[..., dict[str, Any]]) -> None:
+    template = notifier_template(alarms=2)
+    template["Resources"]["Math"] = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "Metrics": [
+                {"Id": "a", "MetricStat": {"Metric": {"MetricName": "A"}, "Period": 60}},
+                {"Id": "b", "MetricStat": {"Metric": {"MetricName": "B"}, "Period": 60}},
+                {"Id": "sum", "Expression": "a + b"},
+            ]
+        },
+    }
+    template["Resources"]["Fast"] = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {"MetricName": "F", "Period": 10},
+    }
+    counted = count(template)
+    assert (counted.alarm_metrics, counted.high_resolution_alarm_metrics) == (4, 1)
+
+
+def test_the_poller_and_its_schedule_are_read_from_the_template(
+    notifier_template: Callable[..., dict[str, Any]],
+) -> None:
+    template = notifier_template(tracing=True, email=True)
+    template["Resources"]["Schedule"]["Properties"]["ScheduleExpression"] = "rate(5 minutes)"
+    counted = count(template)
+    assert counted.runs_per_month == HOURS * 12
+    poller = counted.poller
+    assert poller is not None
+    assert (poller.memory_mb, poller.architecture, poller.tracing, poller.log_retention_days) == (
+        256,
+        "arm64",
+        True,
+        90,
+    )
+    assert poller.environment == {"STATE_TTL_DAYS": "45", "PAGE_SIZE": "200"}, "literal values only"
+    assert poller.topics["TOPIC_ARN"].encrypted
+    assert poller.topics["TOPIC_ARN"].email_subscriptions == 1
+    assert counted.point_in_time_recovery
+    assert counted.dashboards == 1
+
+
+def test_a_rule_targeting_another_accounts_bus_forwards_each_announcement(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    template = notifier_template()
+    alone = bill(SPOKE, count(template), profile, 1_000, A)
+    template["Resources"]["Forward"] = {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Targets": [{"Arn": "arn:aws:events:us-east-1:999999999999:event-bus/hub", "Id": "T"}]
+        },
+    }
+    forwarding = bill(SPOKE, count(template), profile, 1_000, A)
+    assert _item(forwarding, "events-custom").quantity == pytest.approx(
+        2 * _item(alone, "events-custom").quantity
+    )
+
+
+def test_tracing_records_a_trace_per_run(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    traced = bill(DEFAULT, count(notifier_template(tracing=True)), profile, 100, A)
+    untraced = bill(DEFAULT, count(notifier_template()), profile, 100, A)
+    assert _item(traced, "xray-traces").quantity == _item(traced, "lambda-requests").quantity == HOURS * 60
+    assert _item(untraced, "xray-traces").quantity == 0
+
+
+# -- the month -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stores", [0, 100, 10_000, 30_000])
+def test_every_scheduled_run_is_of_exactly_one_kind(stores: int, profile: Profile) -> None:
+    shares = poller_shares(profile, HOURS * 60, stores, A)
+    assert sum(share.runs for share in shares) == pytest.approx(HOURS * 60)
+    assert all(share.runs >= 0 for share in shares)
+    ends = {share.kind: share.runs for share in shares}
+    # More ends than half the runs: a run records several, and each run is one of them still.
+    assert (
+        ends["finish"] + ends["fail"]
+        == pytest.approx(ends["start"])
+        == pytest.approx(min(stores, HOURS * 30))
+    )
+
+
+def test_metrics_are_prorated_by_the_hours_they_are_published_in(profile: Profile) -> None:
+    assert metric_months(poller_shares(profile, HOURS * 60, 0, A), 0, A) == pytest.approx(1.0), (
+        "the heartbeat"
+    )
+    for stores in (100, 10_000):
+        months = metric_months(poller_shares(profile, HOURS * 60, stores, A), stores, A)
+        # Stores end at random: the counter is published in the hours holding at least one end.
+        assert months == pytest.approx(1 + 1 - math.exp(-stores / HOURS), rel=1e-6)
+
+
+# -- totals and targets --------------------------------------------------------------------------------
+
+
+def test_the_bill_is_the_sum_of_its_items(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    found = bill(DEFAULT, count(notifier_template(dashboards=1)), profile, 10_000, A)
+    for item in found.items:
+        assert item.usd == pytest.approx(
+            max(0.0, item.quantity - item.free) * item.price.usd / item.price.per
+        )
+    assert found.usd == pytest.approx(sum(item.usd for item in found.items))
+    assert found.usd_beyond_free == pytest.approx(found.usd + PRICES["cloudwatch-dashboard"].usd)
+
+
+def test_dashboards_are_free_within_an_accounts_three_but_not_for_the_organization(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    template = notifier_template(dashboards=FREE_DASHBOARDS + 1)
+    single = _item(bill(DEFAULT, count(template), profile, 100, A), "cloudwatch-dashboard")
+    spoke = _item(bill(SPOKE, count(template), profile, 100, A), "cloudwatch-dashboard")
+    assert single.usd == pytest.approx(3.00)
+    assert single.usd_beyond_free == pytest.approx(12.00)
+    assert spoke.usd == pytest.approx(12.00)
+
+
+def _measured(
+    template: dict[str, Any], profile: Profile, unknown: dict[str, list[str]] | None = None
+) -> Measured:
+    counted = count(template)
+    return Measured(
+        counted={mode.key: counted for mode in MODES},
+        profiles={mode.key: profile for mode in MODES},
+        assumptions=A,
+        unknown_settings=unknown or {},
+    )
+
+
+def _verdicts(found: Any) -> dict[str, bool]:
+    return {name.split(":")[0]: passed for name, passed, _ in targets(found)}
+
+
+def test_a_target_passes_at_or_under_its_amount_and_fails_over_it(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    measured = _measured(notifier_template(keys=1, alarms=1, dashboards=1), profile)
+    found = bills(MODES, measured)
+
+    def verdicts(amount: Callable[[str], float]) -> list[bool]:
+        modes = tuple(
+            replace(mode, target_usd=amount(mode.key)) if mode.target_usd else mode for mode in MODES
+        )
+        return list(_verdicts(bills(modes, measured)).values())
+
+    judged = {mode.key: found.by_mode[mode.key][mode.judged_at or 10_000].usd for mode in MODES}
+    between = {
+        mode.key: (found.by_mode[mode.key][100].usd + found.by_mode[mode.key][10_000].usd) / 2
+        for mode in MODES
+    }
+    assert verdicts(lambda key: judged[key]) == [True] * 3
+    assert verdicts(lambda key: judged[key] - 0.01) == [False] * 3
+    # Met at N=100 but not at N=10,000: only the lean setting, judged at 100 stores a month, passes.
+    assert verdicts(lambda key: between[key]) == [mode.judged_at == 100 for mode in MODES if mode.target_usd]
+
+
+def test_a_mode_whose_settings_the_app_lacks_fails_its_target(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    lean = Mode("lean", "Lean", {"noSuchSetting": "true"}, target_usd=1_000.0)
+    found = bills((lean,), _measured(notifier_template(), profile, {"lean": ["noSuchSetting"]}))
+    ((_, passed, detail),) = targets(found)
+    assert not passed
+    assert "noSuchSetting" in detail
+
+
+def test_the_organization_is_its_spokes_and_one_hub(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    found = bills(MODES, _measured(notifier_template(), profile))
+    for n, organization in found.organization.items():
+        assert organization.hub.stores == ORG_ACCOUNTS * ORG_REGIONS * n
+        assert organization.usd == pytest.approx(
+            ORG_ACCOUNTS * ORG_REGIONS * organization.spoke.usd + organization.hub.usd
+        )
+
+
+def test_the_made_up_runs_publish_what_the_names_say(profile: Profile) -> None:
+    assert profile.kinds["idle"].share(HEARTBEAT) == 1
+    assert profile.kinds["idle"].share(ANNOUNCED) == 0
+
+
+# -- the README -----------------------------------------------------------------------------------------
+
+
+def test_the_readme_states_the_bill_the_model_computes() -> None:
+    """The README's cost section is `python -m bench.bill`'s (bench/results/readme-cost.md), computed from
+    the inputs it keeps in bench/bill/measured.json: re-run it, then paste the section, when either moves."""
+    expected = readme_section(bills(MODES, snapshot.load()))
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_part(readme) == expected, (
+        "README.md's section between <!-- cost:start --> and <!-- cost:end --> is not the model's: "
+        "PYTHONPATH=functions .venv/bin/python -m bench.bill --from-snapshot writes it to "
+        "bench/results/readme-cost.md"
+    )
