@@ -285,3 +285,19 @@ class Resources:
     other_topic: str
     other_bus_name: str
     other_bus: str
+
+
+# Every app variant the session fixtures of tests/infra/conftest.py synthesize: the notifier (default,
+# every setting changed, an existing bus, chat, spoke forwarding, lean) and the hub beside it (with and
+# without chat, lean); the Organization-wide rollout (`rollout_dir`) is synthesized apart.
+SYNTHESIZED_VARIANTS = (
+    "synth",
+    "custom",
+    "imported_bus",
+    "chat",
+    "spoke",
+    "lean",
+    "hub",
+    "hub_chat",
+    "hub_lean",
+)

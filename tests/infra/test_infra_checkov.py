@@ -13,24 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.infra.support import REPO_ROOT, Synthesized
+from tests.infra.support import REPO_ROOT, SYNTHESIZED_VARIANTS, Synthesized
 
 # Its own virtualenv, installed by `make setup` (requirements-checkov.txt).
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 # Every app variant the session fixtures synthesize; each of their assemblies is scanned whole.
-VARIANTS = [
-    "synth",
-    "custom",
-    "imported_bus",
-    "chat",
-    "spoke",
-    "lean",
-    "hub",
-    "hub_chat",
-    "hub_lean",
-    "rollout_dir",
-]
+VARIANTS = [*SYNTHESIZED_VARIANTS, "rollout_dir"]
 
 # Offline: no download of Prisma Cloud's policy mappings, no look-up of a newer checkov release.
 OFFLINE = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}

@@ -10,24 +10,9 @@ from pathlib import Path
 import pytest
 
 from infra.regions import ALL_SUPPORTED_REGIONS
-from tests.infra.support import REPO_ROOT
+from tests.infra.support import REPO_ROOT, SYNTHESIZED_VARIANTS
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
-# Every variant the infra suite synthesizes: the notifier (default, every setting changed, an existing
-# bus, chat, spoke forwarding, lean), the hub beside it (with and without chat, lean), and the
-# Organization-wide rollout (hub, StackSet and its spoke template, code buckets, the management
-# account's spokes).
-SYNTHESIZED_VARIANTS = (
-    "synth",
-    "custom",
-    "imported_bus",
-    "chat",
-    "spoke",
-    "lean",
-    "hub",
-    "hub_chat",
-    "hub_lean",
-)
 
 
 def lint(templates: list[Path]) -> subprocess.CompletedProcess[str]:
