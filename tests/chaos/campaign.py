@@ -7,12 +7,16 @@ a handful of AMIs with some history, a baseline run, three to six rounds of stor
 and runs, each run with a one-in-two chance of faults (AwsFaults at any call of the run, or EC2 errors
 inside the emulator), and now and then overlapping runs, a listing that shifts while it is paged,
 malformed listing entries or a run short of time; then the world is settled (the lease waited out, a
-fault-free run until one completes). Scenario i is the same whatever the number of workers, so
-`--only i` replays a failure.
+fault-free run until one completes). Some scenarios go on from there (tests.chaos.scenarios): the
+notifier away for hours to days while hundreds of stores start and end, then a catch-up read over
+several runs; or EC2 or a channel throttled past the SDK's retries for three to five runs kept on
+Lambda's clock, then recovering. Scenario i is the same whatever the number of workers, so `--only i`
+replays a failure.
 
 The exit status is 1 when a transition was lost, delivered twice with no fault to explain it, a recorded
-state moved backwards, the handler crashed on its input, or the campaign could not check a scenario;
-`--strict` also counts announcements of things that were not transitions after the baseline.
+state moved backwards, the handler crashed on its input, a run outlasted the Lambda timeout, or the
+campaign could not check a scenario; `--strict` also counts announcements of things that were not
+transitions after the baseline.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ def failures(figures: Any, *, strict: bool = False) -> list[str]:
         "duplicated in fault-free runs": figures.duplicates_fault_free,
         "state regressions": figures.regressions,
         "handler crashes": figures.crashes,
+        "runs ended by the Lambda timeout": figures.timeouts,
         "unchecked (harness errors, no complete run)": figures.other_violations,
     }
     if strict:
@@ -148,6 +153,13 @@ def report(figures: Any, *, wall: float, busy: float, workers: int, seed: int | 
         ("runs after another caller nearly emptied the EC2 bucket", figures.starved_runs),
         ("runs stopped by EC2 throttling (RunsThrottled)", figures.throttled_runs),
         ("runs short of time", figures.runs_short_of_time),
+        ("long absences (an hour or more without a run)", figures.long_absences),
+        ("  stores that started and ended meanwhile", figures.stores_ended_while_away),
+        ("throttles outlasting 3 to 5 runs (EC2, SNS, EventBridge)", figures.multi_run_throttles),
+        (
+            "  runs inside them (stopped by the throttle)",
+            f"{figures.runs_in_multi_run_throttles} ({figures.runs_stopped_by_multi_run_throttles})",
+        ),
         ("transitions expected", figures.expected),
         ("  delivered on both channels", figures.delivered),
         ("  lost (must be 0)", figures.lost),
@@ -157,6 +169,7 @@ def report(figures: Any, *, wall: float, busy: float, workers: int, seed: int | 
         ("duplicates in fault-free runs (must be 0)", figures.duplicates_fault_free),
         ("state regressions (must be 0)", figures.regressions),
         ("handler crashes (must be 0)", figures.crashes),
+        ("runs ended by the Lambda timeout (must be 0)", figures.timeouts),
         ("phantom announcements", figures.phantoms),
         ("history announced (must be 0 with --strict)", figures.history_announced),
         ("other violations (must be 0)", figures.other_violations),

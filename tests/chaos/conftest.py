@@ -52,3 +52,48 @@ def fast_transactions() -> Iterator[None]:
     with transactions_without_table_copies() as failed:
         yield
     assert failed == []
+
+
+# A page holds the newest finished store and the history below the window: a head read stops there, and
+# every tracked store is re-checked by ImageIds (cheaper than paging the stores in progress).
+RECHECK_PAGE_SIZE = 10
+
+
+@pytest.fixture
+def stores_past_the_head(chaos: Any) -> Any:
+    """`stores_past_the_head(count)`: `count` stores in progress since two hours ago, below a head page of
+    finished stores, tracked by a baseline run and by a quiet run that re-checks them all by ImageIds;
+    returns their tasks."""
+    import math
+    from datetime import timedelta
+
+    from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
+    from local.ec2_store_tasks import CLOCK, COMPLETED, IN_PROGRESS
+    from tests.chaos.harness import BUCKET
+    from tests.chaos.scenarios import ami_id
+
+    def track(count: int) -> list[Any]:
+        chaos.configure(PAGE_SIZE=str(RECHECK_PAGE_SIZE))
+        now = CLOCK.now()
+        stores = [
+            chaos.backend.add_task(
+                ami_id(index), BUCKET, now - timedelta(hours=2) + timedelta(seconds=index), IN_PROGRESS, 10
+            )
+            for index in range(1, count + 1)
+        ]
+        for index in range(1, RECHECK_PAGE_SIZE):
+            chaos.backend.add_task(
+                ami_id(1000 + index), BUCKET, now - timedelta(hours=1, seconds=index), COMPLETED
+            )
+        chaos.backend.add_task(ami_id(2000), BUCKET, now, COMPLETED)
+        chaos.run("baseline: the head page and the pages of the stores in progress")
+        CLOCK.advance(60)
+        calls = chaos.backend.calls["DescribeStoreImageTasks"]
+        tracking = chaos.run("the head page, then every store re-checked by ImageIds")
+        assert tracking.complete
+        assert chaos.backend.calls["DescribeStoreImageTasks"] - calls == 1 + math.ceil(
+            count / MAX_IMAGE_IDS_PER_CALL
+        )
+        return stores
+
+    return track

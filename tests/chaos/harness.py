@@ -14,7 +14,8 @@ What the harness can do to a run:
 - serve the cursor to a second run as it was before the first one committed (overlapping runs);
 - start a store between two page requests (the listing shifts while it is paged);
 - edit the parsed DescribeStoreImageTasks answer (malformed entries the emulator itself would refuse);
-- run short of time (a remaining-time callable).
+- run short of time (a remaining-time callable), or on Lambda's clock (tests/chaos/lambda_time.py), where
+  a run that outlasts the function's timeout is ended as Lambda ends it.
 
 Every run is recorded (`RunRecord`) and handed to a `Ledger` that checks the invariants below. The
 definitions are the ones RESULTS.md explains to subscribers.
@@ -34,10 +35,14 @@ Invariants:
 1. lost: after each complete run, everything it owes has arrived at least once on both channels
    (the topic's SQS subscriber and the bus rule's SQS subscriber).
 2. duplicated: an eventId that arrives twice on a channel, in runs a <= b, is a fault-free duplicate
-   unless a fault fired in one of the runs a..b-1 (or in run a when a == b).
+   unless a fault fired in one of the runs a..b-1 (or in run a when a == b). Throttling that outlasts
+   several runs (EC2's request bucket kept empty, a channel refusing every call after the SDK's
+   retries: tests/chaos/scenarios.py, Throttle) is not such a fault: nothing it refused was accepted,
+   so nothing may come twice across it.
 3. regressions: a task item that reached Completed or Failed never changes state again; the cursor's
    version never decreases; the cursor never lists a finished task as in progress.
 4. crashes: the handler raises nothing but the injected SimulatedCrash, whatever the listing holds.
+5. timeouts: a run on Lambda's clock ends before the function's timeout.
 Also checked: every delivered eventId belongs to a non-history transition (phantom / history
 announced), its detail matches that transition, and the topic's Failed-only subscriber gets exactly
 the Failed announcements of the topic.
@@ -65,6 +70,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
 
 from ami_store_notifier import handler
 from ami_store_notifier.adapters.table_items import (
@@ -94,6 +100,8 @@ from local.ec2_store_tasks import (
 )
 from local.ec2_store_tasks import reset as reset_emulator
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
+from tests.chaos.lambda_time import LambdaTimeout
+from tests.chaos.moto_shims import moto_costs_removed
 from tests.faults import AwsFaults, SimulatedCrash
 
 CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
@@ -170,6 +178,7 @@ class RunRecord:
     visible_end: frozenset[Transition] = frozenset()
     result: dict[str, Any] | None = None
     crash: str | None = None
+    timed_out: bool = False
     error: str | None = None
     faults: Counter[str] = field(default_factory=Counter)
     unfired_faults: int = 0
@@ -222,6 +231,11 @@ class Figures:
     starved_runs: int = 0
     throttled_runs: int = 0
     runs_short_of_time: int = 0
+    long_absences: int = 0
+    stores_ended_while_away: int = 0
+    multi_run_throttles: int = 0
+    runs_in_multi_run_throttles: int = 0
+    runs_stopped_by_multi_run_throttles: int = 0
     expected: int = 0
     delivered: int = 0
     lost: int = 0
@@ -233,6 +247,7 @@ class Figures:
     history_announced: int = 0
     regressions: int = 0
     crashes: int = 0
+    timeouts: int = 0
     other_violations: int = 0
 
     def add(self, other: Figures) -> None:
@@ -286,6 +301,8 @@ class Ledger:
             self.fault_runs.add(run.index)
         if run.error is not None:
             self._violate("crash", run, run.error)
+        if run.timed_out:
+            self._violate("timeout", run, f"{run.crash} (the run's own time, tests/chaos/lambda_time.py)")
         self._note_arrivals(run)
         self._check_table(run, table)
         baselined_before = self.baseline_run is not None
@@ -366,76 +383,77 @@ class Ledger:
         self._finished = True
         for channel, arrivals in self.arrivals.items():
             for event_id, runs in arrivals.items():
-                for first, second in itertools.pairwise(runs):
-                    window = range(first, max(second, first + 1))
-                    if any(index in self.fault_runs for index in window):
-                        self.counts["duplicates_after_faults"] += 1
-                    else:
-                        self.counts["duplicates_fault_free"] += 1
-                        self._violate(
-                            "duplicate",
-                            second,
-                            f"{self._describe(event_id)} delivered again on {channel} (first in run {first}) "
-                            "with no fault in between",
-                        )
+                self._check_repeats(channel, event_id, runs)
         legitimate = {transition.event_id: transition for transition in self.seen}
         history = {transition.event_id: transition for transition in self.history}
         for event_id, detail in self.details.items():
             transition = legitimate.get(event_id)
             if transition is None:
-                first = min(min(arrivals.get(event_id, [10**9])) for arrivals in self.arrivals.values())
-                if event_id in history:
-                    self.counts["history_announced"] += 1
-                    self._violate(
-                        "history",
-                        first,
-                        f"{history[event_id]} finished before the baseline yet was announced",
-                    )
-                else:
-                    self.counts["phantoms"] += 1
-                    self._violate("phantom", first, f"{self._describe(event_id)} matches no transition")
+                self._not_a_transition(event_id, history.get(event_id))
                 continue
             shown = (detail.get("amiId"), detail.get("taskStartTime"), detail.get("state"))
             if shown != (transition.ami_id, transition.started, transition.state):
                 self._violate("garbled", -1, f"eventId {event_id[:12]} carries {shown} for {transition}")
         return self.violations
 
+    def _check_repeats(self, channel: str, event_id: str, runs: list[int]) -> None:
+        for first, second in itertools.pairwise(runs):
+            window = range(first, max(second, first + 1))
+            if any(index in self.fault_runs for index in window):
+                self.counts["duplicates_after_faults"] += 1
+                continue
+            self.counts["duplicates_fault_free"] += 1
+            self._violate(
+                "duplicate",
+                second,
+                f"{self._describe(event_id)} delivered again on {channel} (first in run {first}) "
+                "with no fault in between",
+            )
+
+    def _not_a_transition(self, event_id: str, history: Transition | None) -> None:
+        """An announcement of a transition from before the baseline, or of none at all."""
+        first = min(min(arrivals.get(event_id, [10**9])) for arrivals in self.arrivals.values())
+        if history is not None:
+            self.counts["history_announced"] += 1
+            self._violate("history", first, f"{history} finished before the baseline yet was announced")
+        else:
+            self.counts["phantoms"] += 1
+            self._violate("phantom", first, f"{self._describe(event_id)} matches no transition")
+
     def figures(self) -> Figures:
         self.finish()
-        delivered = sum(
-            1
-            for transition in self.expected
-            if all(transition.event_id in self.arrivals[channel] for channel in CHANNELS)
-        )
         kinds = Counter(violation.kind for violation in self.violations)
-        faults: Counter[str] = Counter()
-        for run in self.runs:
-            faults.update(run.faults)
+        counted: dict[str, Any] = {name: self.counts[name] for name in _COUNTED}
         return Figures(
             scenarios=1,
-            runs=len(self.runs),
-            complete_runs=sum(1 for run in self.runs if run.complete),
-            faults=faults,
-            faults_not_reached=sum(run.unfired_faults for run in self.runs),
-            overlapping_pairs=self.counts["overlapping_pairs"],
-            listing_shifts=self.counts["listing_shifts"],
-            malformed_entries=self.counts["malformed_entries"],
-            starved_runs=self.counts["starved_runs"],
-            throttled_runs=sum(1 for run in self.runs if run.metric("RunsThrottled") > 0),
-            runs_short_of_time=sum(1 for run in self.runs if run.stopped_because == "time"),
+            **self._run_figures(),
+            **counted,
             expected=len(self.expected),
-            delivered=delivered,
+            delivered=sum(1 for transition in self.expected if self._arrived_on_both(transition)),
             lost=len(self.lost),
             unobservable=len(set(self.seen) - set(self.expected)),
             messages=sum(len(runs) for arrivals in self.arrivals.values() for runs in arrivals.values()),
-            duplicates_after_faults=self.counts["duplicates_after_faults"],
-            duplicates_fault_free=self.counts["duplicates_fault_free"],
-            phantoms=self.counts["phantoms"],
-            history_announced=self.counts["history_announced"],
             regressions=kinds["regression"],
             crashes=kinds["crash"],
+            timeouts=kinds["timeout"],
             other_violations=kinds["filter"] + kinds["garbled"] + kinds["never-complete"],
         )
+
+    def _run_figures(self) -> dict[str, Any]:
+        faults: Counter[str] = Counter()
+        for run in self.runs:
+            faults.update(run.faults)
+        return {
+            "runs": len(self.runs),
+            "complete_runs": sum(1 for run in self.runs if run.complete),
+            "faults": faults,
+            "faults_not_reached": sum(run.unfired_faults for run in self.runs),
+            "throttled_runs": sum(1 for run in self.runs if run.metric("RunsThrottled") > 0),
+            "runs_short_of_time": sum(1 for run in self.runs if run.stopped_because == "time"),
+        }
+
+    def _arrived_on_both(self, transition: Transition) -> bool:
+        return all(transition.event_id in self.arrivals[channel] for channel in CHANNELS)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -451,6 +469,22 @@ class Ledger:
         self.violations.append(Violation(kind, index, message))
 
 
+# Figures that the scenarios and the ledger count as they go (Ledger.counts).
+_COUNTED = (
+    "overlapping_pairs",
+    "listing_shifts",
+    "malformed_entries",
+    "starved_runs",
+    "long_absences",
+    "stores_ended_while_away",
+    "multi_run_throttles",
+    "runs_in_multi_run_throttles",
+    "runs_stopped_by_multi_run_throttles",
+    "duplicates_after_faults",
+    "duplicates_fault_free",
+    "phantoms",
+    "history_announced",
+)
 ListingEdit = Callable[[list[dict[str, Any]], Mapping[str, Any]], None]
 
 
@@ -486,6 +520,7 @@ class ChaosWorld:
         reset_emulator()
         stack.callback(reset_emulator)
         stack.enter_context(mock_aws())
+        stack.enter_context(moto_costs_removed())
         session = boto3.session.Session()
         self.deployment: LocalDeployment = deploy(session, region=REGION)
         self.dynamodb = session.client("dynamodb", region_name=REGION)
@@ -547,7 +582,7 @@ class ChaosWorld:
         dynamodb_tokens.reset()
         self.faults.clear()
         self._listing_edits.clear()
-        keys = [{"pk": item["pk"]} for item in self._scan(projection="pk")]
+        keys = [{"pk": item["pk"]} for item in self._scan()]
         for start in range(0, len(keys), 25):
             self.dynamodb.batch_write_item(
                 RequestItems={
@@ -622,16 +657,12 @@ class ChaosWorld:
             cursor = {**cursor, "known": known.get("known", {})}
         return TableSnapshot(cursor, states, frozenset(claimed))
 
-    def _scan(self, projection: str | None = None) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {"TableName": self.deployment.table_name, "ConsistentRead": True}
-        if projection:
-            request["ProjectionExpression"] = projection
-        while True:
-            response = self.dynamodb.scan(**request)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    def _scan(self) -> list[dict[str, Any]]:
+        """Every item, as a consistent Scan answers it, read from moto's table itself: moto's Scan
+        serializes its answer at about half a millisecond a value, 5 s for a table of 1,000 claimed
+        tasks, and the harness reads the table after every run."""
+        table = dynamodb_backends[ACCOUNT][REGION].get_table(self.deployment.table_name)
+        return [item.to_json()["Attributes"] for item in table.all_items()]
 
     # -- shaping a run -----------------------------------------------------------------------------
 
@@ -690,36 +721,9 @@ class ChaosWorld:
         )
         fired_before = Counter(self.faults.injected)
         emulator_queued = backend.faults.pending()
-        ec2 = self.handler_ec2
-        ec2.meta.events.register(
-            "before-call.ec2.DescribeStoreImageTasks", _remember_params, unique_id="chaos-params"
-        )
-        if stale_cursor is not None:
-            self.handler_dynamodb.meta.events.register(
-                "before-call.dynamodb.BatchGetItem",
-                _stale_answer(stale_cursor),
-                unique_id="chaos-stale-cursor",
-            )
         printed = io.StringIO()
-        self._log_stream.seek(0)
-        self._log_stream.truncate()
-        context = LambdaContextStub(seconds_left or (lambda: 120.0))
-        try:
-            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-                # powertools warns when a crashed invocation flushed no metric of its own
-                warnings.filterwarnings("ignore", message="No application metrics to publish")
-                record.result = handler.lambda_handler({}, context)
-            record.error = failed_regions(record.result)
-        except SimulatedCrash as crash:
-            record.crash = str(crash)
-        except Exception as error:
-            record.error = "".join(traceback.format_exception(error)).strip()
-        finally:
-            ec2.meta.events.unregister("before-call.ec2.DescribeStoreImageTasks", unique_id="chaos-params")
-            if stale_cursor is not None:
-                self.handler_dynamodb.meta.events.unregister(
-                    "before-call.dynamodb.BatchGetItem", unique_id="chaos-stale-cursor"
-                )
+        with self._hooked(stale_cursor):
+            self._invoke(record, printed, LambdaContextStub(seconds_left or (lambda: 120.0)))
         record.faults = Counter(self.faults.injected) - fired_before
         emulator_fired = emulator_queued - backend.faults.pending()
         if emulator_fired:
@@ -733,19 +737,47 @@ class ChaosWorld:
         }
         record.metrics = _json_lines(printed.getvalue(), lambda document: "_aws" in document)
         record.logs = _json_lines(self._log_stream.getvalue(), lambda document: "level" in document)
-        # A run that finishes a read an earlier run left unfinished does not read the listing's head
-        # again: what appeared since is the next run's, so such a run does not count as complete.
-        record.complete = (
-            record.crash is None
-            and record.error is None
-            and not record.faults
-            and record.stopped_because is None
-            and bool(record.report.get("listingComplete"))
-            and not record.report.get("readGoesOn")
-            and not record.leases_live_at_start
-        )
+        record.complete = _complete(record)
         self.ledger.observe(record, self.table())
         return record
+
+    @contextlib.contextmanager
+    def _hooked(self, stale_cursor: Mapping[str, Any] | None) -> Iterator[None]:
+        """The listing's parameters remembered for the listing edits; the stale cursor served."""
+        ec2 = self.handler_ec2
+        ec2.meta.events.register(
+            "before-call.ec2.DescribeStoreImageTasks", _remember_params, unique_id="chaos-params"
+        )
+        if stale_cursor is not None:
+            self.handler_dynamodb.meta.events.register(
+                "before-call.dynamodb.BatchGetItem",
+                _stale_answer(stale_cursor),
+                unique_id="chaos-stale-cursor",
+            )
+        try:
+            yield
+        finally:
+            ec2.meta.events.unregister("before-call.ec2.DescribeStoreImageTasks", unique_id="chaos-params")
+            if stale_cursor is not None:
+                self.handler_dynamodb.meta.events.unregister(
+                    "before-call.dynamodb.BatchGetItem", unique_id="chaos-stale-cursor"
+                )
+
+    def _invoke(self, record: RunRecord, printed: io.StringIO, context: LambdaContextStub) -> None:
+        """The handler's answer, or how it ended: a crash (injected, or Lambda's timeout) or an error."""
+        self._log_stream.seek(0)
+        self._log_stream.truncate()
+        try:
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                # powertools warns when a crashed invocation flushed no metric of its own
+                warnings.filterwarnings("ignore", message="No application metrics to publish")
+                record.result = handler.lambda_handler({}, context)
+            record.error = failed_regions(record.result)
+        except SimulatedCrash as crash:
+            record.crash = str(crash)
+            record.timed_out = isinstance(crash, LambdaTimeout)
+        except Exception as error:
+            record.error = "".join(traceback.format_exception(error)).strip()
 
     def run_overlapping(self, label: str = "overlap") -> tuple[RunRecord, RunRecord]:
         """Two invocations that both read the cursor before either committed: the second one is
@@ -769,18 +801,42 @@ class ChaosWorld:
         return record
 
     def _drain(self, queue: str) -> list[Received]:
-        received = []
+        """What the run left on a subscriber queue, deleted as it is read: moto's SQS walks every
+        message it holds for each message it sends or hands out, so a queue that kept every run's
+        messages would make a scenario quadratic in its deliveries."""
+        url = self.deployment.queue_urls[queue]
+        received: list[Received] = []
         while True:
-            response = self.sqs.receive_message(
-                QueueUrl=self.deployment.queue_urls[queue],
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=43200,
-                WaitTimeSeconds=0,
-            )
-            messages = response.get("Messages", [])
+            messages = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=43200, WaitTimeSeconds=0
+            ).get("Messages", [])
             if not messages:
                 return received
             received += [decode(queue, message["Body"]) for message in messages]
+            deleted = self.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"]}
+                    for number, message in enumerate(messages)
+                ],
+            )
+            if deleted.get("Failed"):
+                raise RuntimeError(f"{queue}: messages not deleted: {deleted['Failed']}")
+
+
+def _complete(record: RunRecord) -> bool:
+    """Whether the run is complete (the module's docstring). A run that finishes a read an earlier run
+    left unfinished does not read the listing's head again: what appeared since is the next run's, so
+    such a run does not count as complete."""
+    return (
+        record.crash is None
+        and record.error is None
+        and not record.faults
+        and record.stopped_because is None
+        and bool(record.report.get("listingComplete"))
+        and not record.report.get("readGoesOn")
+        and not record.leases_live_at_start
+    )
 
 
 def _remember_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:

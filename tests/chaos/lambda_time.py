@@ -4,7 +4,8 @@ Lambda ends it.
 
 Each request attempt of the handler's clients costs `latency` seconds (more for the operations given
 in `slow`), each of botocore's retries the longest backoff its standard mode may wait, and time spent
-past the timeout raises SimulatedCrash: Lambda stops the function wherever it is.
+past the timeout raises LambdaTimeout (a SimulatedCrash): Lambda stops the function wherever it is, and
+the chaos harness counts it as a violation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.retries.standard import ExponentialBackoff
 
 from ami_store_notifier import handler
 from tests.faults import SimulatedCrash
@@ -25,6 +27,10 @@ _THROTTLE_BASE_SECONDS = 1.0
 _MAX_BACKOFF_SECONDS = 20.0
 _UNIQUE_ID = "chaos-lambda-time"
 _THROTTLE_ID = "chaos-channel-throttled"
+
+
+class LambdaTimeout(SimulatedCrash):
+    """Lambda ending a run that outlasted the function's timeout."""
 
 
 @dataclass
@@ -58,7 +64,7 @@ class LambdaTime:
     def _spend(self, seconds: float) -> None:
         self.elapsed += seconds
         if self.elapsed > self.timeout:
-            raise SimulatedCrash(f"Lambda timeout after {self.timeout:.0f} s")
+            raise LambdaTimeout(f"Lambda timeout after {self.timeout:.0f} s")
 
 
 def _throttle_backoff(attempt: int) -> float:
@@ -81,6 +87,18 @@ def lambda_time_kept(time: LambdaTime) -> Iterator[LambdaTime]:
     finally:
         for client in _clients():
             client.meta.events.unregister("before-send.*.*", unique_id=_UNIQUE_ID)
+
+
+@contextmanager
+def backoffs_spent(time: LambdaTime) -> Iterator[LambdaTime]:
+    """While active, each of botocore's retry backoffs is spent on `time` instead of being slept (the
+    chaos harness otherwise skips them)."""
+    skipping = ExponentialBackoff.delay_amount
+    ExponentialBackoff.delay_amount = lambda _, context: time.backoff(context)  # type: ignore[method-assign,assignment]
+    try:
+        yield time
+    finally:
+        ExponentialBackoff.delay_amount = skipping  # type: ignore[method-assign]
 
 
 # How each channel's service answers a request past its rate: SNS's ThrottledException is sent as

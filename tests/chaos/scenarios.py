@@ -3,23 +3,32 @@
 A scenario is plain data (so Hypothesis can build and shrink it, and the campaign can draw it from a
 seeded random generator): a few AMIs with what they stored before the notifier's first run, then steps.
 `play` runs it and ends with `ChaosWorld.settle()`, so every scenario finishes with a complete run
-whose invariants the ledger has checked.
+whose invariants the ledger has checked. Besides the ordinary scenarios, the campaign draws two
+families: a catch-up after a long absence (`Away`: hundreds of stores start and end while no run
+happens) and throttling that outlasts several runs (`Throttle`: EC2 or a channel refusing every call).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ami_store_notifier.adapters.aws import EC2_CLIENT_CONFIG
+from botocore.config import Config
+
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
+from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.report import AWS_UNAVAILABLE
+from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
 from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
-from tests.chaos.harness import BUCKET, ChaosWorld, Ledger, ec2_timestamp
+from tests.chaos.harness import BUCKET, DEFAULT_SETTINGS, ChaosWorld, Ledger, ec2_timestamp
+from tests.chaos.lambda_time import LambdaTime, backoffs_spent, channel_throttled, lambda_time_kept
 from tests.faults import CONFLICT_OPERATIONS
 
 # -- the AWS calls a run makes, and the faults that fit each -------------------------------------------
@@ -40,14 +49,15 @@ CALL_FAULTS = ("throttle", "server-error", "timeout", "crash-before", "crash-aft
 EMULATOR_ERRORS = ("RequestLimitExceeded", "InternalError")
 
 
-def ec2_attempts() -> int:
-    """Attempts per call, the first one included. botocore rewrites the shared Config's `max_attempts`
+def sdk_attempts(config: Config) -> int:
+    """Attempts per call, the first one included. botocore rewrites a shared Config's `max_attempts`
     (retries) into `total_max_attempts` when the first client is built, so read either form."""
-    retries = EC2_CLIENT_CONFIG.retries
+    retries = config.retries
     return int(retries.get("total_max_attempts", retries.get("max_attempts", 2) + 1))
 
 
-EC2_ATTEMPTS = ec2_attempts()
+EC2_ATTEMPTS = sdk_attempts(EC2_CLIENT_CONFIG)
+CHANNEL_ATTEMPTS = sdk_attempts(CLIENT_CONFIG)
 
 
 def kinds_for(service: str, operation: str) -> tuple[str, ...]:
@@ -94,9 +104,36 @@ MALFORMED_KINDS = (
 )
 
 
+def _without(entry: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if key != name}
+
+
+# What each kind makes of a well-formed entry; the naive-timestamp copy is made from the page instead.
+_MALFORMED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "no-ami-id": lambda base: _without(base, "AmiId") | {"StoreTaskState": COMPLETED},
+    "no-start-time": lambda base: _without(base, "TaskStartTime") | {"StoreTaskState": COMPLETED},
+    "no-state": lambda base: _without(base, "StoreTaskState"),
+    "start-not-a-time": lambda base: (
+        base | {"TaskStartTime": "yesterday afternoon", "StoreTaskState": FAILED}
+    ),
+    "unknown-state": lambda base: base | {"StoreTaskState": "Cancelled"},
+    "progress-not-a-number": lambda base: base | {"ProgressPercentage": "50%"},
+}
+
+
+def _progress_over_100(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry | {"ProgressPercentage": 150}
+
+
 def malformed_entry(kind: str, serial: int, now: datetime, page: list[dict[str, Any]]) -> dict[str, Any]:
     """One bad entry for a listing page. Entries with an AMI id use ids no real task has, except the
     naive-timestamp copy, which repeats a real entry of the page with the time zone stripped."""
+    if kind == "naive-start-copy" and page:
+        original = dict(page[0])
+        start = original.get("TaskStartTime")
+        if isinstance(start, datetime):
+            original["TaskStartTime"] = start.astimezone(UTC).replace(tzinfo=None)
+        return original
     ami = f"ami-0bad{serial:013x}"
     base = {
         "AmiId": ami,
@@ -106,29 +143,7 @@ def malformed_entry(kind: str, serial: int, now: datetime, page: list[dict[str, 
         "ProgressPercentage": 10,
         "StoreTaskState": IN_PROGRESS,
     }
-    if kind == "no-ami-id":
-        return {name: value for name, value in base.items() if name != "AmiId"} | {
-            "StoreTaskState": COMPLETED
-        }
-    if kind == "no-start-time":
-        return {name: value for name, value in base.items() if name != "TaskStartTime"} | {
-            "StoreTaskState": COMPLETED
-        }
-    if kind == "no-state":
-        return {name: value for name, value in base.items() if name != "StoreTaskState"}
-    if kind == "start-not-a-time":
-        return base | {"TaskStartTime": "yesterday afternoon", "StoreTaskState": FAILED}
-    if kind == "unknown-state":
-        return base | {"StoreTaskState": "Cancelled"}
-    if kind == "naive-start-copy" and page:
-        original = dict(page[0])
-        start = original.get("TaskStartTime")
-        if isinstance(start, datetime):
-            original["TaskStartTime"] = start.astimezone(UTC).replace(tzinfo=None)
-        return original
-    if kind == "progress-not-a-number":
-        return base | {"ProgressPercentage": "50%"}
-    return base | {"ProgressPercentage": 150}
+    return _MALFORMED.get(kind, _progress_over_100)(base)
 
 
 # -- steps ----------------------------------------------------------------------------------------------
@@ -197,7 +212,42 @@ class Starve:
     leave: int = 0
 
 
-Step = Start | Finish | Progress | Advance | Run | Overlap | Starve
+# Away's stores are of AMIs of their own, far above the scenario's (0..4) and the shifting ones (1001..).
+AWAY_AMIS = 1_000_000
+# CreateStoreImageTask's bucket refills 0.1 token a second (EC2 API reference, "Request throttling"):
+# over hours, no more than one store starts every 10 s in an account and Region.
+SECONDS_BETWEEN_STORES = 10
+LONG_ABSENCE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Away:
+    """The notifier does not run for `seconds` while `stores` stores of new AMIs start and end, evenly
+    spread; every `failed_every`-th fails, and the last `running` are still in progress when the runs
+    resume and end a minute apart after it. The scenario's own stores still in progress end halfway."""
+
+    seconds: float
+    stores: int
+    failed_every: int = 20
+    running: int = 0
+
+
+THROTTLE_TARGETS = ("ec2", "sns", "events")
+THROTTLED_RUN = "run under a throttle outlasting several runs"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Throttling that outlasts the SDK's retries on every call, for the next `runs` Run steps, at each
+    target: "ec2" (another caller keeps the account's DescribeStoreImageTasks bucket empty), "sns"
+    (PublishBatch answers Throttled) or "events" (PutEvents answers ThrottlingException). Those runs keep
+    Lambda's clock: each attempt and each backoff between them spends the run's time."""
+
+    targets: tuple[str, ...]
+    runs: int
+
+
+Step = Start | Finish | Progress | Advance | Run | Overlap | Starve | Away | Throttle
 
 
 @dataclass(frozen=True)
@@ -205,10 +255,16 @@ class Scenario:
     amis: int
     history: tuple[HistoryTask, ...] = ()
     steps: tuple[Step, ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()
+    """The handler's settings over the harness's defaults (a catch-up reads pages of more than two)."""
+    settle_runs: int = 3
+    """Fault-free runs the end may take to complete (a catch-up reads its backlog over several)."""
 
     def describe(self) -> str:
         """The scenario, one step a line (long failure reasons shortened), to replay a failure by eye."""
-        lines = [f"{self.amis} AMIs; before the first run: {list(self.history)}"]
+        lines = [
+            f"{self.amis} AMIs; settings {dict(self.settings)}; before the first run: {list(self.history)}"
+        ]
         lines += ["  " + re.sub(r"'([^']{40})[^']{20,}'", r"'\1...'", repr(step)) for step in self.steps]
         return "\n".join(lines)
 
@@ -240,23 +296,50 @@ class _Play:
     scenario: Scenario
     serial: int = 0
     fresh: int = 1000
-    shifted: list[str] = field(default_factory=list)
+    away_stores: int = 0
     starved: Starve | None = None
+    throttle: Throttle | None = None
 
     def starve_before_a_run(self) -> None:
         """The other caller's use since the last run: the bucket is left with what it leaves."""
         if self.starved is None or self.starved.runs <= 0:
             return
-        now = CLOCK.now()
-        bucket = self.world.backend.throttle.bucket(DESCRIBE, now)
-        bucket.drain(now, max(0.0, bucket.tokens(now) - self.starved.leave))
+        _leave_in_ec2_bucket(self.world, self.starved.leave)
         self.world.ledger.counts["starved_runs"] += 1
         self.starved = Starve(self.starved.runs - 1, self.starved.leave)
+
+    @contextlib.contextmanager
+    def throttled(self) -> Iterator[Callable[[], float] | None]:
+        """A run inside a Throttle's runs: its targets throttled and the run on Lambda's clock, whose
+        remaining time it yields (None outside them)."""
+        throttle = self.throttle
+        if throttle is None or throttle.runs <= 0:
+            yield None
+            return
+        self.throttle = Throttle(throttle.targets, throttle.runs - 1)
+        self.world.ledger.counts["runs_in_multi_run_throttles"] += 1
+        if "ec2" in throttle.targets:
+            _leave_in_ec2_bucket(self.world, 0)
+        time = LambdaTime(timeout=DEFAULT_TIMEOUT_SECONDS)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(lambda_time_kept(time))
+            stack.enter_context(backoffs_spent(time))
+            for channel in set(throttle.targets) - {"ec2"}:
+                stack.enter_context(channel_throttled(channel, time, attempts=CHANNEL_ATTEMPTS))
+            yield time.seconds_left
+
+
+def _leave_in_ec2_bucket(world: ChaosWorld, tokens: int) -> None:
+    now = CLOCK.now()
+    bucket = world.backend.throttle.bucket(DESCRIBE, now)
+    bucket.drain(now, max(0.0, bucket.tokens(now) - tokens))
 
 
 def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
     """Runs the scenario on a reset world, then settles it; returns the checked ledger."""
     world.reset()
+    if world.settings != {**DEFAULT_SETTINGS, **dict(scenario.settings)}:
+        world.configure(**dict(scenario.settings))
     state = _Play(world, scenario)
     backend = world.backend
     now = CLOCK.now()
@@ -270,45 +353,115 @@ def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
             failure_reason="It failed before the notifier existed." if task.state == FAILED else None,
         )
     for step in scenario.steps:
-        _apply(state, step)
-    world.settle()
+        _APPLY[type(step)](state, step)
+    world.settle(max_runs=scenario.settle_runs)
     world.ledger.finish()
     return world.ledger
 
 
-def _apply(play_state: _Play, step: Step) -> None:
+def _start(play_state: _Play, step: Start) -> None:
+    backend = play_state.world.backend
+    CLOCK.advance(1)  # two stores of one AMI never share a millisecond
+    current = backend.task(ami_id(step.ami))
+    if current is None or current.state != IN_PROGRESS:
+        backend.add_task(
+            ami_id(step.ami), BUCKET, CLOCK.now(), IN_PROGRESS, 0, duration_seconds=step.duration
+        )
+
+
+def _finish(play_state: _Play, step: Finish) -> None:
+    backend = play_state.world.backend
+    current = backend.task(ami_id(step.ami))
+    if current is None or current.state != IN_PROGRESS:
+        return
+    if step.state == FAILED:
+        backend.fail(ami_id(step.ami), step.reason)
+    else:
+        backend.complete(ami_id(step.ami))
+
+
+def _progress(play_state: _Play, step: Progress) -> None:
+    backend = play_state.world.backend
+    current = backend.task(ami_id(step.ami))
+    if current is not None and current.state == IN_PROGRESS:
+        backend.set_state(ami_id(step.ami), IN_PROGRESS, progress=step.percent)
+
+
+def _advance(_: _Play, step: Advance) -> None:
+    CLOCK.advance(step.seconds)
+
+
+def _starve(play_state: _Play, step: Starve) -> None:
+    play_state.starved = step
+
+
+def _throttle(play_state: _Play, step: Throttle) -> None:
+    play_state.throttle = step
+    play_state.world.ledger.counts["multi_run_throttles"] += 1
+
+
+def _away(play_state: _Play, step: Away) -> None:
+    backend = play_state.world.backend
+    left_at = CLOCK.now()
+    CLOCK.advance(step.seconds / 2)
+    for task in backend.tasks():
+        if task.state == IN_PROGRESS and task.due is None:
+            backend.complete(task.ami_id)
+    CLOCK.advance(step.seconds / 2)
+    pace = timedelta(seconds=step.seconds / (step.stores + 1))
+    ended = step.stores - step.running
+    for number in range(1, step.stores + 1):
+        ami = ami_id(AWAY_AMIS + play_state.away_stores + number)
+        started = left_at + number * pace
+        if number > ended:
+            ends_in = (CLOCK.now() - started).total_seconds() + 60 * (number - ended)
+            backend.add_task(ami, BUCKET, started, IN_PROGRESS, 50, duration_seconds=ends_in)
+        elif number % step.failed_every == 0:
+            backend.add_task(
+                ami, BUCKET, started, FAILED, 40, failure_reason="The snapshot could not be read."
+            )
+        else:
+            backend.add_task(ami, BUCKET, started, COMPLETED)
+    play_state.away_stores += step.stores
+    if step.seconds >= LONG_ABSENCE_SECONDS:
+        play_state.world.ledger.counts["long_absences"] += 1
+        play_state.world.ledger.counts["stores_ended_while_away"] += ended
+
+
+def _run(play_state: _Play, step: Run) -> None:
     world = play_state.world
-    backend = world.backend
-    match step:
-        case Start(ami, duration):
-            CLOCK.advance(1)  # two stores of one AMI never share a millisecond
-            current = backend.task(ami_id(ami))
-            if current is None or current.state != IN_PROGRESS:
-                backend.add_task(ami_id(ami), BUCKET, CLOCK.now(), IN_PROGRESS, 0, duration_seconds=duration)
-        case Finish(ami, state, reason):
-            current = backend.task(ami_id(ami))
-            if current is not None and current.state == IN_PROGRESS:
-                if state == FAILED:
-                    backend.fail(ami_id(ami), reason)
-                else:
-                    backend.complete(ami_id(ami))
-        case Progress(ami, percent):
-            current = backend.task(ami_id(ami))
-            if current is not None and current.state == IN_PROGRESS:
-                backend.set_state(ami_id(ami), IN_PROGRESS, progress=percent)
-        case Advance(seconds):
-            CLOCK.advance(seconds)
-        case Starve():
-            play_state.starved = step
-        case Run(faults, time_left_after, malformed, shift):
-            play_state.starve_before_a_run()
-            _inject(world, faults)
-            with _malformed(play_state, malformed), _shifting(play_state, shift):
-                world.run("run", seconds_left=_time_left(time_left_after, world.reserve_seconds))
-        case Overlap(faults):
-            play_state.starve_before_a_run()
-            _inject(world, faults)
-            world.run_overlapping()
+    play_state.starve_before_a_run()
+    _inject(world, step.faults)
+    with (
+        play_state.throttled() as lambda_clock,
+        _malformed(play_state, step.malformed),
+        _shifting(play_state, step.shift),
+    ):
+        record = world.run(
+            THROTTLED_RUN if lambda_clock else "run",
+            seconds_left=lambda_clock or _time_left(step.time_left_after, world.reserve_seconds),
+        )
+    if lambda_clock is not None and record.stopped_because == AWS_UNAVAILABLE:
+        world.ledger.counts["runs_stopped_by_multi_run_throttles"] += 1
+
+
+def _overlap(play_state: _Play, step: Overlap) -> None:
+    play_state.starve_before_a_run()
+    _inject(play_state.world, step.faults)
+    play_state.world.run_overlapping()
+
+
+_APPLY: dict[type, Callable[[_Play, Any], None]] = {
+    Start: _start,
+    Finish: _finish,
+    Progress: _progress,
+    Advance: _advance,
+    Starve: _starve,
+    Throttle: _throttle,
+    Away: _away,
+    Run: _run,
+    Overlap: _overlap,
+}
 
 
 def _inject(world: ChaosWorld, faults: tuple[Fault, ...]) -> None:
@@ -421,7 +574,27 @@ def prepare_busy_run(world: ChaosWorld) -> None:
 # -- drawing scenarios at random (the campaign) -----------------------------------------------------------
 
 
+# The share of scenarios of each family, drawn after the ordinary scenario they extend (so the ordinary
+# draws of every index stay what they were). A catch-up costs some 15 s of a worker, a throttle over
+# several runs some 2 s, an ordinary scenario under 1 s: the two families add about a third of the
+# ordinary scenarios' cost, which the harness saved on moto (tests/chaos/moto_shims.py).
+LONG_ABSENCE_SHARE = 0.02
+MULTI_RUN_THROTTLE_SHARE = 0.04
+
+
 def random_scenario(rng: random.Random) -> Scenario:
+    scenario = ordinary_scenario(rng)
+    roll = rng.random()
+    if roll < LONG_ABSENCE_SHARE:
+        return after_a_long_absence(scenario, rng)
+    if roll < LONG_ABSENCE_SHARE + MULTI_RUN_THROTTLE_SHARE:
+        return with_a_throttle_over_several_runs(scenario, rng)
+    return scenario
+
+
+def ordinary_scenario(rng: random.Random) -> Scenario:
+    """A few AMIs with some history, a baseline run, then three to six rounds of store events, clock
+    moves and runs, with faults, overlaps, shifting listings, malformed entries and short time."""
     amis = rng.randint(2, 5)
     history = []
     for ami in range(amis):
@@ -441,6 +614,50 @@ def random_scenario(rng: random.Random) -> Scenario:
         steps.append(Advance(random_advance(rng)))
         steps.append(random_run(rng, amis))
     return Scenario(amis, tuple(history), tuple(steps))
+
+
+# Pages of a catch-up: its backlog spans 1.2 to 2.5 runs' worth of them (ten calls a run), 240 to 1,000
+# stores. A throttle's backlog spans one to two pages.
+CATCH_UP_PAGE_SIZES = (20, 40)
+THROTTLE_PAGE_SIZES = (10, 25, 50)
+
+
+def after_a_long_absence(scenario: Scenario, rng: random.Random) -> Scenario:
+    """The scenario, a fault-free run, then the notifier away for hours to days while hundreds of stores
+    start and end (more than one run reads), then runs resume (with the ordinary faults) until the end
+    settles the rest."""
+    page_size = rng.choice(CATCH_UP_PAGE_SIZES)
+    per_run = page_size * MAX_DESCRIBE_CALLS_PER_RUN
+    stores = round(per_run * rng.uniform(1.2, 2.5))
+    seconds = rng.uniform(max(2 * 3600, SECONDS_BETWEEN_STORES * stores), 3 * 86400)
+    away = Away(round(seconds, 3), stores, rng.choice([7, 20, 50]), rng.randint(0, 5))
+    resumed = math.ceil(stores / per_run) + 1
+    steps: list[Step] = [*scenario.steps, Advance(60), Run(), away]
+    for _ in range(resumed):
+        steps += [Advance(60), random_run(rng, scenario.amis)]
+    # Re-checks of the stores still in progress and the safety net's pages share the ten calls: the end
+    # is given runs enough at two fifths of them for the listing.
+    settle_runs = math.ceil(stores / (page_size * 4)) + 3
+    return replace(
+        scenario, steps=tuple(steps), settings=(("PAGE_SIZE", str(page_size)),), settle_runs=settle_runs
+    )
+
+
+def with_a_throttle_over_several_runs(scenario: Scenario, rng: random.Random) -> Scenario:
+    """The scenario, a fault-free run, tens to hundreds of stores ending within the hour, then EC2 or a
+    channel (or two of them) throttled past the SDK's retries on every call for three to five runs,
+    then two runs after it recovered: nothing may be lost, nor anything a channel accepted sent twice."""
+    page_size = rng.choice(THROTTLE_PAGE_SIZES)
+    stores = rng.randint(page_size, page_size * 2)
+    backlog = Away(
+        round(SECONDS_BETWEEN_STORES * (stores + 1), 3), stores, rng.choice([7, 20]), rng.randint(0, 3)
+    )
+    targets = tuple(sorted(rng.sample(THROTTLE_TARGETS, 1 if rng.random() < 0.7 else 2)))
+    throttle = Throttle(targets, rng.randint(3, 5))
+    steps: list[Step] = [*scenario.steps, Advance(60), Run(), backlog, throttle]
+    for _ in range(throttle.runs + 2):
+        steps += [Advance(60), Run()]
+    return replace(scenario, steps=tuple(steps), settings=(("PAGE_SIZE", str(page_size)),))
 
 
 def random_event(rng: random.Random, amis: int) -> Step:

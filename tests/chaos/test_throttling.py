@@ -64,7 +64,7 @@ def test_a_listing_refused_past_the_sdk_retries_ends_the_run_cleanly_and_the_nex
     assert throttled.result is not None, "the handler returns"
     assert throttled.stopped_because == "aws-unavailable"
     assert throttled.metric("SuccessfulPolls") == 0
-    assert throttled.metric("RunsCutShort") == 1
+    assert throttled.report["runsCutShort"] == 1
     assert throttled.delivered == {"sns": [], "events": []}
     assert caught_up.complete
     assert delivered_on_both_channels(chaos, completed)

@@ -36,7 +36,7 @@ def test_a_run_short_of_time_stops_reading_delivers_what_it_claimed_and_the_next
     assert not cut.report["listingComplete"]
     assert claimed == 4, "two pages of two were read before the time ran out"
     assert len(cut.delivered["sns"]) == len(cut.delivered["events"]) == claimed
-    assert cut.metric("RunsCutShort") == 1
+    assert cut.report["runsCutShort"] == 1
     assert any("Little time left" in line.get("message", "") for line in cut.log_lines("WARNING"))
     assert following.report["readGoesOn"], "the next run goes on from the third page"
     assert following.stopped_because is None

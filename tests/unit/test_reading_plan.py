@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
+from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, MAX_DESCRIBE_CALLS_PER_RUN
 
 COMPLETED = TaskState.COMPLETED
 IN_PROGRESS = TaskState.IN_PROGRESS
@@ -246,3 +246,22 @@ def test_a_full_scan_finds_a_running_task_that_never_appeared_at_the_head(
     make_poller().run()
 
     assert store.cursor.known[hidden.key] is IN_PROGRESS
+
+
+def test_a_full_scan_whose_listing_takes_every_call_of_a_run_finishes_with_the_sweep_in_the_next_run(
+    make_poller, make_task, source, sns, store, clock
+):
+    make_poller(page_size=2).run()
+    clock.now += timedelta(hours=2)
+    ended = [
+        make_task(COMPLETED, started_minutes_ago=30 + index)
+        for index in range(2 * MAX_DESCRIBE_CALLS_PER_RUN)
+    ]
+    source.put(*ended)
+
+    reads = [make_poller(page_size=2).run() for _ in range(3)]
+
+    assert reads[0].stopped_because == "call-budget"
+    assert store.cursor.progress is None, "the second run swept the tasks in progress and finished the scan"
+    assert store.cursor.last_full_scan_at == clock.now
+    assert len({item.event_id for item in sns.sent}) == len(sns.sent) == len(ended)

@@ -138,12 +138,14 @@ class ListingReader:
 
     def progress(self) -> ReadProgress | None:
         """Where the next run goes on, when this one stopped within a phase's pages; None when it
-        finished its read, or stopped before a phase's second page (starting over costs no more)."""
+        finished its read, or stopped before the listing's second page (starting over costs no more).
+        A listing read to its end is kept even when the sweep got no call yet: starting over would read
+        the same pages again, and a listing that takes a run's every call would never get to the sweep."""
         if self.complete:
             return None
         phase = ReadPhase.SWEEP if self.findings.listing_complete else ReadPhase.LISTING
         token = self._tokens[phase]
-        if token is None:
+        if token is None and phase is ReadPhase.LISTING:
             return None
         return ReadProgress(self.mode, phase, token, self.findings.newest_start)
 
