@@ -190,7 +190,9 @@ def readme_section(found: Bills) -> str:
         "",
         *_totals(found),
         "",
-        'Itemized, with every price and its source: `make bench` (bench/RESULTS.md, "The bill").',
+        "Itemized, with every price and its source: `PYTHONPATH=functions .venv/bin/python -m bench.bill "
+        "--from-snapshot` (seconds; without the flag it measures again, about 2 minutes), and in "
+        '`make bench`\'s report ("The bill").',
         README_END,
     ]
     return "\n".join(lines)
