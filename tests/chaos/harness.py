@@ -280,6 +280,11 @@ class Ledger:
         self.runs: list[RunRecord] = []
         self.baseline_run: int | None = None
         self.history: set[Transition] = set()
+        # Finished after the first run began but before a baseline completed (a baseline read can go on
+        # over several runs): they ended after the deployment, so announcing them is right, and the
+        # baseline may also record them unannounced; neither owed nor forbidden.
+        self.grace: set[Transition] = set()
+        self._first_run_seen = False
         self.seen: dict[Transition, int] = {}
         self.claimed: dict[Transition, int] = {}
         self.expected: dict[Transition, int] = {}
@@ -307,11 +312,14 @@ class Ledger:
         self._check_table(run, table)
         baselined_before = self.baseline_run is not None
         if not baselined_before:
-            self.history |= run.visible_start | run.visible_end
+            if not self._first_run_seen:
+                self.history |= run.visible_start
+                self._first_run_seen = True
+            self.grace |= (run.visible_start | run.visible_end) - self.history
             if table.cursor.get("baselined"):
                 self.baseline_run = run.index
         else:
-            for transition in (run.visible_start | run.visible_end) - self.history:
+            for transition in (run.visible_start | run.visible_end) - self.history - self.grace:
                 self.seen.setdefault(transition, run.index)
         for transition in table.claimed:
             self.claimed.setdefault(transition, run.index)
@@ -361,7 +369,7 @@ class Ledger:
     def _check_owed(self, run: RunRecord, baselined_before: bool) -> None:
         owed = dict.fromkeys(self.claimed, "claimed in the table")
         if baselined_before:
-            for transition in (run.visible_start & run.visible_end) - self.history:
+            for transition in (run.visible_start & run.visible_end) - self.history - self.grace:
                 owed.setdefault(transition, "visible in the listing")
         for transition, why in sorted(owed.items()):
             self.expected.setdefault(transition, run.index)
@@ -384,7 +392,7 @@ class Ledger:
         for channel, arrivals in self.arrivals.items():
             for event_id, runs in arrivals.items():
                 self._check_repeats(channel, event_id, runs)
-        legitimate = {transition.event_id: transition for transition in self.seen}
+        legitimate = {transition.event_id: transition for transition in (*self.seen, *self.grace)}
         history = {transition.event_id: transition for transition in self.history}
         for event_id, detail in self.details.items():
             transition = legitimate.get(event_id)
