@@ -17,6 +17,7 @@ from ami_store_notifier.domain.known_tasks import ITEM_SIZE_LIMIT_BYTES
 from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
 from bench.scenario import BUCKET, POLL_SECONDS, Plan, World, world
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED
+from local.ec2_store_tasks.backend import StoreTaskBackend
 from local.lambda_context import LambdaContextStub
 
 AWAY = timedelta(days=2)
@@ -70,14 +71,23 @@ def measure_catch_up(stores: int, *, log: Callable[[str], None]) -> CatchUp:
 
 
 def _stores_ended_since(sim: World, left_at: datetime, stores: int) -> None:
-    pace = AWAY / (stores + 1)
-    for index in range(1, stores + 1):
-        ami = f"ami-c{index:016x}"
+    seed_ended_stores(
+        sim.backend, [f"ami-c{index:016x}" for index in range(1, stores + 1)], left_at, AWAY, BUCKET
+    )
+
+
+def seed_ended_stores(
+    backend: StoreTaskBackend, amis: list[str], left_at: datetime, away: timedelta, bucket: str
+) -> None:
+    """Stores of `amis` that started and ended within `away` after `left_at`, spread evenly; one in
+    FAILED_EVERY failed."""
+    pace = away / (len(amis) + 1)
+    for index, ami in enumerate(amis, start=1):
         started = left_at + index * pace
         if index % FAILED_EVERY:
-            sim.backend.add_task(ami, BUCKET, started, COMPLETED)
+            backend.add_task(ami, bucket, started, COMPLETED)
         else:
-            sim.backend.add_task(ami, BUCKET, started, FAILED, 40, failure_reason="snapshot lost")
+            backend.add_task(ami, bucket, started, FAILED, 40, failure_reason="snapshot lost")
 
 
 def _invoke(sim: World) -> bool:

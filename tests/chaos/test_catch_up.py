@@ -12,14 +12,14 @@ from ami_store_notifier.adapters.table_items import known_pk
 from ami_store_notifier.domain.known_tasks import ITEM_SIZE_LIMIT_BYTES, MAX_FINISHED_KEPT
 from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
 from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
+from bench.catch_up import seed_ended_stores
 from bench.meter import item_size
-from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED
+from local.ec2_store_tasks import CLOCK
 from local.lambda_context import REGION
 from tests.chaos.harness import BUCKET, ChaosWorld, assert_no_violations
 from tests.chaos.scenarios import ami_id
 
 STORES = 10_000
-FAILED_EVERY = 50
 pytestmark = pytest.mark.usefixtures("fast_transactions")
 
 
@@ -29,13 +29,7 @@ def stores_ended_while_away(world: ChaosWorld, count: int, away: timedelta) -> N
     world.run("before the absence")
     left_at = CLOCK.now()
     CLOCK.advance(away.total_seconds())
-    pace = away / (count + 1)
-    for index in range(1, count + 1):
-        started = left_at + index * pace
-        if index % FAILED_EVERY:
-            world.backend.add_task(ami_id(index), BUCKET, started, COMPLETED)
-        else:
-            world.backend.add_task(ami_id(index), BUCKET, started, FAILED, 40, failure_reason="snapshot lost")
+    seed_ended_stores(world.backend, [ami_id(index) for index in range(1, count + 1)], left_at, away, BUCKET)
 
 
 def known_item(world: ChaosWorld) -> dict:
