@@ -172,3 +172,15 @@ class ManualClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@dataclass
+class FakeHintCallAllowance:
+    """Grants calls from a fixed number left, as the table's count of a minute would."""
+
+    left: int = 4
+
+    def take(self, wanted: int) -> int:
+        taken = min(wanted, self.left)
+        self.left -= taken
+        return taken

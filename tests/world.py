@@ -25,6 +25,8 @@ EVENT_DETAIL_KEYS = [
     "account",
     "observedAt",
 ]
+# Keys a detail carries only with hints on, when a hint told them.
+HINT_FACT_KEYS = ["startedBy", "objectSize", "objectEtag"]
 
 
 def bus_event(announcement: Announcement, source: str = "ami-store-notifier") -> dict[str, Any]:

@@ -35,6 +35,7 @@ class Settings:
     page_size: int
     listing_overlap_minutes: int
     full_scan_interval_minutes: int
+    quiet_when_idle: bool
     claim_lease_seconds: int
     delivery_reserve_seconds: int
     state_ttl_days: int

@@ -33,6 +33,10 @@ class AmiStoreTaskDetail(BaseModel):
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
     account: str = Field(pattern=r"^[0-9]{12}$")
     observed_at: datetime = Field(alias="observedAt")
+    # Present only with hints on, when a hint told them (the schema does not require them).
+    started_by: str | None = Field(default=None, alias="startedBy", min_length=1)
+    object_size: int | None = Field(default=None, alias="objectSize", ge=0)
+    object_etag: str | None = Field(default=None, alias="objectEtag")
 
 
 class AmiStoreTaskStateChange(EventBridgeModel):

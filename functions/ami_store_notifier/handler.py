@@ -19,9 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, ApiCallCounter, error_code
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.adapters.hint_call_allowance import HintCallAllowance
 from ami_store_notifier.adapters.publishers import ChatPublisher, EventBridgePublisher, SnsPublisher
 from ami_store_notifier.config import Settings, load_settings
-from ami_store_notifier.domain.reading import Policy
+from ami_store_notifier.domain.hints import Hint, read_hints, to_retry
+from ami_store_notifier.domain.reading import HINT_CALLS_PER_MINUTE, Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
 from ami_store_notifier.report import NAMESPACE as DEFAULT_NAMESPACE
@@ -111,9 +113,20 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
             clock=utc_now,
             seconds_left=seconds_left,
             delivery_reserve_seconds=settings.delivery_reserve_seconds,
+            quiet_when_idle=settings.quiet_when_idle,
         )
         for region in settings.regions
     ]
+
+
+def hint_allowance(wired: Wiring, region: str) -> HintCallAllowance:
+    return HintCallAllowance(
+        wired.dynamodb,
+        table_name=wired.settings.table_name,
+        region=region,
+        per_minute=HINT_CALLS_PER_MINUTE,
+        clock=utc_now,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -123,15 +136,20 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
 # Init Duration.
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """A tick of the schedule polls every Region; a batch of the hints queue (an SQS event) asks about the
+    AMIs it names, and answers which of its messages SQS should hand over again."""
     logger.set_correlation_id(str(uuid.uuid4()))
     wired = wiring()
     wired.api_calls.reset()
     account = context.invoked_function_arn.split(":")[4]
+    regional = pollers(
+        wired, account=account, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
+    )
+    if "Records" in event:
+        return answer_hints(event["Records"], regional, wired)
     reports: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
-    for poller in pollers(
-        wired, account=account, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
-    ):
+    for poller in regional:
         try:
             reports.append(poll_region(poller, wired.api_calls))
         except Exception as error:
@@ -140,6 +158,45 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             # so a region stopped midway has committed whole steps or nothing.
             failures.append(region_failed(poller.region, error))
     return {"regions": reports, "failedRegions": failures}
+
+
+def answer_hints(records: list[dict[str, Any]], regional: list[Poller], wired: Wiring) -> dict[str, Any]:
+    """ReportBatchItemFailures' answer: the messages to hand over again (Lambda developer guide, "Handling
+    errors for an SQS event source": https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    hints, unreadable = read_hints(records)
+    for message in unreadable:
+        logger.warning(
+            "Hint message holds no hint; dropped",
+            extra={"messageId": message.message_id, "reason": message.reason},
+        )
+    retry: list[Hint] = []
+    for poller in regional:
+        mine = [hint for hint in hints if hint.region == poller.region]
+        if mine:
+            retry += hint_run(poller, mine, wired)
+    ignored = len(hints) - sum(1 for hint in hints if hint.region in wired.settings.regions)
+    if ignored:
+        logger.info("Hints of Regions not polled; dropped", extra={"hints": ignored})
+    return {"batchItemFailures": [{"itemIdentifier": hint.message_id} for hint in retry]}
+
+
+def hint_run(poller: Poller, hints: list[Hint], wired: Wiring) -> list[Hint]:
+    """The region's hints to hand over again; all of them when the run failed as a whole."""
+    calls_before = wired.api_calls.by_service()
+    try:
+        with tracer.provider.in_subsegment(f"hints {poller.region}"):
+            run = poller.run_hints(hints, hint_allowance(wired, poller.region))
+    except Exception as error:
+        region_failed(poller.region, error)
+        return hints
+    run.report.api_calls = wired.api_calls.by_service() - calls_before
+    record_metrics(run.report)
+    retry = to_retry(hints, run.answers)
+    logger.info(
+        "Hint run finished",
+        extra={"report": run.report.summary(), "hints": len(hints), "retried": len(retry)},
+    )
+    return retry
 
 
 def poll_region(poller: Poller, api_calls: ApiCallCounter) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """One run for one region: read what changed, claim it in the table, announce it, settle it.
 
+A scheduled run reads the listing; a hint run asks EC2 only about the AMIs that hints name
+(domain/hints.py), and claims and announces through the same steps.
+
 The order is what makes delivery safe. A transition is claimed (recorded, with its deliveries
 pending under a lease) in the same transaction that moves the cursor, before anything is sent; it
 is forgotten only after the channel accepted it. A crash at any point leaves either nothing done or
@@ -10,21 +13,32 @@ can move the cursor, so without faults each transition is sent once.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
+from ami_store_notifier.claiming import Claimer
 from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
-from ami_store_notifier.domain.model import ReadPhase
+from ami_store_notifier.domain.hints import Hint, HintAnswers, facts_by_ami
+from ami_store_notifier.domain.model import Cursor, ReadMode, ReadPhase, StoreTask
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN, ListingReader, Policy
+from ami_store_notifier.domain.reading import (
+    MAX_DESCRIBE_CALLS_PER_RUN,
+    ListingReader,
+    Policy,
+    idle,
+    stays_quiet,
+)
+from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CallBudget,
     CallBudgetSpentError,
-    CommitOutcome,
-    CommitResult,
+    HintCallAllowance,
     ListingPage,
     ListingTokenRefusedError,
     Publisher,
@@ -33,12 +47,18 @@ from ami_store_notifier.ports import (
     TransientAwsError,
 )
 from ami_store_notifier.rechecks import Recheck
-from ami_store_notifier.report import CALL_BUDGET_SPENT, RunReport
+from ami_store_notifier.report import CALL_BUDGET_SPENT, QUIET, RunReport
 
 logger = logging.getLogger(__name__)
 
 MAX_PENDING_BEFORE_READING = 2 * 1000
-MAX_COMMIT_ATTEMPTS = 4
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HintRun:
+    report: RunReport
+    answers: HintAnswers
 
 
 class Poller:
@@ -55,6 +75,7 @@ class Poller:
         clock: Callable[[], datetime],
         seconds_left: Callable[[], float],
         delivery_reserve_seconds: float,
+        quiet_when_idle: bool = False,
     ) -> None:
         channels = tuple(publisher.channel for publisher in publishers)
         if len(set(channels)) != len(channels) or not set(CHANNELS) <= set(channels):
@@ -70,33 +91,43 @@ class Poller:
         self._clock = clock
         self._seconds_left = seconds_left
         self._reserve = delivery_reserve_seconds
+        self._quiet_when_idle = quiet_when_idle
 
     @property
     def region(self) -> str:
         return self._region
 
     def run(self) -> RunReport:
-        started = time.perf_counter()
         report = RunReport(region=self._region)
+        self._timed(report, partial(self._run, report))
+        return report
+
+    def run_hints(self, hints: Sequence[Hint], allowance: HintCallAllowance) -> HintRun:
+        """Asks EC2 about the AMIs the hints name, within the calls `allowance` grants, and claims what
+        the answers show as a scheduled run would."""
+        report = RunReport(region=self._region, mode=ReadMode.HINTS.value)
+        answers = self._timed(report, partial(self._run_hints, report, hints, allowance))
+        return HintRun(report, answers or HintAnswers(frozenset(), {}, recorded=False))
+
+    def _timed(self, report: RunReport, run: Callable[[], T]) -> T | None:
+        """The run's result; None when AWS stayed unavailable (the report says so)."""
+        started = time.perf_counter()
+        result = None
         try:
-            self._run(report)
+            result = run()
         except TransientAwsError as error:
             report.stop_unavailable(error)
             logger.warning("AWS stayed unavailable; the next run catches up", extra={"error": str(error)})
         report.duration_ms = (time.perf_counter() - started) * 1000
-        return report
+        return result
 
     def _run(self, report: RunReport) -> None:
         cursor = self._store.load_cursor()
-        reader = ListingReader(
-            cursor,
-            self._policy,
-            region=self._region,
-            account=self._account,
-            now=self._clock(),
-            page_size=self._page_size,
-        )
-        planner = Planner(cursor, reader, self._channels)
+        now = self._clock()
+        if self._quiet_when_idle and stays_quiet(cursor, self._policy, now):
+            report.mode = QUIET
+            return
+        reader = self._reader(cursor, now)
         report.mode = reader.mode.value
         report.read_goes_on = reader.resumed is not None
         if len(cursor.pending) >= MAX_PENDING_BEFORE_READING:
@@ -106,14 +137,67 @@ class Poller:
             )
         else:
             self._read(reader, report)
-        steps_done = self._commit(reader, planner, report)
+        steps_done = self._claim_and_deliver(cursor, reader, report).steps
+        if self._quiet_when_idle and idle(cursor):
+            # The safety net of an idle account: every start it claims came without a hint.
+            report.starts_without_hint = sum(
+                1 for step in steps_done for claim in step.claims if claim.previous_state is None
+            )
+
+    def _reader(self, cursor: Cursor, now: datetime, hints: Sequence[Hint] | None = None) -> ListingReader:
+        return ListingReader(
+            cursor,
+            self._policy,
+            region=self._region,
+            account=self._account,
+            now=now,
+            page_size=self._page_size,
+            hints=None if hints is None else facts_by_ami(hints),
+        )
+
+    def _claim_and_deliver(self, cursor: Cursor, reader: ListingReader, report: RunReport) -> Claimed:
+        planner = Planner(cursor, reader, self._channels)
+        claimer = Claimer(self._store, reader, planner, report)
+        steps_done = claimer.commit()
         record_findings(reader.report(), report)
         report.tasks_in_progress = planner.in_progress_count()
         time_left = TimeLeft(self._seconds_left, self._reserve, report)
         deliver(claimed_deliveries(steps_done), self._store, self._publishers, time_left)
+        return Claimed(steps_done, claimer.all_written)
+
+    # -- hints -----------------------------------------------------------------------------------
+
+    def _run_hints(
+        self, report: RunReport, hints: Sequence[Hint], allowance: HintCallAllowance
+    ) -> HintAnswers:
+        cursor = self._store.load_cursor()
+        amis = sorted({hint.ami_id for hint in hints})
+        if not cursor.baselined:
+            # The first read claims every store in progress and its window: a hint adds nothing to it.
+            return HintAnswers(frozenset(amis), {}, recorded=True)
+        reader = self._reader(cursor, self._clock(), hints)
+        budget = CallBudget(allowance.take(math.ceil(len(amis) / MAX_IMAGE_IDS_PER_CALL)))
+        recheck = Recheck(amis, seed=reader.now.isoformat())
+        tasks: dict[str, StoreTask] = {}
+        try:
+            for page in recheck.pages(
+                partial(self._source.by_ami, budget=budget), lambda: self._may_call(report, budget)
+            ):
+                note_anomalies(page, report)
+                tasks |= {task.ami_id: task for task in page.tasks}
+                reader.observe_hinted(page.tasks)
+            self._check_suspects(reader)
+        except CallBudgetSpentError:
+            report.stop(CALL_BUDGET_SPENT)
+        except TransientAwsError as error:
+            report.stop_unavailable(error)
+            logger.warning("Asking about hints stopped: AWS stayed unavailable", extra={"error": str(error)})
+        answered = frozenset(amis) - recheck.unanswered
+        claimed = self._claim_and_deliver(cursor, reader, report)
+        report.hints_asked = len(answered)
+        return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)
 
     # -- reading ---------------------------------------------------------------------------------
-
     def _time_to_stop(self) -> bool:
         return self._seconds_left() <= self._reserve
 
@@ -193,56 +277,11 @@ class Poller:
         if suspects:
             reader.resolve(suspects.values(), self._store.load_records(list(suspects)))
 
-    # -- claiming --------------------------------------------------------------------------------
 
-    def _commit(self, reader: ListingReader, planner: Planner, report: RunReport) -> list[CommitStep]:
-        done: list[CommitStep] = []
-        for _ in range(MAX_COMMIT_ATTEMPTS):
-            steps = planner.plan()
-            if not steps or not self._commit_steps(steps, reader, planner, report, done):
-                return done
-        report.stop("commit-retries-exhausted")
-        return done
-
-    def _commit_steps(
-        self,
-        steps: Sequence[CommitStep],
-        reader: ListingReader,
-        planner: Planner,
-        report: RunReport,
-        done: list[CommitStep],
-    ) -> bool:
-        """Commits the steps in order; True when a rejected step means planning again."""
-        for step in steps:
-            result = self._try_commit(planner.cursor_version, step, report)
-            if result is None or result.outcome is CommitOutcome.CONFLICT:
-                return False
-            if result.outcome is CommitOutcome.REJECTED:
-                # The cursor's known tasks may lag the table (a run cut short after some of its
-                # steps): every claim still to write is checked at once, not one step per attempt.
-                unwritten = [claim.task for claim in planner.unwritten_claims()]
-                reader.resolve(unwritten, self._store.load_records([task.key for task in unwritten]))
-                return True
-            planner.committed(step)
-            done.append(step)
-            report.claims_committed += len(step.claims)
-            report.announced.update(
-                claim.state.value for claim in step.claims if claim.announcement is not None
-            )
-        return False
-
-    def _try_commit(self, version: int, step: CommitStep, report: RunReport) -> CommitResult | None:
-        """The store's answer, or None when AWS stayed unavailable (the run stops claiming)."""
-        try:
-            result = self._store.commit(version, step)
-        except TransientAwsError as error:
-            report.stop_unavailable(error)
-            logger.warning("Claiming stopped: AWS stayed unavailable", extra={"error": str(error)})
-            return None
-        if result.outcome is CommitOutcome.CONFLICT:
-            report.stop("overlapping-run")
-            logger.info("Another run moved the cursor first; it owns the rest of this work")
-        return result
+@dataclass(frozen=True)
+class Claimed:
+    steps: list[CommitStep]
+    all_written: bool
 
 
 def note_anomalies(page: ListingPage, report: RunReport) -> None:

@@ -91,6 +91,12 @@ class TaskSource(Protocol):
         ...
 
 
+class HintCallAllowance(Protocol):
+    def take(self, wanted: int) -> int:
+        """How many of `wanted` DescribeStoreImageTasks calls a hint run may make now (0 to `wanted`)."""
+        ...
+
+
 class CommitOutcome(Enum):
     COMMITTED = "committed"
     REJECTED = "rejected"

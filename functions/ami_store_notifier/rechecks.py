@@ -45,6 +45,11 @@ class Recheck:
         """Every AMI was answered: returned by EC2, left out of its answer, or refused as unknown."""
         return not self._requests
 
+    @property
+    def unanswered(self) -> frozenset[str]:
+        """The AMIs still to ask: the run's calls, time or AWS ran out before them."""
+        return frozenset(ami for request in self._requests for ami in request)
+
     def pages(
         self, ask: Callable[[Request], ListingPage], go_on: Callable[[], bool]
     ) -> Iterator[ListingPage]:

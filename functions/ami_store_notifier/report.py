@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from ami_store_notifier.domain.model import ReadMode
 from ami_store_notifier.ports import TransientAwsError
 
 # Where the metrics go: the Powertools service (the `service` dimension) and the CloudWatch namespace.
@@ -28,6 +29,8 @@ AWS_UNAVAILABLE = "aws-unavailable"
 CALL_BUDGET_SPENT = "call-budget"
 # A run that stopped reading, or publishing, to keep the time it needs to finish before its timeout.
 TIME = "time"
+# The mode of a scheduled run that asked EC2 nothing (quietWhenIdle, while idle).
+QUIET = "quiet"
 # The services whose calls are counted in each region's log summary (apiCalls), by botocore's name for each.
 API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
 
@@ -67,7 +70,12 @@ class RunReport:
     """One region's run. Fields are in the order of the log summary."""
 
     region: str
-    mode: str = _measured(None, "How the listing was read: baseline, full-scan or head.", default="")
+    mode: str = _measured(
+        None,
+        "How the listing was read: baseline, full-scan or head; quiet when it was not (quietWhenIdle), "
+        "hints for a run of the hints queue.",
+        default="",
+    )
     tasks_seen: int = _measured(
         None, "Entries read: listing pages, the sweep of the tasks in progress, re-checks by AMI."
     )
@@ -122,6 +130,12 @@ class RunReport:
     runs_cut_short: int = _measured(
         None, "1 when the run stopped early (call budget, time, throttling, an overlapping run)."
     )
+    hints_asked: int = _measured(None, "AMIs a hint run asked EC2 about, and EC2 answered.")
+    starts_without_hint: int = _measured(
+        "StartsWithoutHint",
+        "Stores the safety net of an idle quietWhenIdle deployment found with no hint before it: the "
+        "trail is not delivering CreateStoreImageTask to EventBridge.",
+    )
 
     def stop_unavailable(self, error: TransientAwsError) -> None:
         self.stop(AWS_UNAVAILABLE)
@@ -138,7 +152,9 @@ class RunReport:
     def metric_values(self) -> list[tuple[Metric, float]]:
         """The metrics this run has something to say in: the heartbeat always, the others when non-zero."""
         counted = [(metric, float(getattr(self, name))) for name, metric in METRICS.items()]
-        return [(metric, value) for metric, value in counted if value or metric.every_run]
+        # A hint run is not a poll: the heartbeat tells of the schedule alone.
+        heartbeat = self.mode != ReadMode.HINTS.value
+        return [(metric, value) for metric, value in counted if value or (metric.every_run and heartbeat)]
 
     def summary(self) -> dict[str, Any]:
         """The run's log line: every field but those only counted as metrics, in camelCase."""

@@ -149,6 +149,28 @@ SETTINGS: tuple[Setting, ...] = (
         "previous net.",
     ),
     Setting(
+        key="hints",
+        variable=None,
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false`",
+        meaning="Rules on the default bus hand CloudTrail's `CreateStoreImageTask` and S3's `Object "
+        "Created` for `ami-*.bin` to a queue, whose batches run the poller for the AMIs they name: an end is "
+        "announced seconds after its object appears. A hint is only a reason to ask EC2. Starts need a trail "
+        "logging management events, ends need the bucket's EventBridge delivery on; the queue's dead-letter "
+        "alarm is $0.10 a month.",
+    ),
+    Setting(
+        key="quietWhenIdle",
+        variable="QUIET_WHEN_IDLE",
+        parse=boolean,
+        default=False,
+        allowed="`true`/`false`; needs `hints`",
+        meaning="While no store is in progress, scheduled runs ask EC2 nothing until the safety net "
+        "(`fullScanIntervalMinutes`) is due, relying on the trail's start hints. A store the safety net "
+        "finds without a hint is counted (`StartsWithoutHint`) and alarmed: the trail is not delivering.",
+    ),
+    Setting(
         key="deliveryReserveSeconds",
         variable="DELIVERY_RESERVE_SECONDS",
         parse=WholeNumber(1, 600),

@@ -15,9 +15,12 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
 
-from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState
+from ami_store_notifier.cli.sightings import ObjectUnreadableError
+from ami_store_notifier.domain.hints import Hint, HintKind
+from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState, format_timestamp
 from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
+from ami_store_notifier.ports import TransientAwsError
 from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
 from tests.world import ACCOUNT, REGION
 
@@ -72,6 +75,7 @@ def make_poller(
         seconds_left: Callable[[], float] = lambda: 60.0,
         page_size: int = 200,
         policy_override: Policy | None = None,
+        quiet_when_idle: bool = False,
     ) -> Poller:
         return Poller(
             region=REGION,
@@ -84,6 +88,7 @@ def make_poller(
             clock=clock,
             seconds_left=seconds_left,
             delivery_reserve_seconds=5,
+            quiet_when_idle=quiet_when_idle,
         )
 
     return build
@@ -165,6 +170,57 @@ def timed_stores(clock: ManualClock, source: FakeTaskSource) -> TimedStores:
 
 
 @dataclass
+class StoresInS3:
+    """The timed stores with S3 beside them, as `watch`'s ObjectProbe sees it: a store's object appears
+    when EC2 lists the store completed. A store may end before its progress says (`end_at`: EC2's
+    progress need not be even), its object appear before EC2 lists it ended (`object_at`), a bucket be
+    refused (`forbidden`) and S3 throttle (`slow_downs`). `sleep` is the watcher's."""
+
+    stores: TimedStores
+    forbidden: set[str] = field(default_factory=set)
+    slow_downs: int = 0
+    objects: dict[str, datetime] = field(default_factory=dict)
+    looks: list[tuple[datetime, str]] = field(default_factory=list)
+    ends: dict[str, datetime] = field(default_factory=dict)
+
+    def end_at(self, ami_id: str, moment: datetime) -> None:
+        self.ends[ami_id] = moment
+
+    def object_at(self, ami_id: str, moment: datetime) -> None:
+        self.objects[f"{ami_id}.bin"] = moment
+
+    def sleep(self, seconds: float) -> None:
+        until = self.stores.clock.now + timedelta(seconds=seconds)
+        for ami_id, moment in self.ends.items():
+            if moment <= until:
+                started, _, fail_reason = self.stores.plans[ami_id]
+                self.stores.plans[ami_id] = (started, moment - started.task_start_time, fail_reason)
+        self.stores.sleep(seconds)
+
+    def written_at(self, bucket: str, key: str) -> datetime | None:
+        now = self.stores.clock.now
+        self.looks.append((now, key))
+        if self.slow_downs:
+            self.slow_downs -= 1
+            raise TransientAwsError("s3:HeadObject: An error occurred (503) when calling HeadObject")
+        if bucket in self.forbidden:
+            raise ObjectUnreadableError(bucket, "403 Forbidden")
+        written = self.objects.get(key) or self._completed_at(key)
+        return written if written is not None and written <= now else None
+
+    def _completed_at(self, key: str) -> datetime | None:
+        for started, takes, fail_reason in self.stores.plans.values():
+            if started.s3_object_key == key and fail_reason is None:
+                return started.task_start_time + takes
+        return None
+
+
+@pytest.fixture
+def stores_in_s3(timed_stores: TimedStores) -> StoresInS3:
+    return StoresInS3(timed_stores)
+
+
+@dataclass
 class _Body:
     """A response body, as botocore reads it from urllib3."""
 
@@ -177,10 +233,10 @@ class _Body:
 @dataclass
 class Wire:
     """A real botocore client of `service` whose requests never leave the process: each is answered with
-    the next queued (status, body), as the service sends them, and kept in `requests`."""
+    the next queued (status, body, headers), as the service sends them, and kept in `requests`."""
 
     service: str
-    answers: list[tuple[int, bytes]] = field(default_factory=list)
+    answers: list[tuple[int, bytes, dict[str, str]]] = field(default_factory=list)
     requests: list[AWSPreparedRequest] = field(default_factory=list)
 
     def client(self, config: Config) -> Any:
@@ -201,15 +257,19 @@ class Wire:
             )
         else:
             body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": code})
-        self.answers.append((status, body.encode()))
+        self.answers.append((status, body.encode(), {}))
 
     def success(self, body: str = "{}") -> None:
-        self.answers.append((200, body.encode()))
+        self.answers.append((200, body.encode(), {}))
+
+    def head(self, status: int, **headers: str) -> None:
+        """An answer to a HEAD request (S3's HeadObject): a status and headers, never a body."""
+        self.answers.append((status, b"", {name.replace("_", "-"): value for name, value in headers.items()}))
 
     def _send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
         self.requests.append(request)
-        status, body = self.answers.pop(0)
-        return AWSResponse(request.url, status, {}, _Body(body))
+        status, body, headers = self.answers.pop(0)
+        return AWSResponse(request.url, status, headers, _Body(body))
 
 
 @pytest.fixture
@@ -221,3 +281,27 @@ def wire() -> Callable[[str], Wire]:
 def no_sdk_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore's retries without their waits: the attempts are the same, the test does not sleep."""
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+@pytest.fixture
+def make_hint(clock: ManualClock) -> Callable[..., Hint]:
+    """A hint of the kind given about a task: a start (the caller's ARN) or its object (size and ETag)."""
+    counter = iter(range(1, 1_000_000))
+
+    def build(task: StoreTask, kind: HintKind = HintKind.OBJECT_CREATED, *, receives: int = 1) -> Hint:
+        started = kind is HintKind.STARTED
+        return Hint(
+            message_id=f"m-{next(counter)}",
+            kind=kind,
+            region=REGION,
+            ami_id=task.ami_id,
+            bucket=task.bucket,
+            object_key=task.s3_object_key,
+            started_by="arn:aws:iam::111122223333:user/ana" if started else None,
+            object_size=None if started else 1024,
+            object_etag=None if started else "etag-1",
+            receive_count=receives,
+            event_time=format_timestamp(task.task_start_time if started else clock.now),
+        )
+
+    return build

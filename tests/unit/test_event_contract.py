@@ -3,7 +3,9 @@ model reads exactly what the schema allows."""
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,17 @@ from pydantic import ValidationError as ModelError
 
 from ami_store_notifier import contract
 from ami_store_notifier.contract import AmiStoreTaskDetail, AmiStoreTaskStateChange
-from ami_store_notifier.domain.announcements import announce
+from ami_store_notifier.domain.announcements import Announcement, announce
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from ami_store_notifier.event_schema import detail_schema, event_schema
-from tests.world import ACCOUNT, EVENT_DETAIL_KEYS, REGION, bus_event
+from tests.world import ACCOUNT, EVENT_DETAIL_KEYS, HINT_FACT_KEYS, REGION, bus_event
 
 DETAIL = Draft4Validator(detail_schema())
+BEFORE_HINTS = Draft4Validator(
+    json.loads(
+        (Path(__file__).parent / "contract_versions" / "event_detail.before_hints.schema.json").read_text()
+    )
+)
 STARTED = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
@@ -73,11 +80,40 @@ def test_every_kind_of_announcement_matches_the_schema_and_the_consumers_model(k
     assert AmiStoreTaskDetail.model_validate(detail).event_id == detail["eventId"]
 
 
-def test_the_model_and_the_schema_name_the_same_fields_and_require_all_of_them() -> None:
+def test_the_model_and_the_schema_name_the_same_fields_and_require_all_but_the_hints_facts() -> None:
     schema = detail_schema()
     aliases = [field.alias or name for name, field in AmiStoreTaskDetail.model_fields.items()]
+    required = [
+        alias
+        for alias, field in zip(aliases, AmiStoreTaskDetail.model_fields.values(), strict=True)
+        if field.is_required()
+    ]
 
-    assert aliases == EVENT_DETAIL_KEYS == list(schema["properties"]) == schema["required"]
+    assert aliases == [*EVENT_DETAIL_KEYS, *HINT_FACT_KEYS] == list(schema["properties"])
+    assert required == EVENT_DETAIL_KEYS == schema["required"]
+
+
+def with_hint_facts(announcement: Announcement) -> Announcement:
+    return replace(
+        announcement, started_by="arn:aws:iam::123456789012:user/ana", object_size=0, object_etag="e"
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_events_of_a_deployment_without_hints_still_match_the_schema_before_hints(kind: str) -> None:
+    BEFORE_HINTS.validate(KINDS[kind].detail())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_hints_facts_match_the_new_schema_and_model_and_only_they_are_new(kind: str) -> None:
+    detail = with_hint_facts(KINDS[kind]).detail()
+
+    DETAIL.validate(detail)
+    assert AmiStoreTaskDetail.model_validate(detail).started_by == "arn:aws:iam::123456789012:user/ana"
+    # The schema before hints forbade any other key, so a strict consumer must take the new version before
+    # the deployment turns hints on (README); what it refuses is exactly the three new keys.
+    assert [error.validator for error in BEFORE_HINTS.iter_errors(detail)] == ["additionalProperties"]
+    BEFORE_HINTS.validate({key: value for key, value in detail.items() if key not in HINT_FACT_KEYS})
 
 
 @pytest.mark.parametrize(

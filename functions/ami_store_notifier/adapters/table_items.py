@@ -39,6 +39,7 @@ _CURSOR_PREFIX = "CURSOR#"
 _KNOWN_PREFIX = "KNOWN#"
 _LEASES_PREFIX = "LEASES#"
 _TASK_PREFIX = "TASK#"
+_HINT_CALLS_PREFIX = "HINTCALLS#"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -58,6 +59,11 @@ def lease_batch_pk(region: str, batch: int) -> str:
 
 def task_pk(region: str, task_key: str) -> str:
     return f"{_TASK_PREFIX}{region}#{task_key}"
+
+
+def hint_calls_pk(region: str, minute: datetime) -> str:
+    """The count of the DescribeStoreImageTasks calls hint runs made in one minute of one region."""
+    return f"{_HINT_CALLS_PREFIX}{region}#{format_timestamp(minute.replace(second=0, microsecond=0))}"
 
 
 def task_key_of(pk: str) -> str:

@@ -20,6 +20,27 @@ DETAIL_TYPE = "EC2 AMI Store Task State Change"
 MAX_FAILURE_REASON_CHARS = 2000
 MAX_SUBJECT_CHARS = 100
 _TRUNCATION_MARK = " [truncated]"
+HINT_FACT_FIELDS = ("started_by", "object_size", "object_etag")
+
+
+@dataclass(frozen=True)
+class HintFacts:
+    """What the events that hinted at a store told about it, for the announcement of its move."""
+
+    bucket: str | None = None
+    object_key: str | None = None
+    started_by: str | None = None
+    object_size: int | None = None
+    object_etag: str | None = None
+
+    def merged(self, other: HintFacts) -> HintFacts:
+        """Both hints' facts (a start's and an object's), the other's where both know one."""
+        return HintFacts(
+            *(
+                getattr(other, name) if getattr(other, name) is not None else getattr(self, name)
+                for name in ("bucket", "object_key", "started_by", "object_size", "object_etag")
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -39,10 +60,19 @@ class Announcement:
     region: str
     account: str
     observed_at: str
+    # What only a hint knows (domain/hints.py): absent from the detail when unknown, so an event without
+    # them is exactly what the contract's earlier version described.
+    started_by: str | None = None
+    object_size: int | None = None
+    object_etag: str | None = None
 
     def detail(self) -> dict[str, Any]:
         """The detail as subscribers see it, with the contract's camelCase keys."""
-        return {_camel(name): value for name, value in asdict(self).items()}
+        return {
+            _camel(name): value
+            for name, value in asdict(self).items()
+            if value is not None or name not in HINT_FACT_FIELDS
+        }
 
     def detail_json(self) -> str:
         return json.dumps(self.detail(), ensure_ascii=False, separators=(",", ":"))
@@ -83,8 +113,10 @@ def announce(
     region: str,
     account: str,
     observed_at: datetime,
+    facts: HintFacts | None = None,
 ) -> Announcement:
     failure_reason = task.failure_reason if state is TaskState.FAILED else None
+    known = _facts_of(task, state, facts)
     return Announcement(
         event_id=event_id(region, task.ami_id, task.task_start_time, state),
         ami_id=task.ami_id,
@@ -99,7 +131,20 @@ def announce(
         region=region,
         account=account,
         observed_at=format_timestamp(observed_at),
+        started_by=known.started_by,
+        object_size=known.object_size,
+        object_etag=known.object_etag,
     )
+
+
+def _facts_of(task: StoreTask, state: TaskState, facts: HintFacts | None) -> HintFacts:
+    """The hint's facts when they are about this store's object; an object's only once it completed (an
+    object of that name written before the store ended is not the store's)."""
+    if facts is None or facts.bucket != task.bucket or facts.object_key not in (None, task.s3_object_key):
+        return HintFacts()
+    if state is not TaskState.COMPLETED:
+        return HintFacts(started_by=facts.started_by)
+    return facts
 
 
 def _bounded(reason: str) -> str:
@@ -137,6 +182,10 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
         f"Observed:    {announcement.observed_at} ({elapsed_text(announcement)} after the start)",
         f"Account:     {announcement.account}{f' ({account_name})' if account_name else ''} in {region}",
     ]
+    if announcement.started_by is not None:
+        lines.append(f"Started by:  {announcement.started_by}")
+    if announcement.object_size is not None:
+        lines.append(f"Object:      {announcement.object_size} bytes, ETag {announcement.object_etag}")
     if announcement.progress_percentage is not None and announcement.state == TaskState.IN_PROGRESS.value:
         lines.append(f"Progress:    {announcement.progress_percentage}%")
     if announcement.failure_reason is not None:

@@ -231,6 +231,9 @@ def known_after(reader: ListingReader, previous_mark: datetime | None) -> dict[s
     """What the cursor keeps (known_tasks.py): tasks in progress, and the finished tasks a later read
     meets again, out of what the table holds once the run's claims are in."""
     known = {**reader.known, **{key: claim.state for key, claim in reader.claims.items()}}
+    if reader.mode is ReadMode.HINTS:
+        # What a hint run learnt is kept whole: trimming needs the listing's window, which it did not read.
+        return known
     for departed in reader.departed():
         for key in departed:
             known.pop(key, None)

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ami_store_notifier.domain.announcements import MAX_FAILURE_REASON_CHARS, Announcement, announce
+from ami_store_notifier.domain.announcements import (
+    MAX_FAILURE_REASON_CHARS,
+    Announcement,
+    HintFacts,
+    announce,
+)
 from ami_store_notifier.domain.findings import Findings, ReadingReport
 from ami_store_notifier.domain.model import (
     Cursor,
@@ -35,6 +40,9 @@ MAX_CLAIMS_PER_RUN = 1000
 # the 30 a minute the bucket refills, so neither is ever throttled by the other. A read that needs
 # more pages goes on in the next run from where this one stopped (ReadProgress).
 MAX_DESCRIBE_CALLS_PER_RUN = 10
+# What hint runs may add in a minute, all of them together: 10 scheduled + 12 waiting + 4 = 26 of the 30
+# a minute refills, so a flood of hints cannot throttle the schedule or a waiter either.
+HINT_CALLS_PER_MINUTE = 4
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,22 @@ def _fitting(room: int, pace: float, seconds_behind: Sequence[float]) -> int:
     return fitting
 
 
+def idle(cursor: Cursor) -> bool:
+    """Nothing in progress that the notifier knows of, no read to go on with and nothing to deliver."""
+    return (
+        cursor.baselined
+        and cursor.progress is None
+        and not cursor.pending
+        and TaskState.IN_PROGRESS not in cursor.known.values()
+    )
+
+
+def stays_quiet(cursor: Cursor, policy: Policy, now: datetime) -> bool:
+    """Whether a scheduled run of the quiet-when-idle mode asks EC2 nothing: idle, and the safety net not
+    due. Starts then come from the trail's hints (domain/hints.py)."""
+    return idle(cursor) and choose_mode(cursor, policy, now) is ReadMode.HEAD
+
+
 def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
     if cursor.progress is not None:
         return cursor.progress.mode
@@ -93,6 +117,7 @@ class ListingReader:
         account: str,
         now: datetime,
         page_size: int = MAX_RESULTS_PER_PAGE,
+        hints: Mapping[str, HintFacts] | None = None,
     ) -> None:
         self.policy = policy
         self.now = now
@@ -100,7 +125,9 @@ class ListingReader:
         self._cursor = cursor
         self._region = region
         self._account = account
-        self.mode = choose_mode(cursor, policy, now)
+        # A hint run's facts by AMI; None for a scheduled run.
+        self._hints = hints
+        self.mode = ReadMode.HINTS if hints is not None else choose_mode(cursor, policy, now)
         self.horizon = cursor.high_water_mark - policy.overlap if cursor.high_water_mark is not None else None
         self.known: dict[str, TaskState] = dict(cursor.known)
         self.claims: dict[str, Claim] = {}
@@ -120,6 +147,8 @@ class ListingReader:
     def complete(self) -> bool:
         """Whether the run read all it meant to: the listing down to its floor and, except for a head
         read, every task in progress."""
+        if self.mode is ReadMode.HINTS:
+            return False
         swept = self.mode is ReadMode.HEAD or self.findings.in_progress_swept
         return self.findings.complete and swept
 
@@ -140,7 +169,10 @@ class ListingReader:
         """Where the next run goes on, when this one stopped within a phase's pages; None when it
         finished its read, or stopped before the listing's second page (starting over costs no more).
         A listing read to its end is kept even when the sweep got no call yet: starting over would read
-        the same pages again, and a listing that takes a run's every call would never get to the sweep."""
+        the same pages again, and a listing that takes a run's every call would never get to the sweep.
+        A hint run leaves the read in progress as it was."""
+        if self.mode is ReadMode.HINTS:
+            return self._cursor.progress
         if self.complete:
             return None
         phase = ReadPhase.SWEEP if self.findings.listing_complete else ReadPhase.LISTING
@@ -294,7 +326,9 @@ class ListingReader:
             self._observe_during_baseline(task, state)
         elif self.horizon is None or task.task_start_time >= self.horizon:
             self._claim(task, state, previous=None)
-        elif self.mode is ReadMode.FULL_SCAN and self._worth_checking(task, state):
+        elif self.mode in (ReadMode.FULL_SCAN, ReadMode.HINTS) and self._worth_checking(task, state):
+            # A hint run decides an older task as the safety net would: it announces only what the
+            # listing's own reading would, whatever the hint said.
             self.suspects[task.key] = task
 
     def _observe_during_baseline(self, task: StoreTask, state: TaskState) -> None:
@@ -340,6 +374,12 @@ class ListingReader:
         for task in tasks:
             self.findings.note_recheck(task)
             self.observe(task)
+
+    def observe_hinted(self, tasks: Sequence[StoreTask]) -> None:
+        """Takes EC2's answer about the AMIs hints named. A task found this way never moves the high-water
+        mark: the listing above it was not read, and the next head read must still read down to it."""
+        for task in tasks:
+            self.observe(task, moves_high_water_mark=False)
 
     def recheck_finished(self) -> None:
         self.findings.rechecked = True
@@ -394,7 +434,13 @@ class ListingReader:
         if state is TaskState.FAILED and len(task.failure_reason or "") > MAX_FAILURE_REASON_CHARS:
             self.findings.shortened_reasons[task.key] = task
         return announce(
-            task, state, previous, region=self._region, account=self._account, observed_at=self.now
+            task,
+            state,
+            previous,
+            region=self._region,
+            account=self._account,
+            observed_at=self.now,
+            facts=(self._hints or {}).get(task.ami_id),
         )
 
     def report(self) -> ReadingReport:
