@@ -11,7 +11,7 @@ they scan when the dashboard is viewed, not by the month.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -20,7 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.report import ALL_METRICS, METRICS, Metric
+from ami_store_notifier.report import METRICS, Metric
 
 # The handler's log line for a region's finished poll (handler.py) and the fields of its `report`.
 POLL_SUMMARIES_QUERY = (
@@ -43,15 +43,18 @@ def poller_dashboard(
     *,
     name: str,
     metric: Callable[[Metric, str, Duration], cloudwatch.Metric],
+    metrics: Sequence[Metric],
     function: lambda_.IFunction,
     log_group: logs.ILogGroup,
     period: Duration,
     timeout: Duration,
 ) -> cloudwatch.Dashboard:
-    """Polls, announcements, failures and duration on one row; the latest poll summaries below."""
+    """Polls, announcements, failures and duration on one row; the latest poll summaries below.
+
+    ``metrics``: the poller's metrics that the deployment publishes (an empty graph tells nothing)."""
     heartbeat = METRICS["successful_polls"]
     # Every other metric the poller publishes is a failure or throttling counter.
-    failures = [declared for declared in ALL_METRICS if declared != heartbeat]
+    failures = [declared for declared in metrics if declared != heartbeat]
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=name)
     dashboard.add_widgets(
         cloudwatch.GraphWidget(

@@ -8,6 +8,13 @@ from constructs import Construct
 
 from infra.checkov import skip_checkov
 
+# Why a queue EventBridge sends to is encrypted with SSE-SQS, for checkov's CKV_AWS_27.
+SSE_SQS = (
+    "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled), which this check does not count: EventBridge "
+    "sends to it without a key policy of ours, while SSE-KMS with the AWS managed aws/sqs key would "
+    "refuse EventBridge (EventBridge user guide, dead-letter queues)."
+)
+
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, holds: str) -> sqs.Queue:
     """A queue for what EventBridge could not hand to a rule's target after its retries (`holds` says
@@ -19,13 +26,7 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, holds: str) -> sqs
         enforce_ssl=True,
         retention_period=Duration.days(14),
     )
-    skip_checkov(
-        queue,
-        "CKV_AWS_27",
-        "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled), which this check does not count: EventBridge "
-        "sends to it without a key policy of ours, while SSE-KMS with the AWS managed aws/sqs key would "
-        "refuse EventBridge (EventBridge user guide, dead-letter queues).",
-    )
+    skip_checkov(queue, "CKV_AWS_27", SSE_SQS)
     Validations.of(queue).acknowledge(
         Acknowledgment(
             id="AwsSolutions::AwsSolutions-SQS3",

@@ -14,6 +14,11 @@ something the others do not (`alarms: all`):
 - RegionFailures: a Region's poll failed while the others go on, one alarm for all of them (the metric
   has the `service` dimension only; the log line names the Region).
 - HubForwardingDeadLetters, with hubEventBusArn: announcements the hub's bus did not take.
+- HintDeadLetters, with hints: hints EventBridge could not put on the hint queue, or that the poller's runs
+  kept failing on (infra/hints.py). A lost hint costs only speed (the schedule finds the store), but a
+  queue that keeps dead-lettering says the rules or the runs are broken.
+- StartsWithoutHint, with quietWhenIdle: the safety net found a store that no CloudTrail hint announced,
+  so quiet runs are missing starts: the trail is not delivering.
 
 Not alarmed any more, since a persistent cause of each stops the heartbeat, which fires, and a passing one
 loses nothing (a tick carries no data; the next one does the same work): Lambda throttling a tick
@@ -34,10 +39,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ami_store_notifier.report import METRICS, REGION_FAILURES, Metric
+from ami_store_notifier.report import ALL_METRICS, METRICS, REGION_FAILURES, Metric
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dashboard import poller_dashboard
 from infra.encrypted_topic import TopicEncryption
+from infra.hints import MAX_RECEIVES
 from infra.names import DASHBOARD, NamePrefix
 from infra.settings import Settings
 
@@ -45,6 +51,19 @@ HEARTBEAT_PERIODS = 3
 AT_LEAST_ONE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 # The poller publishes a counter only when it is not zero: no data is a period without any.
 COUNTER_SILENCE = cloudwatch.TreatMissingData.NOT_BREACHING
+# Counted by the safety net of a quietWhenIdle deployment only (report.py).
+STARTS_WITHOUT_HINT = METRICS["starts_without_hint"]
+# The longest period an alarm may have: "An alarm's total current evaluation period can be no longer than
+# seven days, so Period multiplied by EvaluationPeriods can't be more than 604,800 seconds" (CloudWatch API
+# reference, PutMetricAlarm, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+LONGEST_ALARM_PERIOD = Duration.days(7)
+
+
+def published_metrics(settings: Settings) -> tuple[Metric, ...]:
+    """The poller's metrics that this deployment can publish: StartsWithoutHint only when quiet when idle."""
+    return tuple(
+        metric for metric in ALL_METRICS if metric != STARTS_WITHOUT_HINT or settings.quiet_when_idle
+    )
 
 
 class Monitoring(AlarmSet):
@@ -58,6 +77,7 @@ class Monitoring(AlarmSet):
         function: lambda_.IFunction,
         log_group: logs.ILogGroup,
         hub_dead_letter_queue: sqs.IQueue | None,
+        hint_dead_letter_queue: sqs.IQueue | None = None,
         namespace: str,
         service: str,
         encryption: TopicEncryption,
@@ -81,6 +101,7 @@ class Monitoring(AlarmSet):
                 "PublishFailures": self._publish_failures_alarm(),
                 "RegionFailures": self._region_failures_alarm(),
                 **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
+                **(self._hint_alarms(hint_dead_letter_queue) if hint_dead_letter_queue else {}),
             }
         self.notify_on(self.alarms.values())
 
@@ -89,6 +110,7 @@ class Monitoring(AlarmSet):
                 self,
                 name=names.name(DASHBOARD, "", stack=Stack.of(self)),
                 metric=self.metric,
+                metrics=published_metrics(settings),
                 function=function,
                 log_group=log_group,
                 period=Duration.minutes(max(5, settings.schedule_minutes)),
@@ -180,6 +202,52 @@ class Monitoring(AlarmSet):
                 "hub bus policy or the forwarder role, then replay them with aws events put-events.",
             ),
         }
+
+    def _hint_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
+        alarms = {
+            "HintDeadLetters": self._dead_letters_alarm(
+                "HintDeadLettersAlarm",
+                "HintDeadLetters",
+                dead_letter_queue,
+                what_happened=(
+                    "Hints were dead-lettered: EventBridge could not put them on the hint queue (each "
+                    "message's ERROR_CODE attribute says why), or poller runs failed on them "
+                    f"{MAX_RECEIVES} times. Nothing is lost: the schedule and the safety net find the "
+                    "stores, later than a hint would have."
+                ),
+                what_to_do="read the queue's messages (output HintDeadLetterQueueUrl; aws sqs "
+                "receive-message --message-attribute-names All) and the poller's 'Hint run' and ERROR log "
+                "lines; fix the hint queue's policy or the poller, then purge the queue (aws sqs "
+                "purge-queue): an old hint is worth nothing.",
+            ),
+        }
+        if self._settings.quiet_when_idle:
+            alarms["StartsWithoutHint"] = self._starts_without_hint_alarm()
+        return alarms
+
+    def _starts_without_hint_alarm(self) -> cloudwatch.Alarm:
+        # One safety net's worth: the net counts such stores, and at most one net runs in a period.
+        period = Duration.minutes(
+            min(self._settings.full_scan_interval_minutes, int(LONGEST_ALARM_PERIOD.to_minutes()))
+        )
+        return self._alarm(
+            "StartsWithoutHintAlarm",
+            "StartsWithoutHint",
+            what_happened=(
+                "The safety net found a store that started without a CloudTrail hint: with quietWhenIdle, "
+                "idle scheduled runs rely on those hints, so stores are announced up to a safety-net "
+                "interval (fullScanIntervalMinutes) late. The trail is not delivering CreateStoreImageTask "
+                "to EventBridge."
+            ),
+            what_to_do="check that a CloudTrail trail logs this Region's management write events (aws "
+            "cloudtrail get-trail-status: IsLogging; get-event-selectors: management events, "
+            "ReadWriteType All or WriteOnly, no exclusion of ec2.amazonaws.com), that the StoreStarted "
+            "hint rule is enabled and HintDeadLetters is empty; or turn quietWhenIdle off.",
+            metric=self.metric(STARTS_WITHOUT_HINT, "Sum", period),
+            threshold=1,
+            comparison=AT_LEAST_ONE,
+            missing=COUNTER_SILENCE,
+        )
 
     def metric(self, metric: Metric, statistic: str, period: Duration) -> cloudwatch.Metric:
         """One of the poller's own EMF metrics, as report.py declares it: its dimensions are the

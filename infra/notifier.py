@@ -8,6 +8,7 @@ from constructs import Construct
 from ami_store_notifier.report import NAMESPACE
 from infra.announcements import Announcements
 from infra.chat import ChatNotifications
+from infra.hints import Hints
 from infra.hub_forwarding import HubForwarding
 from infra.monitoring import Monitoring
 from infra.names import NamePrefix
@@ -21,8 +22,8 @@ TRANSPARENT_ID = "Default"
 
 
 class AmiStoreNotifier(Construct):
-    """The state table, the announcements (topic, bus, and the chat topic when on), the poller and its
-    monitoring.
+    """The state table, the announcements (topic, bus, and the chat topic when on), the poller, its hints
+    when on, and its monitoring.
 
     Fixed names (the bus, the alarms, the dashboard) start with ``names``: the stack's name, and the
     construct's id too when it is not this app's own, so that two notifiers never collide (infra/names.py).
@@ -78,6 +79,13 @@ class AmiStoreNotifier(Construct):
             metrics_service=self.metrics_service,
             removal_policy=settings.removal_policy,
         )
+        # The hints (the `hints` setting): rules on the default bus, their queue, and the mapping that runs
+        # the poller with its batches (infra/hints.py).
+        self.hints = (
+            Hints(self, "Hints", settings=settings, function=self.poller.function, role=self.poller.role)
+            if settings.hints
+            else None
+        )
         self.hub_forwarding = (
             HubForwarding(
                 self,
@@ -97,6 +105,7 @@ class AmiStoreNotifier(Construct):
             function=self.poller.function,
             log_group=self.poller.log_group,
             hub_dead_letter_queue=self.hub_forwarding.dead_letter_queue if self.hub_forwarding else None,
+            hint_dead_letter_queue=self.hints.dead_letter_queue if self.hints else None,
             namespace=NAMESPACE,
             service=self.metrics_service,
             encryption=self.announcements.encryption,

@@ -63,6 +63,8 @@ class Settings:
     page_size: int
     listing_overlap_minutes: int
     full_scan_interval_minutes: int
+    hints: bool
+    quiet_when_idle: bool
     delivery_reserve_seconds: int
     state_ttl_days: int
     function_timeout_seconds: int
@@ -202,10 +204,43 @@ def load_settings(get: Callable[[str], object]) -> Settings:
             "eventBusName names a new bus and eventBusArn an existing one: set only one of them"
         )
     _check_one_partition(settings)
+    _check_hints(settings)
     _check_rollout(settings)
     _check_chat(settings)
     _check_powertools_layer_for_spokes(settings)
     return settings
+
+
+# The hint runs the queue's event source mapping may have at once: its ScalingConfig MaximumConcurrency, at
+# the least Lambda allows (2; Lambda API reference, ScalingConfig), so that hint runs cannot multiply the
+# account's DescribeStoreImageTasks calls (infra/hints.py). The scheduled run may be running beside them.
+HINT_RUNS_AT_ONCE = 2
+RUNS_AT_ONCE_WITH_HINTS = HINT_RUNS_AT_ONCE + 1
+
+
+def _check_hints(settings: Settings) -> None:
+    """Quiet when idle relies on the start hints; and hint runs need room in a reservation.
+
+    An event source mapping does not know the function's reserved concurrency: a batch it hands over
+    beyond the reservation is throttled, its messages return to the queue after the visibility timeout,
+    and each such receive counts toward the queue's maxReceiveCount (Lambda developer guide, "Configuring
+    scaling behavior for SQS event source mappings"; AWS knowledge center, "lambda-sqs-scaling": do not
+    set maximum concurrency above the function's reserved concurrency). With the scheduled run holding
+    one of a reservation of 1 or 2, hints would be throttled into the dead-letter queue and fire
+    HintDeadLetters for nothing."""
+    if settings.quiet_when_idle and not settings.hints:
+        raise SettingsError(
+            "quietWhenIdle needs hints: true: a quiet scheduled run learns of a new store from the "
+            "CloudTrail start hint, which only the hints' rules and queue deliver"
+        )
+    reserved = settings.reserved_concurrency
+    if settings.hints and reserved is not None and reserved < RUNS_AT_ONCE_WITH_HINTS:
+        raise SettingsError(
+            f"reservedConcurrency ({reserved}) leaves no room for hints: the hint queue runs the poller "
+            f"up to {HINT_RUNS_AT_ONCE} times at once beside the scheduled run, so reserve at least "
+            f"{RUNS_AT_ONCE_WITH_HINTS}, or leave reservedConcurrency unset (throttled hint batches return "
+            "to the queue and end in its dead-letter queue)"
+        )
 
 
 def _check_powertools_layer_for_spokes(settings: Settings) -> None:

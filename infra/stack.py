@@ -86,5 +86,11 @@ class AmiStoreNotifierStack(Stack):
                 notifier.hub_forwarding.dead_letter_queue.queue_url,
                 "Announcements EventBridge could not put on the hub bus",
             )
+        if notifier.hints is not None:
+            outputs["HintQueueUrl"] = (notifier.hints.queue.queue_url, "Hints for the poller (hints setting)")
+            outputs["HintDeadLetterQueueUrl"] = (
+                notifier.hints.dead_letter_queue.queue_url,
+                "Hints EventBridge could not queue, or the poller failed on",
+            )
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

@@ -3,19 +3,24 @@
 It starts moto's server (with the EC2 store-task emulator) on this machine, creates the notifier's
 resources and subscribers, starts a few AMI stores, one of which fails, and follows them with the
 operator's `ami-store-notifier watch` while the notifier runs each simulated minute: the SNS messages and
-EventBridge events that subscribers receive are printed beside watch's progress as they arrive. Time is
-the emulator's, so the stores' minutes pass in seconds. No AWS account is touched.
+EventBridge events that subscribers receive are printed beside watch's progress as they arrive. Hints are
+on: the account's trail and the bucket's EventBridge delivery put each store's start and each completed
+object on the default bus, whose rules queue them for the notifier (Lambda's event source mapping,
+emulated, looks at the queue each simulated second), so a completion is announced seconds after its
+object appears, not at the next minute. Time is the emulator's, so the stores' minutes pass in seconds.
+No AWS account is touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -34,11 +39,17 @@ from local.deployment import (
     Received,
     deploy,
 )
-from local.ec2_store_tasks import CLOCK, endpoint_url, start_server, store_tasks_backend
+from local.ec2_store_tasks import CLOCK, StoreTaskBackend, endpoint_url, start_server, store_tasks_backend
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 
 BUCKET = "golden-ami-archive"
 SCHEDULE_PERIOD = timedelta(minutes=1)
+# How often the emulated event source mapping looks at the hints queue. Without a batching window Lambda
+# long-polls and invokes within a second of a message's arrival; a second also covers EventBridge's own
+# delivery to the queue (typically well under a second).
+HINT_POLL_PERIOD = timedelta(seconds=1)
+STORES_START_AFTER = timedelta(seconds=20)
+EVENTBRIDGE_DELIVERY = '{"EventBridgeConfiguration": {}}'
 STORES = (
     # AMI name, minutes the store takes, failure reason (None: it completes)
     ("web-frontend-2026-11", 4, None),
@@ -73,12 +84,18 @@ def _configure_environment(endpoint: str) -> None:
 
 def _run() -> int:
     session = boto3.session.Session()
-    deployment = deploy(session, region=REGION, chat=True)
+    deployment = deploy(session, region=REGION, chat=True, hints=True)
     os.environ.update(deployment.handler_environment())
     ec2 = session.client("ec2", region_name=REGION)
-    session.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    s3 = session.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
     tasks = store_tasks_backend(ACCOUNT, REGION)
     handler.utc_now = CLOCK.now
+    tasks.hint_events.cloudtrail = True  # the account has a trail logging management events
+    tasks.hint_events.s3 = True
+    s3.put_bucket_notification_configuration(
+        Bucket=BUCKET, NotificationConfiguration=json.loads(EVENTBRIDGE_DELIVERY)
+    )
 
     print(
         "Deployed: table",
@@ -90,13 +107,20 @@ def _run() -> int:
     )
     print(f"Subscribers: SQS '{TOPIC_QUEUE}' on the topic, SQS '{TOPIC_FAILED_QUEUE}' on the topic with the")
     print(f"filter policy {{state: [Failed]}}, SQS '{RULE_QUEUE}' behind a bus rule on detail.state,")
-    print(f"and SQS '{CHAT_QUEUE}' on the chat topic, where a Slack or Teams channel would read.\n")
+    print(f"and SQS '{CHAT_QUEUE}' on the chat topic, where a Slack or Teams channel would read.")
+    print("Hints: rules on the default bus queue CloudTrail's CreateStoreImageTask and S3's Object Created")
+    print("for ami-*.bin; the bucket's EventBridge delivery is on, as a user turns it on:")
+    print(f"$ aws s3api put-bucket-notification-configuration --bucket {BUCKET} \\")
+    print(f"      --notification-configuration '{EVENTBRIDGE_DELIVERY}'\n")
 
     archived = ec2.register_image(Name="old-release-2026-10")["ImageId"]
     tasks.add_task(archived, BUCKET, CLOCK.now() - timedelta(days=2), "Completed")
     print(f"History: {archived} was stored two days ago (the first run must not announce it).")
-    schedule = NotifierSchedule(deployment)
+    schedule = NotifierSchedule(deployment, tasks)
     schedule.run()
+    # The stores start between two runs, as they would: their ends fall between runs too, where a hint
+    # is announced seconds after the object appears and the schedule alone would wait for its next run.
+    schedule.sleep(STORES_START_AFTER.total_seconds())
     stored = []
     for name, minutes, reason in STORES:
         ami = ec2.register_image(Name=name)["ImageId"]
@@ -110,40 +134,87 @@ def _run() -> int:
     watched = _watch(stored, schedule)
     print(f"(watch exited with {watched}: 1 means a store failed)\n")
     schedule.run()
-    return _summarize(schedule.received, schedule.chat, watched)
+    return _summarize(schedule, watched)
 
 
 class NotifierSchedule:
     """The notifier's schedule on the emulator clock: the real handler runs once each simulated minute,
     and what its subscribers receive is printed as it arrives."""
 
-    def __init__(self, deployment: LocalDeployment) -> None:
+    def __init__(self, deployment: LocalDeployment, tasks: StoreTaskBackend) -> None:
         self._deployment = deployment
+        self._tasks = tasks
         self._next_run = CLOCK.now()
         self.received: list[Received] = []
         self.chat: list[dict[str, Any]] = []
+        self._hints_sent = 0
+        self.hinted: list[timedelta] = []
+        """How long after its object appeared each completion announced by a hint run was announced."""
 
     def sleep(self, seconds: float) -> None:
-        """Lets `seconds` of emulator time pass, running the notifier at each minute on the way."""
+        """Lets `seconds` of emulator time pass, running the notifier at each minute on the way and
+        handing it the hints queue's batches as Lambda's poller would."""
         until = CLOCK.now() + timedelta(seconds=seconds)
-        while self._next_run <= until:
-            CLOCK.set(self._next_run)
-            self.run()
+        while (step := min(self._next_run, CLOCK.now() + HINT_POLL_PERIOD)) <= until:
+            CLOCK.set(step)
+            if step == self._next_run:
+                self.run()
+            self.deliver_hints()
         CLOCK.set(until)
+        self.deliver_hints()
 
     def run(self) -> None:
         report = _invoke()
         announced = report["announced"]
         if announced:
             print(f"[{CLOCK.now():%H:%M} UTC] notifier run ({report['mode']}): announced {announced}")
+        self._show_received()
+        self._next_run = CLOCK.now() + SCHEDULE_PERIOD
+
+    def deliver_hints(self) -> None:
+        """One look of the event source mapping at the hints queue; a batch runs the real handler."""
+        mapping = self._deployment.hints
+        sent = len(self._tasks.hint_events.log)
+        if mapping is None or (sent == self._hints_sent and mapping.due() is None):
+            return  # only the emulator's hints reach the queue here: none new, none waiting, no look
+        self._hints_sent = sent
+        batch = self._deployment.poll_hints(_invoke_with_hints)
+        if batch is None:
+            return
+        hints = ", ".join(_hint_label(record) for record in batch.event["Records"])
+        retried = f", {len(batch.retried)} handed back" if batch.retried else ""
+        print(
+            f"[{CLOCK.now():%H:%M:%S} UTC] hint run, SQS batch of {len(batch.message_ids)}: {hints}{retried}"
+        )
+        for item in self._show_received():
+            if item.queue == TOPIC_QUEUE and item.detail["state"] == "Completed":
+                self._show_delay(item)
+
+    def _show_delay(self, item: Received) -> None:
+        delivered = self._tasks.hint_events.delivered("object-created")
+        object_time = max((d.event_time for d in delivered if d.ami_id == item.detail["amiId"]), default=None)
+        if object_time is None:
+            return
+        announced_at = datetime.fromisoformat(item.detail["observedAt"].replace("Z", "+00:00"))
+        delay = announced_at - object_time
+        self.hinted.append(delay)
+        print(
+            f"    {item.detail['s3Uri']} appeared at {object_time:%H:%M:%S} UTC, announced at "
+            f"{announced_at:%H:%M:%S} UTC: {delay.total_seconds():.0f} s later (next scheduled run "
+            f"{self._next_run:%H:%M:%S} UTC)"
+        )
+
+    def _show_received(self) -> list[Received]:
+        shown = []
         for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
             for item in self._deployment.receive(queue):
                 self.received.append(item)
+                shown.append(item)
                 _show(item)
         for message in self._deployment.receive_chat():
             self.chat.append(message)
             print(f"    Chat -> {CHAT_QUEUE}: {message['content']['title']}")
-        self._next_run = CLOCK.now() + SCHEDULE_PERIOD
+        return shown
 
 
 def _watch(stored: list[str], schedule: NotifierSchedule) -> int:
@@ -153,6 +224,22 @@ def _watch(stored: list[str], schedule: NotifierSchedule) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     return 0
+
+
+def _invoke_with_hints(event: dict[str, Any]) -> Any:
+    """The real handler, invoked by the event source mapping with a batch of the hints queue."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return handler.lambda_handler(event, LambdaContextStub())
+
+
+def _hint_label(record: dict[str, Any]) -> str:
+    event = json.loads(record["body"])
+    detail = event["detail"]
+    if event["source"] == "aws.s3":
+        return f"S3 Object Created {detail['object']['key']} ({event['time'][11:19]} UTC)"
+    parameters = json.dumps(detail.get("requestParameters"))
+    ami = next((word.strip('",{}') for word in parameters.split() if word.startswith('"ami-')), "?")
+    return f"CloudTrail {detail['eventName']} {ami}"
 
 
 def _invoke() -> dict[str, object]:
@@ -171,9 +258,13 @@ def _show(item: Received) -> None:
         print(f'    SNS -> {item.queue}: "{item.subject}"  attributes {item.attributes}')
     else:
         print(f"    EventBridge -> {item.queue}: EC2 AMI Store Task State Change")
+    # The last three only a hint knows (who started the store, the object S3 reported): absent otherwise.
     fields = ["amiId", "state", "previousState", "s3Uri", "failureReason", "eventId"]
+    fields += ["startedBy", "objectSize", "objectEtag"]
     print(
-        textwrap.indent("\n".join(f"{name}: {detail[name]}" for name in fields if detail[name]), "        ")
+        textwrap.indent(
+            "\n".join(f"{name}: {detail[name]}" for name in fields if detail.get(name)), "        "
+        )
     )
 
 
@@ -185,7 +276,8 @@ def chat_card(message: dict[str, Any]) -> str:
     return f"{content['title']}\n{content['description']}\nNext steps:\n{steps}\n[{keywords}]"
 
 
-def _summarize(received: list[Received], chat: list[dict[str, Any]], watched: int) -> int:
+def _summarize(schedule: NotifierSchedule, watched: int) -> int:
+    received, chat = schedule.received, schedule.chat
     states = sorted({(item.queue, item.detail["state"]) for item in received})
     print("\nWhat each subscriber received:", ", ".join(f"{queue}: {state}" for queue, state in states))
     failed = next((item for item in received if item.detail["state"] == "Failed"), None)
@@ -198,14 +290,19 @@ def _summarize(received: list[Received], chat: list[dict[str, Any]], watched: in
         print(textwrap.indent(chat_card(failed_chat), "    "))
     channels = {(item.queue, item.detail["state"]) for item in received}
     needed = {(queue, state) for queue in (TOPIC_QUEUE, RULE_QUEUE) for state in ("Completed", "Failed")}
-    if not needed <= channels or watched != 1 or len(chat) != len(STORES):
+    hinted = sorted(delay.total_seconds() for delay in schedule.hinted)
+    if not needed <= channels or watched != 1 or len(chat) != len(STORES) or not hinted:
         print(
             "\nDemo FAILED: missing",
             sorted(needed - channels),
-            f"watch exit {watched}, chat {len(chat)}",
+            f"watch exit {watched}, chat {len(chat)}, completions announced by hints {len(hinted)}",
             file=sys.stderr,
         )
         return 1
+    print(
+        f"\nHints announced {len(hinted)} completions {', '.join(f'{s:.0f}' for s in hinted)} s after their "
+        "objects appeared; the failure, which writes no object, was found by the scheduled run."
+    )
     print(
         "\nDemo finished: watch followed the stores to their end, and Completed and Failed notifications "
         "arrived through SNS, EventBridge and the chat topic."

@@ -3,7 +3,10 @@
 Used by the demo, the integration tests, the fault campaign and the benchmark, so that all of them
 exercise the same shape of deployment as the CDK stack: the state table (key `pk`, TTL `expiresAt`),
 the topic, the bus, an SQS queue subscribed to the topic, one subscribed with a filter policy on
-`state`, and one fed by a rule on the bus that matches `detail.state`.
+`state`, and one fed by a rule on the bus that matches `detail.state`. With `hints=True`, also the hints'
+path (infra/hints.py): two rules on the default bus with the patterns of domain/hints.py, the hints queue
+they feed (with its dead-letter queue), and Lambda's event source mapping, emulated
+(local/event_source_mapping.py): `deliver_hints(invoke)` / `poll_hints(invoke)`.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from jsonschema import Draft4Validator
 
 from ami_store_notifier.adapters.table_items import PARTITION_KEY
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from ami_store_notifier.domain.hints import OBJECT_CREATED_PATTERN, STORE_STARTED_PATTERN
 from ami_store_notifier.event_schema import detail_schema
 from ami_store_notifier.report import NAMESPACE, SERVICE
+from local.event_source_mapping import EventSourceMapping, HintBatch, Invoke, Polling
 
 EVENT_SOURCE = "ami-store-notifier"
 TOPIC_QUEUE = "topic-all"
@@ -30,6 +35,9 @@ DETAIL_VALIDATOR = Draft4Validator(detail_schema())
 # without an error): every chat message the demo and the tests receive is checked against it.
 CHAT_SCHEMA_PATH = Path(__file__).with_name("custom_notification.schema.json")
 CHAT_VALIDATOR = Draft4Validator(json.loads(CHAT_SCHEMA_PATH.read_text()))
+HINTS_QUEUE: Final = "hints"
+HINT_RULES: Final = {"store-started": STORE_STARTED_PATTERN, "object-created": OBJECT_CREATED_PATTERN}
+"""The hints' rules on the default bus, by name suffix, with their patterns."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,24 @@ class LocalDeployment:
     sqs: Any
     # The chat topic, when deployed with chat notifications; its subscriber queue is CHAT_QUEUE.
     chat_topic_arn: str | None = None
+    # The hints' path, when deployed with hints: the queue's mapping to the function, emulated.
+    hints: EventSourceMapping | None = None
+    hints_dead_letter_url: str | None = None
+
+    def deliver_hints(self, invoke: Invoke) -> HintBatch | None:
+        """Hands the function up to a batch of the hints queue now, as Lambda does once the batching
+        window has closed: deletes what succeeded, leaves `batchItemFailures` to come back."""
+        return self._hints().deliver(invoke)
+
+    def poll_hints(self, invoke: Invoke) -> HintBatch | None:
+        """One look of Lambda's poller at the emulator's now: invokes only when a batch is full or its
+        batching window has closed (`hints.due()` says when)."""
+        return self._hints().poll(invoke)
+
+    def _hints(self) -> EventSourceMapping:
+        if self.hints is None:
+            raise RuntimeError("deployed without hints: deploy(..., hints=True)")
+        return self.hints
 
     def handler_environment(self, **overrides: str) -> dict[str, str]:
         environment = {
@@ -81,7 +107,7 @@ class LocalDeployment:
         return messages
 
     def _drain(self, queue: str) -> list[str]:
-        bodies = []
+        bodies: list[str] = []
         while True:
             response = self.sqs.receive_message(
                 QueueUrl=self.queue_urls[queue], MaxNumberOfMessages=10, WaitTimeSeconds=0
@@ -121,7 +147,13 @@ def create_table(dynamodb: Any, name: str) -> str:
 
 
 def deploy(
-    session: Any, *, region: str, name: str = "ami-store-notifier", chat: bool = False
+    session: Any,
+    *,
+    region: str,
+    name: str = "ami-store-notifier",
+    chat: bool = False,
+    hints: bool = False,
+    polling: Polling | None = None,
 ) -> LocalDeployment:
     dynamodb = session.client("dynamodb", region_name=region)
     sns = session.client("sns", region_name=region)
@@ -144,7 +176,44 @@ def deploy(
         sns.subscribe(
             TopicArn=chat_topic_arn, Protocol="sqs", Endpoint=queue_arn_of(sqs, queue_urls[CHAT_QUEUE])
         )
-    return LocalDeployment(region, table_name, topic_arn, bus_name, queue_urls, sqs, chat_topic_arn)
+    deployed = LocalDeployment(region, table_name, topic_arn, bus_name, queue_urls, sqs, chat_topic_arn)
+    if hints:
+        deploy_hints(session, deployed, name=name, polling=polling or Polling())
+    return deployed
+
+
+def deploy_hints(session: Any, deployment: LocalDeployment, *, name: str, polling: Polling) -> None:
+    """What the stack builds for hints: the queue (its dead-letter queue after `max_receive_count`
+    receives), the two rules on the default bus that feed it, and the event source mapping."""
+    events = session.client("events", region_name=deployment.region)
+    sqs = deployment.sqs
+    dead_letter_url = sqs.create_queue(QueueName=f"{name}-{HINTS_QUEUE}-dlq")["QueueUrl"]
+    redrive = {
+        "deadLetterTargetArn": queue_arn_of(sqs, dead_letter_url),
+        "maxReceiveCount": polling.max_receive_count,
+    }
+    queue_url = sqs.create_queue(
+        QueueName=f"{name}-{HINTS_QUEUE}",
+        Attributes={
+            "VisibilityTimeout": str(int(polling.visibility_timeout_seconds)),
+            "MessageRetentionPeriod": str(polling.retention_seconds),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    queue_arn = queue_arn_of(sqs, queue_url)
+    for suffix, pattern in HINT_RULES.items():
+        rule = f"{name}-{suffix}"
+        events.put_rule(Name=rule, EventBusName="default", EventPattern=json.dumps(pattern))
+        # The dead-letter queue is also the targets': what EventBridge could not put on the queue.
+        target = {
+            "Id": HINTS_QUEUE,
+            "Arn": queue_arn,
+            "DeadLetterConfig": {"Arn": redrive["deadLetterTargetArn"]},
+        }
+        events.put_targets(Rule=rule, EventBusName="default", Targets=[target])
+    deployment.queue_urls[HINTS_QUEUE] = queue_url
+    deployment.hints_dead_letter_url = dead_letter_url
+    deployment.hints = EventSourceMapping(sqs, queue_url, queue_arn, deployment.region, polling)
 
 
 def queue_arn_of(sqs: Any, queue_url: str) -> str:

@@ -54,6 +54,8 @@ def utc_now() -> datetime:
 class Wiring:
     settings: Settings
     policy: Policy
+    # The function's own Region: the stack's rules bring hints from it alone.
+    home_region: str | None
     api_calls: ApiCallCounter
     ec2_clients: dict[str, EC2Client]
     dynamodb: DynamoDBClient
@@ -76,6 +78,7 @@ def wiring() -> Wiring:
             full_scan_interval=settings.full_scan_interval,
             claim_lease=settings.claim_lease,
         ),
+        home_region=session.region_name,
         api_calls=api_calls,
         ec2_clients={
             region: api_calls.attach(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
@@ -113,7 +116,8 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
             clock=utc_now,
             seconds_left=seconds_left,
             delivery_reserve_seconds=settings.delivery_reserve_seconds,
-            quiet_when_idle=settings.quiet_when_idle,
+            # Another Region sends its starts to its own default bus, not to this stack's rules: it is polled.
+            quiet_when_idle=settings.quiet_when_idle and region == wired.home_region,
         )
         for region in settings.regions
     ]

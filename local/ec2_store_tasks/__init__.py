@@ -8,6 +8,7 @@
         backend.plan(ami_id, duration_seconds=600, fail_reason=None)
         ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
         backend.clock.advance(600)               # the task completes; <amiId>.bin lands in the bucket
+        backend.hint_events.cloudtrail = True    # optional: the start and end events on the default bus
 
 Server mode: `start_server()` (a ThreadedMotoServer on a free port) or `python -m local.ec2_store_tasks`.
 See README.md beside this file for the rules, the error codes and the choices made.
@@ -30,10 +31,13 @@ from .backend import (
     StoreTaskResult,
     UnknownImageIds,
     reset,
+    settle_everywhere,
     store_tasks_backend,
 )
 from .clock import Clock
+from .event_shapes import CallerIdentity
 from .faults import Fault, FaultInjector
+from .hint_events import HintDelivery, HintEvents, HintFaults
 from .server import endpoint_url, start_server
 from .wire import install, installed
 
@@ -45,12 +49,16 @@ __all__ = [
     "FAILED",
     "IN_PROGRESS",
     "LISTING_WINDOW",
+    "CallerIdentity",
     "Clock",
     "DescribeCall",
     "DescribeHook",
     "DescribePage",
     "Fault",
     "FaultInjector",
+    "HintDelivery",
+    "HintEvents",
+    "HintFaults",
     "StoreTask",
     "StoreTaskBackend",
     "StoreTaskError",
@@ -60,6 +68,7 @@ __all__ = [
     "install",
     "installed",
     "reset",
+    "settle_everywhere",
     "start_server",
     "store_tasks_backend",
 ]

@@ -32,6 +32,7 @@ from local.moto_backends import forget_all
 
 from .clock import Clock, as_utc
 from .faults import FaultInjector
+from .hint_events import HintEvents
 from .throttling import THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS, RequestThrottle
 
 IN_PROGRESS: Final = "InProgress"
@@ -235,6 +236,8 @@ class StoreTaskBackend(BaseBackend):
         as one public project reports EC2 does. Off by default: not verified."""
         self.unknown_image_ids = UnknownImageIds.REFUSE_NAMING_THEM
         """The answer to `ImageIds` naming an AMI that is neither in moto EC2 nor has a store task."""
+        self.hint_events = HintEvents()
+        """The events put on the default bus at a store's start and end (hint_events.py; off by default)."""
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self._plans: dict[str, deque[TaskPlan]] = {}
@@ -397,6 +400,7 @@ class StoreTaskBackend(BaseBackend):
         *,
         object_tags: Sequence[tuple[str, str]] = (),
         dry_run: bool = False,
+        access_key_id: str | None = None,
     ) -> str:
         """CreateStoreImageTask: returns the object key `<amiId>.bin`.
 
@@ -445,6 +449,7 @@ class StoreTaskBackend(BaseBackend):
                 size_gb=size_gb,
             )
             self._insert(task)
+            self.hint_events.store_started(task, self.account_id, self.region_name, access_key_id)
             return object_key
 
     def describe_store_image_tasks(
@@ -487,6 +492,7 @@ class StoreTaskBackend(BaseBackend):
                 self._refuse_unknown(ids)
                 found = [self._current[i] for i in ids if i in self._current]
                 found = [t for t in found if t.start_time >= now - LISTING_WINDOW]
+                found = [t for t in found if self.hint_events.listed(t, now)]
                 found.sort(key=_sort_key, reverse=True)
                 return DescribePage([_result(t, now) for t in found], None)
             size = max_results if max_results is not None else self.default_page_size
@@ -624,6 +630,7 @@ class StoreTaskBackend(BaseBackend):
                 task.duration_seconds = None
             else:
                 self._complete(task, due)
+        self.hint_events.release(now)
 
     def _complete(self, task: StoreTask, at: datetime) -> None:
         task.state = COMPLETED
@@ -639,11 +646,15 @@ class StoreTaskBackend(BaseBackend):
             {"format": OBJECT_MAGIC, "amiId": task.ami_id, "name": task.image_name}, sort_keys=True
         ).encode()
         try:
-            key = s3.put_object(task.bucket, task.object_key, body)
+            # moto's own S3 event is not S3's shape; hint_events sends S3's, where the bucket asks for it.
+            key = s3.put_object(task.bucket, task.object_key, body, disable_notification=True)
         except MissingBucket:
             return False  # seeded task, or bucket deleted meanwhile: nothing to write into
+        if task.end_time is not None:  # written when the store ended by the emulator clock, not moto's
+            key.last_modified = as_utc(task.end_time).replace(tzinfo=None)
         if task.object_tags:
             s3.put_object_tagging(key, dict(task.object_tags))
+        self.hint_events.object_written(task, self.account_id, self.region_name, key)
         return True
 
     def _page(
@@ -659,14 +670,19 @@ class StoreTaskBackend(BaseBackend):
         asc = self._asc
         low = bisect_left(self._asc_starts, now - LISTING_WINDOW)
         top = len(asc) - 1 - offset  # asc index of the first item of the page
-        if states is None and buckets is None:
+        hiding = self.hint_events.hiding(now)  # a task kept out of the listing: check each one
+        if states is None and buckets is None and not hiding:
             stop = max(low - 1, top - size)
             return [asc[i] for i in range(top, stop, -1)], stop >= low
         page: list[StoreTask] = []
         seen = 0
         for i in range(len(asc) - 1, low - 1, -1):
             task = asc[i]
-            if (states is None or task.state in states) and (buckets is None or task.bucket in buckets):
+            if (
+                (states is None or task.state in states)
+                and (buckets is None or task.bucket in buckets)
+                and (not hiding or self.hint_events.listed(task, now))
+            ):
                 if seen >= offset:
                     if len(page) == size:
                         return page, True
@@ -746,7 +762,9 @@ def hook_moto_reset() -> None:
     BackendDict.reset = classmethod(reset_with_clock)  # type: ignore[assignment,method-assign]
 
 
-def _settle_everywhere() -> None:
+def settle_everywhere() -> None:
+    """Settles every backend to the clock: due stores end (their objects and hints sent), delayed hints
+    go out. Each clock move does it; a caller of real-time mode does it before it looks."""
     with backend_lock:
         backends = [backend for _, _, backend in _BACKENDS.iter_backends()]
     for backend in backends:
@@ -754,4 +772,4 @@ def _settle_everywhere() -> None:
             backend.settle()
 
 
-CLOCK.add_listener(_settle_everywhere)
+CLOCK.add_listener(settle_everywhere)

@@ -20,9 +20,11 @@ from .backend import (
     hook_moto_reset,
     store_tasks_backend,
 )
+from .s3_events import install_s3_events, s3_events_installed
 
 EC2_XMLNS: Final = "http://ec2.amazonaws.com/doc/2016-11-15/"
 CONTENT_TYPE: Final = "text/xml;charset=UTF-8"
+MOTO_UNKNOWN_ACCESS_KEY: Final = "AKIAEXAMPLE"
 
 ResponseTuple = tuple[str, dict[str, Any]]
 
@@ -118,12 +120,20 @@ def _pairs(items: list[Any]) -> list[tuple[str, str]]:
 # ----- the actions --------------------------------------------------------------------------------
 
 
+def _access_key(response: Any) -> str | None:
+    """The request's access key, for CloudTrail's record of the call; None where moto could not read it
+    (it then answers its placeholder)."""
+    key = str(response.get_access_key())
+    return None if key == MOTO_UNKNOWN_ACCESS_KEY else key
+
+
 def _create_store(backend: StoreTaskBackend, response: Any) -> str:
     key = backend.create_store_image_task(
         _str_param(response, "ImageId"),
         _str_param(response, "Bucket"),
         object_tags=_pairs(_list_param(response, "S3ObjectTags")),
         dry_run=_bool_param(response, "DryRun"),
+        access_key_id=_access_key(response),
     )
     return _element("objectKey", key)
 
@@ -189,13 +199,17 @@ def install() -> None:
 
     moto dispatches each EC2 request to the snake_case method of its action, looked up on every
     request, so this serves in-process `mock_aws()` and moto's server mode alike. It also makes moto's
-    reset restart the emulator clock (the backends themselves are moto backends, reset by moto).
+    reset restart the emulator clock (the backends themselves are moto backends, reset by moto), and
+    makes moto's S3 send its EventBridge events as S3 does (s3_events.py).
     """
     hook_moto_reset()
+    install_s3_events()
     for operation, action in ACTIONS.items():
         if getattr(EC2Response, _snake(operation), None) is not action:
             setattr(EC2Response, _snake(operation), action)
 
 
 def installed() -> bool:
-    return all(getattr(EC2Response, _snake(op), None) is action for op, action in ACTIONS.items())
+    return s3_events_installed() and all(
+        getattr(EC2Response, _snake(op), None) is action for op, action in ACTIONS.items()
+    )

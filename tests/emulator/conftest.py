@@ -1,9 +1,10 @@
-"""The emulator suite's fixtures: the emulator over HTTP, in moto's ThreadedMotoServer, and a DynamoDB
-table for the client-token rules."""
+"""The emulator suite's fixtures: the emulator over HTTP, in moto's ThreadedMotoServer, a DynamoDB
+table for the client-token rules, and the hints: the emulator sending them, a bucket with EventBridge
+delivery on, and the hints queue they reach."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -11,9 +12,10 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from local.deployment import create_table
-from local.ec2_store_tasks import start_server
+from local.deployment import LocalDeployment, create_table, deploy
+from local.ec2_store_tasks import HintEvents, StoreTaskBackend, start_server
 from local.ec2_store_tasks.server import reset_server
+from tests.world import REGION
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +41,54 @@ def dynamodb(mocked_aws: None, boto_session: boto3.session.Session, no_retry: Co
     client = boto_session.client("dynamodb", config=no_retry)
     create_table(client, TOKEN_TABLE)
     return client
+
+
+@pytest.fixture
+def hints(store_tasks: StoreTaskBackend) -> HintEvents:
+    """The emulator sending both hints: a trail logs the account's calls, and S3 sends to EventBridge
+    for the buckets that ask it to."""
+    store_tasks.hint_events = HintEvents(cloudtrail=True, s3=True)
+    return store_tasks.hint_events
+
+
+@pytest.fixture
+def eventbridge_bucket(s3: Any, bucket: str) -> str:
+    """The bucket, with S3's delivery of its events to EventBridge turned on as a user does it."""
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    return bucket
+
+
+@pytest.fixture
+def hint_deployment(mocked_aws: None, boto_session: boto3.session.Session) -> LocalDeployment:
+    """The local deployment with the hints' rules on the default bus and their queue."""
+    return deploy(boto_session, region=REGION, hints=True)
+
+
+@pytest.fixture
+def queued_hints(hint_deployment: LocalDeployment) -> Callable[[], list[dict[str, Any]]]:
+    """Takes everything the hints queue holds now, as the SQS records Lambda would hand the function."""
+
+    def take() -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        while (batch := hint_deployment.deliver_hints(lambda _event: None)) is not None:
+            records.extend(batch.event["Records"])
+        return records
+
+    return take
+
+
+@pytest.fixture
+def store(
+    ec2: Any, store_tasks: StoreTaskBackend, ami_id: str, eventbridge_bucket: str
+) -> Callable[..., str]:
+    """Starts a store of `ami_id` into the EventBridge bucket, planned to take `seconds` (and fail with
+    `fail_reason`); returns the AMI id."""
+
+    def start(seconds: float = 60, fail_reason: str | None = None) -> str:
+        store_tasks.plan(ami_id, duration_seconds=seconds, fail_reason=fail_reason)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=eventbridge_bucket)
+        return ami_id
+
+    return start

@@ -60,6 +60,22 @@ def lean(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def hints(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Hints on: the rules on the default bus, the hint queue and its mapping to the poller."""
+    from tests.infra.support import HINTS, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("hints"), HINTS)
+
+
+@pytest.fixture(scope="session")
+def quiet(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Hints and quiet when idle, with the longest safety-net interval and function timeout."""
+    from tests.infra.support import QUIET, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("quiet"), QUIET)
+
+
+@pytest.fixture(scope="session")
 def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The same app deployed a second time in the same account, under another stack name."""
     from tests.infra.support import synthesize
@@ -126,8 +142,9 @@ def imported_bus(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 # -- infra: the synthesized stack deployed into moto's CloudFormation (tests/infra/test_infra_deploy.py) ----
 
 
-@pytest.fixture
-def deployed(synth: Synthesized, mocked_aws: None) -> Deployed:
+def deploy(synthesized: Synthesized) -> Deployed:
+    """``synthesized``'s notifier stack created in moto's CloudFormation (inside ``mocked_aws``), as `cdk
+    deploy` would: its assets published, the bootstrap version and AWS's layer parameter in SSM."""
     from tests.infra.support import (
         BOOTSTRAP_QUALIFIER,
         REGION,
@@ -139,7 +156,7 @@ def deployed(synth: Synthesized, mocked_aws: None) -> Deployed:
     )
 
     account = str(boto3.client("sts", region_name=REGION).get_caller_identity()["Account"])
-    bucket = publish_assets(synth, account)
+    bucket = publish_assets(synthesized, account)
     # The template's CheckBootstrapVersion rule reads this parameter, as on a bootstrapped account.
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value="30", Type="String"
@@ -150,7 +167,7 @@ def deployed(synth: Synthesized, mocked_aws: None) -> Deployed:
         warnings.simplefilter("always")
         cloudformation.create_stack(
             StackName=STACK_NAME,
-            TemplateBody=json.dumps(synth.template_json),
+            TemplateBody=json.dumps(synthesized.template_json),
             Capabilities=["CAPABILITY_IAM"],
         )
     skipped = {
@@ -164,8 +181,13 @@ def deployed(synth: Synthesized, mocked_aws: None) -> Deployed:
     (stack,) = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
-    code_key = synth.only("AWS::Lambda::Function")[1]["Properties"]["Code"]["S3Key"]
+    code_key = synthesized.only("AWS::Lambda::Function")[1]["Properties"]["Code"]["S3Key"]
     return Deployed(account=account, outputs=outputs, code_key=code_key, bucket=bucket)
+
+
+@pytest.fixture
+def deployed(synth: Synthesized, mocked_aws: None) -> Deployed:
+    return deploy(synth)
 
 
 @pytest.fixture

@@ -185,6 +185,19 @@ CHAT = {
 LEAN = {"alarms": "heartbeat", "dashboard": "false", "customerManagedKey": "false"}
 
 
+# Hints on (infra/hints.py): the rules on the default bus, the hint queue and its mapping to the poller.
+HINTS = {"hints": "true"}
+# And quiet when idle, with the longest safety-net interval a setting allows (a week: the StartsWithoutHint
+# alarm's period is at CloudWatch's longest), and a reservation just large enough for the hint runs.
+QUIET = {
+    **HINTS,
+    "quietWhenIdle": "true",
+    "fullScanIntervalMinutes": "10080",
+    "functionTimeoutSeconds": "900",
+    "reservedConcurrency": "3",
+}
+
+
 # --- test_infra_deploy.py: the stack deployed into moto's CloudFormation --------------------------------
 
 REGION = "us-east-1"
@@ -288,8 +301,9 @@ class Resources:
 
 
 # Every app variant the session fixtures of tests/infra/conftest.py synthesize: the notifier (default,
-# every setting changed, an existing bus, chat, spoke forwarding, lean) and the hub beside it (with and
-# without chat, lean); the Organization-wide rollout (`rollout_dir`) is synthesized apart.
+# every setting changed, an existing bus, chat, spoke forwarding, lean, hints, quiet when idle) and the hub
+# beside it (with and without chat, lean); the Organization-wide rollout (`rollout_dir`) is synthesized
+# apart.
 SYNTHESIZED_VARIANTS = (
     "synth",
     "custom",
@@ -297,6 +311,8 @@ SYNTHESIZED_VARIANTS = (
     "chat",
     "spoke",
     "lean",
+    "hints",
+    "quiet",
     "hub",
     "hub_chat",
     "hub_lean",

@@ -48,6 +48,8 @@ MODES = {
     "chat": (1, 4, 1),  # the chat topic shares the key
     "spoke": (1, 5, 1),  # a stack forwarding to a hub, deployed as any stack: + HubForwardingDeadLetters
     "lean": (0, 1, 0),  # the heartbeat alarm only, no dashboard, no customer managed key
+    "hints": (1, 5, 1),  # + HintDeadLetters
+    "quiet": (1, 6, 1),  # + HintDeadLetters and StartsWithoutHint
     "hub": (1, 3, 0),  # the hub: its key, its three alarms whatever `alarms` says
     "hub_chat": (1, 3, 0),
     "hub_lean": (0, 3, 0),
@@ -123,6 +125,8 @@ ALARMS = [
     ("synth", "AmiStoreNotifier-RegionFailures"),
     ("spoke", "AmiStoreNotifier-HubForwardingDeadLetters"),
     ("lean", "AmiStoreNotifier-NoSuccessfulPolls"),
+    ("hints", "AmiStoreNotifier-HintDeadLetters"),
+    ("quiet", "AmiStoreNotifier-StartsWithoutHint"),
     ("hub", "AmiStoreNotifierHub-RelayErrors"),
     ("hub", "AmiStoreNotifierHub-RelayDeadLetters"),
     ("hub", "AmiStoreNotifierHub-HubRuleDeadLetters"),

@@ -20,11 +20,13 @@ from tests.infra.support import Synthesized
 
 RESUME_DELAY = 15  # minutes, after a message wakes an inactive queue
 ACTIVE_FOR = 6 * 60  # minutes after the last access, whatever the queue holds
-# Each dead-letter alarm, by the fixture whose stack has it: the forwarding notifier's and the hub's two.
+# Each dead-letter alarm, by the fixture whose stack has it: the forwarding notifier's, the hints' and the
+# hub's two.
 # (The schedule's dead-letter queue has none: a tick carries no data, and ticks that keep failing stop the
 # heartbeat, which fires; infra/monitoring.py.)
 DEAD_LETTER_ALARMS = [
     ("spoke", "AmiStoreNotifier-HubForwardingDeadLetters"),
+    ("hints", "AmiStoreNotifier-HintDeadLetters"),
     ("hub", "AmiStoreNotifierHub-RelayDeadLetters"),
     ("hub", "AmiStoreNotifierHub-HubRuleDeadLetters"),
 ]

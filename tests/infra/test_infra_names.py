@@ -23,7 +23,7 @@ from infra.names import NAME_KINDS, NAME_PROPERTY, SCOPE_OF, Scope
 from infra.regions import LONGEST_REGION_NAME
 from infra.settings import SettingsError
 from tests.infra.policy import Deployment, ResolvedTemplate
-from tests.infra.support import CHAT, HUB_BUS_ARN, ORGANIZATION_ID, ROLLOUT, cdk_json_context
+from tests.infra.support import CHAT, HUB_BUS_ARN, ORGANIZATION_ID, QUIET, ROLLOUT, cdk_json_context
 
 ACCOUNT = "111111111111"
 REGIONS = ("eu-west-1", "us-east-1")
@@ -38,6 +38,8 @@ VARIANTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"hubEventBusArn": HUB_BUS_ARN},
         {"hubEventBusArn": HUB_BUS_ARN, "stackName": "AmiStoreNotifierStaging"},
     ),
+    # The hint rules, queues and mapping take CloudFormation's generated names; the two alarms are fixed.
+    "hints, quiet when idle": (QUIET, {**QUIET, "stackName": "AmiStoreNotifierStaging"}),
     "hub with chat": (
         {**CHAT, "organizationId": ORGANIZATION_ID},
         {**CHAT, "organizationId": ORGANIZATION_ID, "hubStackName": "AmiStoreHubStaging", "stackName": "B"},
@@ -94,6 +96,7 @@ REFERENCES = {
     ("AWS::EventSchemas::Schema", "RegistryName"),
     ("AWS::Lambda::Permission", "FunctionName"),
     ("AWS::Lambda::EventInvokeConfig", "FunctionName"),
+    ("AWS::Lambda::EventSourceMapping", "FunctionName"),
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.infra.support import REPO_ROOT
 
-VARIANTS = ("synth", "custom", "imported_bus", "chat", "spoke", "hub", "hub_chat")
+VARIANTS = ("synth", "custom", "imported_bus", "chat", "spoke", "hub", "hub_chat", "hints")
 TOKEN_PARAMETERS = ("ClientRequestToken", "ClientToken", "IdempotencyToken")
 
 

@@ -270,6 +270,7 @@ def test_every_setting_reaches_the_pollers_environment(custom: Synthesized) -> N
         "PAGE_SIZE": "100",
         "LISTING_OVERLAP_MINUTES": "30",
         "FULL_SCAN_INTERVAL_MINUTES": "240",
+        "QUIET_WHEN_IDLE": "false",
         "CLAIM_LEASE_SECONDS": "360",
         "DELIVERY_RESERVE_SECONDS": "30",
         "STATE_TTL_DAYS": "60",

@@ -12,8 +12,10 @@ from ami_store_notifier import handler, hub_relay
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
-from local.deployment import LocalDeployment, queue_arn_of
-from local.ec2_store_tasks import CLOCK, StoreTaskBackend
+from local.deployment import LocalDeployment, deploy_hints, queue_arn_of
+from local.ec2_store_tasks import CLOCK, HintEvents, StoreTaskBackend
+from local.event_source_mapping import Polling
+from local.lambda_context import LambdaContextStub
 from tests.world import REGION
 
 
@@ -109,3 +111,33 @@ def subscribed_topic(name: str, variable: str, monkeypatch: pytest.MonkeyPatch) 
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn_of(sqs, queue_url))
     monkeypatch.setenv(variable, topic_arn)
     return {"sqs": sqs, "queue_url": queue_url, "topic_arn": topic_arn}
+
+
+@pytest.fixture
+def hint_path(deployment: LocalDeployment) -> Callable[..., LocalDeployment]:
+    """Adds the hints' path to the deployment (the rules on the default bus, the queue and its dead-letter
+    queue, the emulated event source mapping), polled as `Polling(**settings)` says; returns it."""
+
+    def add(**settings: Any) -> LocalDeployment:
+        deploy_hints(
+            boto3.session.Session(), deployment, name="ami-store-notifier", polling=Polling(**settings)
+        )
+        return deployment
+
+    return add
+
+
+@pytest.fixture
+def invoke_with_hints(run_handler: Callable[..., dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
+    """The real handler as the event source mapping invokes it with a batch (cold start, emulator's time)."""
+    return lambda event: handler.lambda_handler(event, LambdaContextStub())
+
+
+@pytest.fixture
+def hinted_bucket(s3: Any, bucket: str, store_tasks: StoreTaskBackend) -> str:
+    """The emulator sending both hints, and the bucket with S3's delivery to EventBridge on."""
+    store_tasks.hint_events = HintEvents(cloudtrail=True, s3=True)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    return bucket
