@@ -7,10 +7,12 @@ that every column is present on every row and that every ratio is computed.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from bench import watch as watch_bench
+from bench import watch_latency
 from bench.budget import COLUMNS as BUDGET_COLUMNS
 from bench.report import COLUMNS, COST_COLUMNS, NAIVE, OURS, RATIO, Report, build_report
 from bench.runner import run_benchmark
@@ -103,6 +105,18 @@ def test_the_watch_benchmark_reports_every_column_for_a_short_watch(emulator: No
     assert figures.calls == figures.checks > 0
     assert len(table[-1].split("|")) == len(table[-3].split("|"))
     assert table[-1].rstrip("| ").endswith(("PASS", "FAIL"))
+
+
+def test_the_watch_benchmark_reports_how_soon_a_completion_shows_with_s3_and_with_ec2_alone(
+    emulator: None,
+) -> None:
+    store = watch_latency.Store(timedelta(seconds=67), stuck=True)
+    figures = watch_latency.run(watch_latency.Scenario("one stuck store", ((store,),)))
+    rows = [line for line in watch_latency.report([figures]).splitlines() if line.startswith("| one stuck")]
+
+    assert figures.with_s3.head_calls > 0
+    assert figures.with_s3.delays[0] <= watch_latency.TARGET.total_seconds() < figures.ec2_alone.delays[0]
+    assert rows[0].rstrip("| ").endswith("PASS")
 
 
 def test_the_catch_up_prints_the_largest_item_written_and_its_target(report: Report) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -83,6 +83,24 @@ def start_store(
         return ami_id
 
     return start
+
+
+@pytest.fixture
+def ending_at(store_tasks: StoreTaskBackend) -> Callable[[str, datetime], Callable[[float], None]]:
+    """A sleep for `run_cli` under which the store of an AMI completes at a moment before its planned end
+    (EC2's progress need not be even), its object landing in the bucket then."""
+
+    def sleep_for(ami_id: str, moment: datetime) -> Callable[[float], None]:
+        def sleep(seconds: float) -> None:
+            until = CLOCK.now() + timedelta(seconds=seconds)
+            if CLOCK.now() < moment <= until:
+                CLOCK.advance((moment - CLOCK.now()).total_seconds())
+                store_tasks.complete(ami_id)
+            CLOCK.advance((until - CLOCK.now()).total_seconds())
+
+        return sleep
+
+    return sleep_for
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -118,6 +118,34 @@ def test_when_ec2_throttles_watch_backs_off_says_so_and_still_follows_the_store_
     assert "RequestLimitExceeded" in notes[0]
     assert notes[0].endswith("next check in 0:00:30")
     assert notes[1].endswith("next check in 0:00:40")
+
+
+# Hours the emulator clock is ahead of the wall clock when the store starts, as in the demo: the object's
+# Last-Modified is the emulator's moment of completion, not moto's wall clock.
+@pytest.mark.parametrize("hours_ahead", [0, 3])
+def test_a_store_ending_long_before_its_progress_says_is_reported_seconds_after_its_object_lands(
+    run_cli: Callable[..., CliRun],
+    start_store: Callable[..., str],
+    ending_at: Callable[[str, datetime], Callable[[float], None]],
+    store_tasks: StoreTaskBackend,
+    hours_ahead: int,
+) -> None:
+    CLOCK.advance(hours_ahead * 3600)
+    started = CLOCK.now()
+    ami_id = start_store(minutes=60)
+    landed = started + timedelta(minutes=8, seconds=7)
+
+    run = run_cli(["watch", ami_id], sleep=ending_at(ami_id, landed))
+
+    assert run.exit_code == 0
+    assert "cannot read" not in run.stdout
+    completed = next(line for line in run.stdout.splitlines() if f"{ami_id} us-east-1 Completed" in line)
+    stamp = datetime.strptime(completed.split()[0], "%H:%M:%SZ").time()
+    reported = datetime.combine(landed.date(), stamp, landed.tzinfo)
+    # The line's stamp is a time of day, to the second.
+    assert (reported - landed.replace(microsecond=0)) % timedelta(days=1) <= timedelta(seconds=15)
+    minutes = (CLOCK.now() - started) / timedelta(minutes=1)
+    assert store_tasks.calls[DESCRIBE_STORE] / minutes <= 6
 
 
 def test_watching_an_ami_without_a_store_task_fails_with_one_line_and_exit_2(

@@ -18,11 +18,12 @@ from rich.console import Console
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.adapters.s3_objects import S3_PROBE_CONFIG, S3ObjectProbe
 from ami_store_notifier.cli.refusals import aws_refusal, connection_refusal, store_refusal
 from ami_store_notifier.cli.status import as_json as status_json
 from ami_store_notifier.cli.status import region_status, with_notifier
 from ami_store_notifier.cli.views import LineView, LiveView, status_table, summary
-from ami_store_notifier.cli.watching import NothingToWatchError, Watcher, WatchResult
+from ami_store_notifier.cli.watching import NothingToWatchError, Watcher, WatchResult, WatchView
 from ami_store_notifier.ports import TransientAwsError
 
 if TYPE_CHECKING:
@@ -147,22 +148,31 @@ def _watch(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> Watc
 
 
 def _follow(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> WatchResult:
-    session = env.session()
-    sources = {
-        region: Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
-        for region in regions
-    }
     if env.console.is_terminal:
         with LiveView(env.console, env.clock) as live:
-            result = Watcher(sources, clock=env.clock, sleep=env.sleep, view=live).run(ami_ids)
+            result = _watcher(env, regions, live).run(ami_ids)
     else:
-        result = Watcher(sources, clock=env.clock, sleep=env.sleep, view=LineView(env.console)).run(ami_ids)
+        result = _watcher(env, regions, LineView(env.console)).run(ami_ids)
     if not result.tasks:
         env.console.print(f"No store tasks in progress in {', '.join(regions)}.")
         return result
     for line in summary(result, env.clock()):
         env.console.print(line, highlight=False, soft_wrap=True)
     return result
+
+
+def _watcher(env: Environment, regions: Sequence[str], view: WatchView) -> Watcher:
+    """EC2 and S3 of each Region: a store's bucket is in the store's Region."""
+    session = env.session()
+    sources = {
+        region: Ec2TaskSource(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
+        for region in regions
+    }
+    probes = {
+        region: S3ObjectProbe(session.client("s3", region_name=region, config=S3_PROBE_CONFIG))
+        for region in regions
+    }
+    return Watcher(sources, clock=env.clock, sleep=env.sleep, view=view, probes=probes)
 
 
 def _exit_with(result: WatchResult) -> None:

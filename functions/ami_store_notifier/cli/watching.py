@@ -2,6 +2,13 @@
 
 The first check finds the tasks (the AMIs named, or every task in progress); later checks re-read just
 the tasks still running, 20 AMIs a call by `ImageIds`, at the pace of `pacing.next_check_in`.
+
+Between checks it looks in S3 every few seconds for the objects of the stores running (sightings.py).
+When one appears, the check due next comes at once, and the one after it is due a pace after the one it
+replaced was. So EC2 gets the paced checks it got without S3, some sooner, and failures, which S3 never
+shows, are still found by them. A check never comes before the one it follows was due, nor within the
+pace's quiet after it: where stores complete more often than the pace checks, a completion waits for
+the next paced check, as without S3.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
-from ami_store_notifier.cli.pacing import next_check_in
+from ami_store_notifier.cli.pacing import SHORTEST_INTERVAL, next_check_in
 from ami_store_notifier.cli.progress import FollowedTask
+from ami_store_notifier.cli.sightings import PROBE_INTERVAL, ObjectProbe, Sightings
 from ami_store_notifier.domain.model import StoreTask
 from ami_store_notifier.domain.planning import chunks
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
@@ -53,23 +61,46 @@ class Watcher:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
         view: WatchView,
+        probes: Mapping[str, ObjectProbe] | None = None,
     ) -> None:
+        """`probes`: where S3 is looked at, by Region (none: EC2's pace alone)."""
         self._sources = sources
         self._clock = clock
         self._sleep = sleep
         self._view = view
+        self._probes = probes or {}
 
     def run(self, ami_ids: Sequence[str]) -> WatchResult:
         followed = self._until_answered(partial(self._find, ami_ids), calls=len(self._sources))
+        sightings = Sightings(self._probes, lambda text: self._view.note(text, self._clock()))
+        # When the last check was due by the pace: when it was made, unless an object brought it forward.
+        paced = self._clock()
         while any(task.is_running for task in followed):
-            wait = next_check_in(
-                _soonest_remaining(followed, self._clock()), calls_per_check=_calls_per_check(followed)
-            )
-            self._view.show(followed, self._clock(), wait)
-            self._sleep(wait.total_seconds())
-            followed = self._until_answered(partial(self._check, followed), calls=_calls_per_check(followed))
+            now, calls = self._clock(), _calls_per_check(followed)
+            earliest = max(paced, now + SHORTEST_INTERVAL * calls)
+            # Reckoned as of when the last check was due, as EC2's pace alone would have reckoned it.
+            paced += next_check_in(_soonest_remaining(followed, paced), calls_per_check=calls)
+            self._view.show(followed, now, paced - now)
+            self._await_check(followed, sightings, due=paced, earliest=earliest)
+            followed = self._until_answered(partial(self._check, followed), calls=calls)
+            paced = max(paced, self._clock())
         self._view.show(followed, self._clock(), None)
         return WatchResult(tuple(followed))
+
+    def _await_check(
+        self, followed: list[FollowedTask], sightings: Sightings, *, due: datetime, earliest: datetime
+    ) -> None:
+        """Until the paced check is `due`, or an object appeared and it is `earliest`."""
+        if not self._probes:
+            self._sleep((due - self._clock()).total_seconds())
+            return
+        appeared = False
+        while (now := self._clock()) < due:
+            appeared = appeared or sightings.look(followed, now)
+            if appeared and now >= earliest:
+                return
+            until = earliest if appeared else now + PROBE_INTERVAL
+            self._sleep((min(until, due) - now).total_seconds())
 
     def _until_answered(self, check: Callable[[], list[FollowedTask]], *, calls: int) -> list[FollowedTask]:
         """The check's answer; while EC2 throttles it (or does not answer), waits longer each time."""
