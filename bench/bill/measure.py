@@ -27,6 +27,7 @@ def _spec(counted: Counted, relay_from: Counted | None) -> Spec:
         environment=dict(poller.environment),
         chat="CHAT_TOPIC_ARN" in poller.topics,
         relay_environment=dict(relay.environment) if relay is not None else None,
+        hints=counted.polled_queues > 0,
     )
 
 

@@ -4,7 +4,9 @@ Every item is a quantity a month times a unit price (bench/bill/prices.py). The 
 mode's synthesized template (`Counted`) and the measured runs of its handler (`Profile`), through the
 month's workload (bench/bill/usage.py). Free tiers are not deducted (they are per account, shared with
 everything else it runs, and one for a whole Organization under consolidated billing), except that a
-single account's dashboard is shown within CloudWatch's three free dashboards and beyond them.
+single account's dashboard is shown within CloudWatch's three free dashboards and beyond them, and a single
+account's SQS requests (the hint queue's, with hints) within SQS's million free requests and beyond them.
+The Organization's spokes and hub are priced beyond every free tier.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bench.bill.modes import ORG_ACCOUNTS, ORG_REGIONS, Mode
-from bench.bill.prices import FREE_DASHBOARDS, PRICES, Price
-from bench.bill.profile import Profile
+from bench.bill.prices import FREE_DASHBOARDS, FREE_SQS_REQUESTS, PRICES, Price
+from bench.bill.profile import HINT_OBJECT, Profile
 from bench.bill.templates import Counted, Function
 from bench.bill.usage import (
     DAYS,
     Assumptions,
     Share,
+    hint_shares,
     messages,
     metric_months,
     per_store,
     poller_shares,
+    queue_polls,
     seconds,
     total,
 )
@@ -50,7 +54,8 @@ class Item:
     price: Price
     quantity: float
     free: float = 0.0
-    """Of the quantity, what a free tier covers (the account's three free dashboards)."""
+    """Of the quantity, what a free tier covers (the account's three free dashboards, SQS's million free
+    requests)."""
 
     @property
     def usd(self) -> float:
@@ -118,6 +123,27 @@ def _resource_items(mode: Mode, counted: Counted) -> list[Item]:
     ]
 
 
+def _hint_items(mode: Mode, counted: Counted, hints: list[Share], a: Assumptions) -> list[Item]:
+    """What the hints' path costs beside the hint runs themselves: SQS requests (EventBridge's SendMessage
+    of each hint, and for each batch, one hint each, the mapping's ReceiveMessage and DeleteMessageBatch;
+    and, the most by far, Lambda's polling of the queue all month), and S3's Object Created events.
+    Hint runs ask EC2 with DescribeStoreImageTasks, which is not billed; CloudTrail's start events reach
+    the default bus free (AWS management events), and EventBridge delivers to a queue of the same account
+    free. A single account's requests are priced within SQS's million free requests, the polling first."""
+    polls = queue_polls(counted.polled_queues, a)
+    if polls == 0:
+        return []
+    sent = sum(share.runs for share in hints)
+    requests = 3 * sent
+    free = min(FREE_SQS_REQUESTS, polls + requests) if mode.single_account else 0.0
+    objects = sum(share.runs for share in hints if share.kind == HINT_OBJECT)
+    return [
+        Item(PRICES["sqs-requests"], requests, max(0.0, free - polls)),
+        Item(PRICES["sqs-polling"], polls, min(free, polls)),
+        Item(PRICES["events-data"], objects),
+    ]
+
+
 def _table_items(counted: Counted, profile: Profile, stores: float, shares: list[Share]) -> list[Item]:
     if counted.poller is None:
         return []
@@ -145,7 +171,8 @@ def bill(mode: Mode, counted: Counted, profile: Profile, stores: int, a: Assumpt
     items = _resource_items(mode, counted)
     events = stores * per_store(profile, lambda figures: figures.mean("events"), a)
     if counted.poller is not None:
-        shares = poller_shares(profile, counted.runs_per_month, stores, a)
+        hints = hint_shares(profile, stores, a) if counted.polled_queues else []
+        shares = poller_shares(profile, counted.runs_per_month, stores, a) + hints
         items += _function_items(counted.poller, shares, a)
         items += _table_items(counted, profile, stores, shares)
         items.append(Item(PRICES["cloudwatch-metric"], metric_months(shares, stores, a)))
@@ -153,6 +180,7 @@ def bill(mode: Mode, counted: Counted, profile: Profile, stores: int, a: Assumpt
         items.append(
             Item(PRICES["events-custom"], total(shares, "events") * (1 + counted.forwarding_targets))
         )
+        items += _hint_items(mode, counted, hints, a)
     if counted.relay is not None and profile.relay is not None:
         relayed = [Share("relay", events * counted.relay_targets, profile.relay)]
         items += _function_items(counted.relay, relayed, a)
@@ -236,10 +264,14 @@ def targets(found: Bills) -> list[tuple[str, bool, str]]:
         by_n = found.by_mode[mode.key]
         judged_n = mode.judged_at if mode.judged_at in by_n else max(by_n)
         judged = by_n[judged_n]
-        where = "within the account's three free dashboards" if mode.single_account else "no free dashboards"
+        where = (
+            "within the account's three free dashboards and SQS's million free requests"
+            if mode.single_account
+            else "no free tier"
+        )
         detail = ", ".join(f"${bill.usd:,.2f} at N={n:,}" for n, bill in sorted(by_n.items()))
         if mode.single_account and judged.usd_beyond_free != judged.usd:
-            detail += f" (${judged.usd_beyond_free:,.2f} beyond the free three)"
+            detail += f" (${judged.usd_beyond_free:,.2f} beyond the free tiers)"
         unknown = found.measured.unknown_settings.get(mode.key)
         if unknown:
             detail += f"; the app has no setting {', '.join(unknown)}: priced as the default deployment"

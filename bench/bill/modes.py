@@ -1,7 +1,7 @@
 """The deployments the bill prices, declared once: each is CDK context given to the real app.
 
-A new mode (hints, quiet when idle) is one more `Mode` here, with the context that turns it on; its
-quantities then come from its own template and from runs of the handler with its environment.
+A new mode is one more `Mode` here, with the context that turns it on; its quantities then come from its
+own template and from runs of the handler with its environment (with hints, hint runs too).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ CHAT: Mapping[str, str] = {
 }
 LEAN: Mapping[str, str] = {"alarms": "heartbeat", "dashboard": "false", "customerManagedKey": "false"}
 """The issue's lean setting: the heartbeat alarm only, no dashboard, no customer managed key."""
+HINTS: Mapping[str, str] = {"hints": "true"}
+"""Issue 20's hints, with the default settings otherwise. Priced where both hints arrive: a trail logs
+management events (CloudTrail's first copy of them is free, not priced here) and the bucket's EventBridge
+delivery is on."""
+QUIET: Mapping[str, str] = {**HINTS, "quietWhenIdle": "true"}
+"""Issue 20's quiet when idle, which needs hints."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,9 @@ class Mode:
     context: Mapping[str, str] = field(default_factory=dict)
     template: str = NOTIFIER
     single_account: bool = True
-    """Priced within the account's three free dashboards; the Organization's accounts are priced beyond
-    them (its member accounts have dashboards of their own, and consolidated billing gives the whole
-    Organization one free tier)."""
+    """Priced within the account's three free dashboards and SQS's million free requests; the
+    Organization's accounts are priced beyond them (its member accounts have dashboards of their own, and
+    consolidated billing gives the whole Organization one free tier)."""
     target_usd: float | None = None
     """The most a month per account and Region the issue allows (a PASS/FAIL target), if any."""
     judged_at: int | None = None
@@ -64,6 +70,9 @@ MODES: tuple[Mode, ...] = (
         # alarm ($0.40), and 10,000 stores a month add their writes and publishes (about $0.20).
         judged_at=100,
     ),
+    # No target: the issue asks only that the README say what they cost. Hints are off by default.
+    Mode("hints", "Single account, hints on (the trail's starts and the bucket's objects)", HINTS),
+    Mode("quiet", "Single account, quiet when idle (hints on)", QUIET),
     Mode(
         "spoke",
         "Organization-wide: a StackSet spoke (one account and Region)",

@@ -2,8 +2,10 @@
 
 US East (N. Virginia) list prices, read in December 2026. Free tiers are left out on purpose (see
 `bench.bill.model`): they are per account and shared with whatever else the account runs, and an
-Organization under consolidated billing gets one free tier for all its accounts. The one exception the
-bill shows both ways is the three free dashboards (`FREE_DASHBOARDS`).
+Organization under consolidated billing gets one free tier for all its accounts. The exceptions the bill
+shows both ways, for a single account: the three free dashboards (`FREE_DASHBOARDS`), and SQS's million free
+requests (`FREE_SQS_REQUESTS`), which the hint queue's pollers alone would otherwise make the largest item
+of a deployment with hints.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ SQS = "https://aws.amazon.com/sqs/pricing/"
 
 FREE_DASHBOARDS = 3
 """CloudWatch's free tier: 3 dashboards (of up to 50 metrics each) per account a month."""
+FREE_SQS_REQUESTS = 1_000_000
+"""SQS's free tier: the first million requests a month per account (SQS pricing page, "AWS Free Tier";
+it does not expire after a year)."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,22 @@ _ROWS = (
     ("sns-email", "SNS", "email deliveries", 2.00, 100_000, "delivery", SNS),
     ("sns-https", "SNS", "HTTP(S) deliveries (chat channels)", 0.60, M, "delivery", SNS),
     ("events-custom", "EventBridge", "custom events (per 64 KB chunk)", 1.00, M, "event", EVENTBRIDGE),
+    # S3's Object Created events, once the bucket's EventBridge delivery is on, are "AWS opt-in data
+    # events", billed as they are ingested; AWS management events (CloudTrail's CreateStoreImageTask) are
+    # ingested free, and delivery to a target in the same account (the hint queue) is free.
+    (
+        "events-data",
+        "EventBridge",
+        "AWS opt-in data events (the stores' S3 Object Created)",
+        1.00,
+        M,
+        "event",
+        EVENTBRIDGE,
+    ),
     ("events-archive", "EventBridge", "archive, events processed", 0.10, 1, "GB", EVENTBRIDGE),
     ("events-archive-storage", "EventBridge", "archive storage", 0.023, 1, "GB-month", EVENTBRIDGE),
     ("events-schedule", "EventBridge", "scheduled rule invocations", 0.0, 1, "invocation", EVENTBRIDGE),
-    ("sqs-requests", "SQS", "requests (dead-letter queues)", 0.40, M, "request", SQS),
+    ("sqs-requests", "SQS", "requests: hints sent, received, deleted", 0.40, M, "request", SQS),
+    ("sqs-polling", "SQS", "requests: the hint queue's idle polling by Lambda", 0.40, M, "request", SQS),
 )
 PRICES: dict[str, Price] = {row[0]: Price(*row) for row in _ROWS}

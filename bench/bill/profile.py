@@ -10,6 +10,11 @@ IDLE, BUSY, START, FINISH, FAIL, COLD = "idle", "busy", "start", "finish", "fail
 """Kinds of run: nothing in progress; a store in progress; the run that first lists a store; the run that
 sees it complete; the run that sees it fail; an idle run on a cold start (a fresh execution environment)."""
 KINDS = (IDLE, BUSY, START, FINISH, FAIL, COLD)
+HINT_START, HINT_OBJECT = "hint-start", "hint-object"
+"""Kinds of hint run (an invocation by the hint queue's event source mapping, with one batch): the batch
+holding a store's CloudTrail start; the batch holding its object's S3 Object Created. Measured only for a
+deployment with hints."""
+HINT_KINDS = (HINT_START, HINT_OBJECT)
 
 
 @dataclass

@@ -6,13 +6,21 @@ from collections.abc import Sequence
 
 from bench.bill.model import Bill, Bills, Item
 from bench.bill.modes import ORG_ACCOUNTS, ORG_REGIONS
-from bench.bill.prices import FREE_DASHBOARDS, PRICES, READ_ON, REGION, Price
+from bench.bill.prices import FREE_DASHBOARDS, FREE_SQS_REQUESTS, PRICES, READ_ON, REGION, Price
+from bench.bill.usage import MINUTES
 from infra.encrypted_topic import KEY_ROTATION
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 README_START = "<!-- cost:start -->"
 README_END = "<!-- cost:end -->"
 README_COMMAND = "python -m bench.bill"
+FREE_OF = {
+    "cloudwatch-dashboard": f"the free {FREE_DASHBOARDS}",
+    "sqs-requests": "SQS's free million",
+    "sqs-polling": "SQS's free million",
+}
+"""What the `free` part of an item is, by price."""
+FREE_TIERS = f"{FREE_DASHBOARDS} free dashboards, {FREE_SQS_REQUESTS / 1e6:.0f}M free SQS requests"
 
 
 def usd(value: float) -> str:
@@ -53,7 +61,7 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def _cells(items: Sequence[Item]) -> list[str]:
     cells = []
     for item in items:
-        beyond = f" ({usd(item.usd_beyond_free)} beyond the free {FREE_DASHBOARDS})" if item.free else ""
+        beyond = f" ({usd(item.usd_beyond_free)} beyond {FREE_OF[item.price.key]})" if item.free else ""
         cells += [_quantity(item.quantity), usd(item.usd) + beyond]
     return cells
 
@@ -83,7 +91,7 @@ def _totals(found: Bills) -> list[str]:
         target = f"≤ {usd(mode.target_usd)} at N={judged:,}" if mode.target_usd is not None else "—"
         rows.append([*cells, usd(beyond) if mode.single_account else "(priced beyond)", target])
     columns = ["Deployment (one account and Region)"] + [f"N={n:,}" for n in sizes]
-    return _table([*columns, f"N={sizes[-1]:,} beyond {FREE_DASHBOARDS} free dashboards", "Target"], rows)
+    return _table([*columns, f"N={sizes[-1]:,} beyond the free tiers ({FREE_TIERS})", "Target"], rows)
 
 
 def _organization(found: Bills) -> list[str]:
@@ -109,9 +117,11 @@ def _assumptions(found: Bills) -> list[str]:
     lines = [
         f"- Prices: {REGION} list prices read {READ_ON} (table below). Free tiers are not deducted: they are "
         "per account and shared with whatever else it runs, and an Organization under consolidated billing "
-        f"has one for all its accounts. The exception: a single account's dashboard is priced within "
-        f"CloudWatch's {FREE_DASHBOARDS} free dashboards (and shown beyond them); the Organization's spokes "
-        "and hub beyond them, since member accounts have dashboards of their own.",
+        f"has one for all its accounts. The exceptions: a single account's dashboard is priced within "
+        f"CloudWatch's {FREE_DASHBOARDS} free dashboards, and its SQS requests (the hint queue's) within "
+        f"SQS's {FREE_SQS_REQUESTS:,} free requests a month, and both are shown beyond them; the "
+        "Organization's spokes and hub beyond them, since member accounts have dashboards of their own "
+        "and the Organization one free tier.",
         "- From the templates (synthesized, cdk-nag off): KMS keys, alarms (per alarm metric), "
         "dashboards, the schedule (runs a month over 730 hours), each function's memory, architecture, "
         "tracing, log retention and environment, the topics it publishes to and their encryption, "
@@ -132,12 +142,39 @@ def _assumptions(found: Bills) -> list[str]:
         + ", ".join(f"{key} {counted.dead_letter_queues}" for key, counted in found.measured.counted.items())
         + f"; {_price(PRICES['sqs-requests'])}) take messages only when a delivery fails for good: $0 in a "
         "normal month, as the scheduled rule's invocations (free).",
+        *_hints(found),
     ]
     lines += [
         f"- The app has no setting {', '.join(keys)}: the {key} row is priced as the default deployment."
         for key, keys in unknown.items()
     ]
     return lines
+
+
+def _hints(found: Bills) -> list[str]:
+    """How the hints' path is priced, when a mode has it."""
+    hinted = [key for key, counted in found.measured.counted.items() if counted.polled_queues]
+    if not hinted:
+        return []
+    a = found.measured.assumptions
+    per_minute = a.queue_pollers * a.receives_per_poller_minute
+    return [
+        f"- Hints ({', '.join(hinted)}): priced where both arrive (a trail logs management events; the "
+        "bucket's EventBridge delivery is on). Each store's CloudTrail start and each completed store's S3 "
+        "Object Created (a failure writes no object) is a hint, and each hint a batch of its own, which runs "
+        "the real handler (measured: `hint-start`, `hint-object`; its per-minute call allowance is one "
+        "DynamoDB write; DescribeStoreImageTasks is not billed). The scheduled runs beside them are measured "
+        "as they then are (a hint run has claimed the start or the end; quiet when idle, a run with nothing "
+        "in progress asks EC2 nothing). SQS: EventBridge's SendMessage for each hint, the mapping's "
+        "ReceiveMessage and DeleteMessageBatch for each batch, and Lambda's polling of the queue all month, "
+        f"messages or not: assumed {a.queue_pollers} pollers {TIMES} {a.receives_per_poller_minute:g} "
+        f"requests a minute (20 s long polls, each empty receive billed), {per_minute:g} a minute, "
+        f'{per_minute * MINUTES:,.0f} a month (Lambda developer guide, "Configuring scaling behavior for '
+        'SQS event source mappings": five concurrent batches at low traffic, the optimization to two not '
+        "available with maximum concurrency, which the mapping sets). CloudTrail's start events reach the "
+        "default bus free (AWS management events) and EventBridge delivers to the queue free (same "
+        "account); S3's Object Created events are AWS opt-in data events, billed.",
+    ]
 
 
 def _prices() -> list[str]:
@@ -179,6 +216,7 @@ def readme_section(found: Bills) -> str:
         f"included, at {REGION} list prices ({READ_ON}), free tiers not deducted but its dashboard within "
         f"the account's {FREE_DASHBOARDS} free ones.",
     ]
+    lines += _readme_hints(found, sizes)
     if found.organization:
         org = found.organization[sizes[-1]]
         lines.append(
@@ -196,6 +234,23 @@ def readme_section(found: Bills) -> str:
         README_END,
     ]
     return "\n".join(lines)
+
+
+def _readme_hints(found: Bills, sizes: list[int]) -> list[str]:
+    """What hints and quiet when idle add, when the bill prices them."""
+    if not {"default", "hints", "quiet"} <= found.by_mode.keys():
+        return []
+    default, hints, quiet = (found.by_mode[key][sizes[-1]] for key in ("default", "hints", "quiet"))
+    polling = next(item for item in hints.items if item.price.key == "sqs-polling")
+    quieter = quiet.usd - hints.usd
+    than = "more" if quieter >= 0 else "less"
+    return [
+        f"Hints add {usd(hints.usd - default.usd)} a month at {sizes[-1]:,} store tasks within SQS's free "
+        f"million requests, {usd(hints.usd_beyond_free - default.usd_beyond_free)} beyond them (Lambda "
+        f"polls the hint queue about {polling.quantity:,.0f} times a month, messages or not); quiet "
+        f"when idle costs {usd(abs(quieter))} {than} than hints alone (an alarm "
+        "more, less Lambda time): what it saves is EC2 calls, which are not billed.",
+    ]
 
 
 def readme_part(text: str) -> str | None:

@@ -9,6 +9,16 @@ one idle run on a fresh execution environment (`cold`); an hour of idle runs (`i
 net included); then, for each of 4 stores, the run that first lists it in progress (`start`), 2 runs
 while it is in progress (`busy`) and the run that sees it complete (`finish`, 3 of them) or fail
 (`fail`). Then, when asked, the hub's relay relays the last announcement a few times (`relay`).
+
+With hints (the template has the hint queue and its event source mapping), the deployment in moto has the
+hints' path too (local/deployment.py's `deploy(..., hints=True)`: the rules on the default bus, the queue,
+the emulated mapping), the emulator sends both hints (a trail logging management events, the bucket's
+EventBridge delivery on: local/ec2_store_tasks/hint_events.py), and each store is started through EC2's
+CreateStoreImageTask. Its CloudTrail start reaches the queue and the mapping hands it to the real handler
+(`hint-start`) before the store's first scheduled run; a completed store's S3 Object Created is handed over
+likewise (`hint-object`) before the run that sees it complete; a failure sends no hint. The scheduled runs
+are measured as they then are: the hint run has claimed the start or the end already, and with
+QUIET_WHEN_IDLE a run with nothing in progress asks EC2 nothing (the `finish` run among them).
 """
 
 from __future__ import annotations
@@ -25,7 +35,20 @@ from typing import Any
 from unittest import mock
 
 from bench.bill.capture import Publishes, metrics_in, output_of
-from bench.bill.profile import BUSY, COLD, FAIL, FINISH, IDLE, KINDS, START, Profile, RunFigures
+from bench.bill.profile import (
+    BUSY,
+    COLD,
+    FAIL,
+    FINISH,
+    HINT_KINDS,
+    HINT_OBJECT,
+    HINT_START,
+    IDLE,
+    KINDS,
+    START,
+    Profile,
+    RunFigures,
+)
 from infra.asset import FUNCTION_CODE_DIR, REPO_ROOT
 
 SEEDED_TASKS = 100
@@ -36,6 +59,11 @@ BUSY_RUNS_PER_STORE = 2
 RELAY_RUNS = 3
 ITEM_OVERHEAD_BYTES = 100
 """DynamoDB bills storage on each item's size plus 100 bytes of overhead ("Item sizes and formats")."""
+HINT_LEAD_SECONDS = 5
+"""With hints, a store starts this long before the scheduled run that first lists it, and its start hint is
+handed to the handler before that run (EventBridge and the queue take seconds)."""
+STORE_SECONDS = 3_600
+"""A hinted store's planned length: longer than the timeline gives it, which ends it on purpose."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +74,8 @@ class Spec:
     """The poller's variables with literal values in its template."""
     chat: bool
     relay_environment: dict[str, str] | None = None
+    hints: bool = False
+    """The template has the hint queue and its event source mapping: hint runs are measured too."""
 
 
 def measure(spec: Spec) -> Profile:
@@ -122,8 +152,11 @@ class _Notifier:
         self.handler = handler
         self.meters = meters
 
-    def run(self, figures: RunFigures | None, *, cold: bool = False) -> None:
-        """One invocation, as Lambda makes it; measured into `figures` unless None (a set-up run)."""
+    def run(
+        self, figures: RunFigures | None, *, cold: bool = False, event: dict[str, Any] | None = None
+    ) -> Any:
+        """One invocation, as Lambda makes it (by the schedule, or with `event`: a batch of the hint
+        queue); measured into `figures` unless None (a set-up run). Returns the handler's answer."""
         from local.lambda_context import LambdaContextStub
 
         if cold:
@@ -137,10 +170,11 @@ class _Notifier:
             wired = self.handler.wiring()  # inside the timing: a cold start builds its clients here
             for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
                 self.meters.attach(client)
-            self.handler.lambda_handler({}, LambdaContextStub())
+            answer = self.handler.lambda_handler(event or {}, LambdaContextStub())
             seconds = time.perf_counter() - started
         if figures is not None:
             self.meters.add_to(figures, output.getvalue(), seconds)
+        return answer
 
 
 def _table_bytes(session: Any, table: str) -> int:
@@ -162,14 +196,58 @@ def _seed(backend: Any) -> None:
         )
 
 
-def _stores(notifier: _Notifier, backend: Any, kinds: dict[str, RunFigures]) -> None:
+class _Hints:
+    """The hints' path of a deployment with hints: stores started through EC2, and the batches the
+    emulated event source mapping hands the handler, measured."""
+
+    def __init__(self, session: Any, deployment: Any, notifier: _Notifier, backend: Any) -> None:
+        from bench.scenario import BUCKET
+        from local.ec2_store_tasks import HintEvents
+
+        self.deployment = deployment
+        self.notifier = notifier
+        self.backend = backend
+        self.ec2 = session.client("ec2")
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        # The user's own bucket setting: S3 sends the bucket's events to EventBridge.
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        backend.hint_events = HintEvents(cloudtrail=True, s3=True)
+
+    def start(self, store: int) -> str:
+        """A store started now by CreateStoreImageTask: its CloudTrail start goes to the hint queue."""
+        from bench.scenario import BUCKET
+
+        ami = str(self.ec2.register_image(Name=f"golden-{store}")["ImageId"])
+        self.backend.plan(ami, duration_seconds=STORE_SECONDS)
+        self.ec2.create_store_image_task(ImageId=ami, Bucket=BUCKET)
+        return ami
+
+    def deliver(self, figures: RunFigures) -> None:
+        """The queue's one batch handed to the handler now, measured into `figures`."""
+        batch = self.deployment.deliver_hints(lambda event: self.notifier.run(figures, event=event))
+        if batch is None or batch.error is not None or batch.retried or self.deployment.hints.visible():
+            raise RuntimeError(f"a hint batch was not answered as one whole batch: {batch}")
+
+
+def _stores(
+    notifier: _Notifier, backend: Any, kinds: dict[str, RunFigures], hints: _Hints | None = None
+) -> None:
     from bench.scenario import BUCKET, POLL_SECONDS
     from local.ec2_store_tasks import CLOCK, IN_PROGRESS
 
     for store, outcome in enumerate(OUTCOMES):
-        CLOCK.advance(POLL_SECONDS)
-        ami = f"ami-f{store:016x}"
-        backend.add_task(ami, BUCKET, CLOCK.now() - timedelta(seconds=5), IN_PROGRESS, 5)
+        if hints is None:
+            CLOCK.advance(POLL_SECONDS)
+            ami = f"ami-f{store:016x}"
+            backend.add_task(ami, BUCKET, CLOCK.now() - timedelta(seconds=5), IN_PROGRESS, 5)
+        else:
+            CLOCK.advance(POLL_SECONDS - HINT_LEAD_SECONDS)
+            ami = hints.start(store)
+            CLOCK.advance(HINT_LEAD_SECONDS)
+            hints.deliver(kinds[HINT_START])
         notifier.run(kinds[START])
         for _ in range(BUSY_RUNS_PER_STORE):
             CLOCK.advance(POLL_SECONDS)
@@ -179,6 +257,8 @@ def _stores(notifier: _Notifier, backend: Any, kinds: dict[str, RunFigures]) -> 
             backend.fail(ami, "The AMI's snapshot could not be read")
         else:
             backend.complete(ami)
+            if hints is not None:
+                hints.deliver(kinds[HINT_OBJECT])
         notifier.run(kinds[outcome])
 
 
@@ -224,7 +304,7 @@ def _timeline(spec: Spec) -> Profile:
     with mock_aws(), transactions_without_table_copies(), time_spent_in_moto() as moto:
         CLOCK.restart(BEGINNING)
         session = boto3.session.Session()
-        deployment = deploy(session, region=REGION, chat=spec.chat)
+        deployment = deploy(session, region=REGION, chat=spec.chat, hints=spec.hints)
         variables = deployment.handler_environment(**spec.environment)
         os.environ.update(variables)
         from ami_store_notifier import handler  # after the environment: it reads it on import
@@ -237,14 +317,15 @@ def _timeline(spec: Spec) -> Profile:
         notifier = _Notifier(handler, meters)
         backend = store_tasks_backend(ACCOUNT, REGION)
         _seed(backend)
-        kinds = {kind: RunFigures() for kind in KINDS}
+        kinds = {kind: RunFigures() for kind in KINDS + (HINT_KINDS if spec.hints else ())}
+        hints = _Hints(session, deployment, notifier, backend) if spec.hints else None
         notifier.run(None)
         notifier.run(kinds[COLD], cold=True)
         for _ in range(IDLE_RUNS):
             CLOCK.advance(POLL_SECONDS)
             notifier.run(kinds[IDLE])
         before = _table_bytes(session, deployment.table_name)
-        _stores(notifier, backend, kinds)
+        _stores(notifier, backend, kinds, hints)
         after = _table_bytes(session, deployment.table_name)
         relay = None
         if spec.relay_environment is not None and meters.publishes.last_detail is not None:

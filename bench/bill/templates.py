@@ -74,6 +74,11 @@ class Counted:
     """The hub's archive: None without one, 0 when it keeps events forever."""
     point_in_time_recovery: bool = False
     dead_letter_queues: int = 0
+    """SQS queues that only take what failed for good (a rule target's or a queue's dead letters): every
+    queue but those an event source mapping reads."""
+    polled_queues: int = 0
+    """SQS queues a Lambda event source mapping reads (the hint queue, with the `hints` setting): Lambda
+    polls them without pause, messages or not."""
 
 
 def _resources(template: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -172,6 +177,13 @@ def _archive_retention_days(template: Mapping[str, Any]) -> int | None:
     return int(archives[0].get("RetentionDays", 0)) if archives else None
 
 
+def _polled_queues(template: Mapping[str, Any]) -> set[str]:
+    """The queues an event source mapping reads, by logical id."""
+    queues = _resources(template, "AWS::SQS::Queue")
+    mappings = _resources(template, "AWS::Lambda::EventSourceMapping").values()
+    return {ref for p in mappings if (ref := _ref(p.get("EventSourceArn"))) in queues}
+
+
 def _point_in_time_recovery(template: Mapping[str, Any]) -> bool:
     tables = _resources(template, "AWS::DynamoDB::Table").values()
     return any(
@@ -181,6 +193,7 @@ def _point_in_time_recovery(template: Mapping[str, Any]) -> bool:
 
 def count(template: Mapping[str, Any]) -> Counted:
     functions = _functions(template)
+    polled = _polled_queues(template)
     rules = list(_resources(template, "AWS::Events::Rule").values())
     targets = _targets(rules)
     return Counted(
@@ -195,7 +208,8 @@ def count(template: Mapping[str, Any]) -> Counted:
         forwarding_targets=sum(isinstance(arn, str) and ":event-bus/" in arn for arn in targets),
         archive_retention_days=_archive_retention_days(template),
         point_in_time_recovery=_point_in_time_recovery(template),
-        dead_letter_queues=len(_resources(template, "AWS::SQS::Queue")),
+        dead_letter_queues=len(_resources(template, "AWS::SQS::Queue").keys() - polled),
+        polled_queues=len(polled),
     )
 
 

@@ -11,7 +11,18 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bench.bill.profile import BUSY, COLD, FAIL, FINISH, IDLE, START, Profile, RunFigures
+from bench.bill.profile import (
+    BUSY,
+    COLD,
+    FAIL,
+    FINISH,
+    HINT_OBJECT,
+    HINT_START,
+    IDLE,
+    START,
+    Profile,
+    RunFigures,
+)
 
 HOURS = 730
 MINUTES = HOURS * 60
@@ -33,6 +44,27 @@ class Assumptions:
     """Lambda time of one AWS call, added to the handler's own time (bench/report.py's sensitivity)."""
     init_seconds: float = 0.0
     """A cold start's INIT phase (the handler's import, measured), billed since August 2025."""
+    queue_pollers: int = 5
+    """Lambda's pollers of a queue an event source mapping reads, while it is (nearly) empty. "For standard
+    queues, Lambda uses long polling to poll a queue until it becomes active. When messages are available,
+    Lambda starts processing five batches at a time with five concurrent invocations of your function
+    [...] When traffic is low, Lambda scales back the processing to five concurrent batches, and can
+    optimize to as few as 2 concurrent batches to reduce the SQS calls and corresponding costs. However,
+    this optimization is not available when you enable the maximum concurrency setting" (Lambda developer
+    guide, "Configuring scaling behavior for SQS event source mappings",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). The hint queue's mapping sets
+    maximum concurrency (infra/hints.py), so 5. Users of such mappings report 15 empty receives a minute
+    on an idle queue, 3 for each of 5 pollers (getlift/lift issue 132)."""
+    receives_per_poller_minute: float = 3.0
+    """ReceiveMessage requests a minute of each poller of an empty queue: a long poll waits at most 20 s
+    ("The maximum long polling wait time is 20 seconds", SQS developer guide, "Setting-up long polling",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/best-practices-setting-up-long-polling.html),
+    and each one that returns empty is billed as a request like any other: long polling cuts "the number of
+    empty responses" to reduce cost, and "Short polling is billed the same as long polling" (SQS developer
+    guide, "Using the appropriate polling mode",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/best-practices-using-appropriate-polling-mode.html;
+    SQS pricing, https://aws.amazon.com/sqs/pricing/: every SQS action is a request). Lambda does not
+    document its wait time; 20 s, the most, is the fewest receives it could make."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,24 @@ def metric_months(shares: list[Share], stores: float, a: Assumptions) -> float:
         return 1 - quiet * math.exp(-occurrences / HOURS)
 
     return sum(published(name) for name in names)
+
+
+def hint_shares(profile: Profile, stores: float, a: Assumptions) -> list[Share]:
+    """Hint runs, with hints: each store's CloudTrail start is one, each completed store's S3 Object Created
+    one more (a failed store writes no object). Each hint is a batch of its own: the mapping has no
+    batching window, and stores come far apart (10,000 a month is one every 4 minutes)."""
+    if HINT_START not in profile.kinds:
+        return []
+    return [
+        Share(HINT_START, stores, profile.kinds[HINT_START]),
+        Share(HINT_OBJECT, stores * (1 - a.failed_share), profile.kinds[HINT_OBJECT]),
+    ]
+
+
+def queue_polls(polled_queues: int, a: Assumptions) -> float:
+    """ReceiveMessage requests a month of Lambda's pollers of the queues event source mappings read, most of
+    them empty: they poll all month, messages or not."""
+    return polled_queues * a.queue_pollers * a.receives_per_poller_minute * MINUTES
 
 
 def per_store(profile: Profile, figure: Callable[[RunFigures], float], a: Assumptions) -> float:

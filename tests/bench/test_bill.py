@@ -14,21 +14,51 @@ import pytest
 from bench.bill import snapshot
 from bench.bill.model import Measured, bill, bills, targets
 from bench.bill.modes import BY_KEY, MODES, ORG_ACCOUNTS, ORG_REGIONS, Mode
-from bench.bill.prices import FREE_DASHBOARDS, PRICES
-from bench.bill.profile import Profile
+from bench.bill.prices import FREE_DASHBOARDS, FREE_SQS_REQUESTS, PRICES
+from bench.bill.profile import HINT_KINDS, Profile
 from bench.bill.render import readme_part, readme_section
 from bench.bill.templates import count
-from bench.bill.usage import HOURS, Assumptions, metric_months, poller_shares
+from bench.bill.usage import HOURS, MINUTES, Assumptions, metric_months, poller_shares
 from infra.asset import REPO_ROOT
 from tests.bench.conftest import ANNOUNCED, HEARTBEAT
 
 A = Assumptions(init_seconds=0.3)
 DEFAULT, SPOKE, LEAN = BY_KEY["default"], BY_KEY["spoke"], BY_KEY["lean"]
+HINTS = BY_KEY["hints"]
 
 
 def _item(found: Any, key: str) -> Any:
     (item,) = [item for item in found.items if item.price.key == key]
     return item
+
+
+def _with_hints(template: dict[str, Any]) -> dict[str, Any]:
+    """The hints' resources as infra/hints.py makes them: the hint queue (its dead letters to a queue of
+    their own) and the event source mapping that reads it for the poller."""
+    arn = {"Fn::GetAtt": ["HintQueue", "Arn"]}
+    template["Resources"] |= {
+        "HintDeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        "HintQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["HintDeadLetters", "Arn"]}}
+            },
+        },
+        "Mapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {"EventSourceArn": arn, "FunctionName": {"Ref": "Poller"}, "BatchSize": 10},
+        },
+    }
+    return template
+
+
+def _hinted(profile: Profile) -> Profile:
+    """The made-up runs, and hint runs that claim and announce as the scheduled ones would."""
+    hint = profile.kinds["finish"]
+    kinds = profile.kinds | {
+        kind: replace(hint, write_units=hint.write_units + hint.runs) for kind in HINT_KINDS
+    }
+    return replace(profile, kinds=kinds)
 
 
 # -- prices --------------------------------------------------------------------------------------------
@@ -97,6 +127,16 @@ def test_the_poller_and_its_schedule_are_read_from_the_template(
     assert counted.dashboards == 1
 
 
+def test_a_queue_an_event_source_mapping_reads_is_polled_not_a_dead_letter_queue(
+    notifier_template: Callable[..., dict[str, Any]],
+) -> None:
+    template = notifier_template()
+    template["Resources"]["ScheduleDeadLetters"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    assert (count(template).dead_letter_queues, count(template).polled_queues) == (1, 0)
+    counted = count(_with_hints(template))
+    assert (counted.dead_letter_queues, counted.polled_queues) == (2, 1)
+
+
 def test_a_rule_targeting_another_accounts_bus_forwards_each_announcement(
     notifier_template: Callable[..., dict[str, Any]], profile: Profile
 ) -> None:
@@ -148,6 +188,63 @@ def test_metrics_are_prorated_by_the_hours_they_are_published_in(profile: Profil
         months = metric_months(poller_shares(profile, HOURS * 60, stores, A), stores, A)
         # Stores end at random: the counter is published in the hours holding at least one end.
         assert months == pytest.approx(1 + 1 - math.exp(-stores / HOURS), rel=1e-6)
+
+
+@pytest.mark.parametrize("stores", [0, 100, 10_000])
+def test_each_store_adds_a_start_hint_run_and_a_completed_store_an_object_hint_run(
+    stores: int, notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    plain = bill(HINTS, count(notifier_template()), _hinted(profile), stores, A)
+    hinted = bill(HINTS, count(_with_hints(notifier_template())), _hinted(profile), stores, A)
+    hint_runs = stores * (2 - A.failed_share)
+    assert _item(hinted, "lambda-requests").quantity == pytest.approx(
+        _item(plain, "lambda-requests").quantity + hint_runs
+    )
+    # Each hint run writes one more unit than a scheduled end (its call allowance), and announces.
+    assert _item(hinted, "dynamodb-write").quantity == pytest.approx(
+        _item(plain, "dynamodb-write").quantity + hint_runs * 11
+    )
+    assert _item(hinted, "sns-publish").quantity == pytest.approx(
+        _item(plain, "sns-publish").quantity + hint_runs
+    )
+    # EventBridge sends each hint; the mapping receives and deletes each batch, one hint each.
+    assert _item(hinted, "sqs-requests").quantity == pytest.approx(3 * hint_runs)
+    assert _item(hinted, "events-data").quantity == pytest.approx(stores * (1 - A.failed_share))
+    assert _item(hinted, "events-data").price.usd == 1.00, "S3's events are opt-in data events, billed"
+
+
+def test_lambda_polls_the_hint_queue_all_month_within_sqss_free_million_for_one_account(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    counted = count(_with_hints(notifier_template()))
+    polls = 5 * 3 * MINUTES
+    assert polls == 657_000
+    for stores in (0, 100, 10_000):
+        single = bill(HINTS, counted, _hinted(profile), stores, A)
+        spoke = bill(SPOKE, counted, _hinted(profile), stores, A)
+        polling, requests = _item(single, "sqs-polling"), _item(single, "sqs-requests")
+        assert polling.quantity == _item(spoke, "sqs-polling").quantity == polls, "messages or not"
+        # The free million covers the polling first, then the hints' own requests.
+        assert polling.free == polls
+        assert requests.free == pytest.approx(min(requests.quantity, FREE_SQS_REQUESTS - polls))
+        assert polling.usd == 0
+        assert polling.usd_beyond_free == pytest.approx(polls * 0.40 / 1e6)
+        assert _item(spoke, "sqs-polling").usd == pytest.approx(polls * 0.40 / 1e6), "no free tier"
+    # Beyond the free million, only what exceeds it is billed.
+    many = bill(HINTS, counted, _hinted(profile), 200_000, A)
+    sqs = _item(many, "sqs-polling").usd + _item(many, "sqs-requests").usd
+    total = _item(many, "sqs-polling").quantity + _item(many, "sqs-requests").quantity
+    assert sqs == pytest.approx((total - FREE_SQS_REQUESTS) * 0.40 / 1e6)
+
+
+def test_without_hints_nothing_polls_and_no_hint_runs_are_billed(
+    notifier_template: Callable[..., dict[str, Any]], profile: Profile
+) -> None:
+    found = bill(DEFAULT, count(notifier_template()), _hinted(profile), 10_000, A)
+    keys = {item.price.key for item in found.items}
+    assert not keys & {"sqs-polling", "events-data"}
+    assert _item(found, "lambda-requests").quantity == HOURS * 60
+    assert _item(found, "sqs-requests").quantity == 0
 
 
 # -- totals and targets --------------------------------------------------------------------------------
