@@ -121,6 +121,7 @@ class FakeStateStore:
             last_full_scan_at=update.last_full_scan_at,
             full_scan_horizon=update.full_scan_horizon,
             progress=update.progress,
+            awake_until=update.awake_until,
         )
         self.pending = {
             entry: lease for entry, lease in self.pending.items() if lease.batch not in update.retired_batches

@@ -24,7 +24,13 @@ from typing import TypeVar
 from ami_store_notifier.claiming import Claimer
 from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
-from ami_store_notifier.domain.hints import Hint, HintAnswers, facts_by_ami
+from ami_store_notifier.domain.hints import (
+    AWAKE_AFTER_AN_UNLISTED_START,
+    Hint,
+    HintAnswers,
+    HintKind,
+    facts_by_ami,
+)
 from ami_store_notifier.domain.model import Cursor, ReadMode, ReadPhase, StoreTask
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
 from ami_store_notifier.domain.reading import (
@@ -138,7 +144,7 @@ class Poller:
         else:
             self._read(reader, report)
         steps_done = self._claim_and_deliver(cursor, reader, report).steps
-        if self._quiet_when_idle and idle(cursor):
+        if self._quiet_when_idle and idle(cursor, now):
             # The safety net of an idle account: every start it claims came without a hint.
             report.starts_without_hint = sum(
                 1 for step in steps_done for claim in step.claims if claim.previous_state is None
@@ -193,6 +199,10 @@ class Poller:
             report.stop_unavailable(error)
             logger.warning("Asking about hints stopped: AWS stayed unavailable", extra={"error": str(error)})
         answered = frozenset(amis) - recheck.unanswered
+        if any(hint.kind is HintKind.STARTED and hint.ahead_of(tasks.get(hint.ami_id)) for hint in hints):
+            # EC2 lists a task a little after the call that started it (eventual consistency): the
+            # scheduled runs read until it does, so a quiet deployment finds its end in time too.
+            reader.awake_until = reader.now + AWAKE_AFTER_AN_UNLISTED_START
         claimed = self._claim_and_deliver(cursor, reader, report)
         report.hints_asked = len(answered)
         return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)

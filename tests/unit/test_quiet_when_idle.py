@@ -92,3 +92,38 @@ def test_deliveries_still_owed_or_a_read_to_go_on_with_keep_a_quiet_deployment_r
     assert not stays_quiet(replace(baselined, progress=unfinished), policy, clock.now)
     assert not stays_quiet(replace(baselined, known={owed.key: IN_PROGRESS}), policy, clock.now)
     assert not stays_quiet(replace(baselined, baselined=False), policy, clock.now)
+
+
+def test_a_start_hint_ahead_of_ec2_keeps_the_scheduled_runs_reading_until_ec2_lists_the_store(
+    make_poller, make_task, make_hint, source, store, sns, clock
+):
+    idle_deployment(make_poller, make_task, source, clock)
+    started = make_task(IN_PROGRESS, started_minutes_ago=0)
+    make_poller(quiet_when_idle=True).run_hints(
+        [make_hint(started, HintKind.STARTED)], FakeHintCallAllowance()
+    )
+    assert store.cursor.awake_until is not None
+    clock.now += timedelta(minutes=1)
+    source.put(started)
+
+    found = make_poller(quiet_when_idle=True).run()
+    source.put(replace(started, state_name=FAILED.value, failure_reason="InternalError"))
+    clock.now += timedelta(minutes=1)
+    make_poller(quiet_when_idle=True).run()
+
+    assert found.mode == "head"
+    assert found.starts_without_hint == 0
+    assert [(item.ami_id, item.state) for item in sns.sent] == [(started.ami_id, "Failed")]
+
+
+def test_once_awake_has_passed_an_idle_quiet_deployment_rests_again(
+    make_poller, make_task, make_hint, source, store, clock
+):
+    idle_deployment(make_poller, make_task, source, clock)
+    never_listed = make_task(IN_PROGRESS, started_minutes_ago=0)
+    make_poller(quiet_when_idle=True).run_hints(
+        [make_hint(never_listed, HintKind.STARTED)], FakeHintCallAllowance()
+    )
+    clock.now = store.cursor.awake_until + timedelta(seconds=1)
+
+    assert make_poller(quiet_when_idle=True).run().mode == "quiet"

@@ -116,6 +116,7 @@ def cursor_from_items(
         last_full_scan_at=_parse_or_none(head.get("lastFullScanAt")),
         full_scan_horizon=_parse_or_none(head.get("fullScanHorizon")),
         progress=_progress_or_none(head.get("progress")),
+        awake_until=_parse_or_none(head.get("awakeUntil")),
         legacy_layout=legacy_layout,
     )
 
@@ -133,6 +134,7 @@ def head_attributes(version: int, cursor: CursorUpdate) -> dict[str, Any]:
         "lastFullScanAt": _timestamp_or_none(cursor.last_full_scan_at),
         "fullScanHorizon": _timestamp_or_none(cursor.full_scan_horizon),
         "progress": _progress_attribute(cursor.progress),
+        "awakeUntil": _timestamp_or_none(cursor.awake_until),
     }
 
 

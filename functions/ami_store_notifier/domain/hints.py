@@ -51,6 +51,11 @@ OBJECT_CREATED_PATTERN: Mapping[str, Any] = {
 # asked about again when SQS hands it over again, up to this many receives; the scheduled run, or the
 # safety net when quiet, finds the store anyway. The queue's dead-letter queue is for runs that crash.
 MAX_HINT_RECEIVES = 3
+# How long scheduled runs of a quiet deployment keep reading after a start hint EC2 did not answer for yet.
+# EC2's API is eventually consistent ("Eventual consistency in the Amazon EC2 API", EC2 developer guide,
+# https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), usually for seconds: the
+# first head read after it lists the task, well within this.
+AWAKE_AFTER_AN_UNLISTED_START = timedelta(minutes=15)
 # How much earlier than CloudTrail's eventTime EC2 may date the task the call started (clocks of two
 # services): a task older than that is an earlier store of the AMI, not the one the event tells of.
 START_CLOCK_SKEW = timedelta(minutes=5)

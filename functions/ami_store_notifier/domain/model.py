@@ -158,6 +158,9 @@ class Cursor:
     last_full_scan_at: datetime | None = None
     full_scan_horizon: datetime | None = None
     progress: ReadProgress | None = None
+    # Until when a quietWhenIdle deployment reads at every run although it knows of no store in progress:
+    # a start hint came before EC2 listed its task (domain/hints.py).
+    awake_until: datetime | None = None
     # Written by an earlier version, which kept the known tasks in the cursor item itself: the next
     # commit moves them into their own item.
     legacy_layout: bool = False

@@ -47,6 +47,7 @@ class CursorUpdate:
     last_full_scan_at: datetime | None
     full_scan_horizon: datetime | None
     progress: ReadProgress | None = None
+    awake_until: datetime | None = None
     # The step's own batch of deliveries (its id is the cursor version the step writes).
     leases: tuple[PendingDelivery, ...] = ()
     # The batches still holding deliveries once the step is written, and those it removes.
@@ -106,6 +107,7 @@ class Planner:
             last_full_scan_at=update.last_full_scan_at,
             full_scan_horizon=update.full_scan_horizon,
             progress=update.progress,
+            awake_until=update.awake_until,
         )
 
     def in_progress_count(self) -> int:
@@ -201,6 +203,7 @@ def as_update(cursor: Cursor) -> CursorUpdate:
         last_full_scan_at=cursor.last_full_scan_at,
         full_scan_horizon=cursor.full_scan_horizon,
         progress=cursor.progress,
+        awake_until=cursor.awake_until,
         lease_batches=batches_of(cursor.pending),
     )
 
@@ -224,6 +227,7 @@ def final_cursor(cursor: Cursor, reader: ListingReader) -> CursorUpdate:
             else cursor.full_scan_horizon
         ),
         progress=reader.progress(),
+        awake_until=newer(cursor.awake_until, reader.awake_until),
     )
 
 

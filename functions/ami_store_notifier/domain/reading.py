@@ -80,20 +80,22 @@ def _fitting(room: int, pace: float, seconds_behind: Sequence[float]) -> int:
     return fitting
 
 
-def idle(cursor: Cursor) -> bool:
-    """Nothing in progress that the notifier knows of, no read to go on with and nothing to deliver."""
+def idle(cursor: Cursor, now: datetime) -> bool:
+    """Nothing in progress that the notifier knows or was told of, no read to go on with and nothing to
+    deliver."""
     return (
         cursor.baselined
         and cursor.progress is None
         and not cursor.pending
         and TaskState.IN_PROGRESS not in cursor.known.values()
+        and (cursor.awake_until is None or now >= cursor.awake_until)
     )
 
 
 def stays_quiet(cursor: Cursor, policy: Policy, now: datetime) -> bool:
     """Whether a scheduled run of the quiet-when-idle mode asks EC2 nothing: idle, and the safety net not
     due. Starts then come from the trail's hints (domain/hints.py)."""
-    return idle(cursor) and choose_mode(cursor, policy, now) is ReadMode.HEAD
+    return idle(cursor, now) and choose_mode(cursor, policy, now) is ReadMode.HEAD
 
 
 def choose_mode(cursor: Cursor, policy: Policy, now: datetime) -> ReadMode:
@@ -133,6 +135,8 @@ class ListingReader:
         self.claims: dict[str, Claim] = {}
         self.suspects: dict[str, StoreTask] = {}
         self.findings = Findings()
+        # Set by a hint run told of a start EC2 does not list yet: scheduled runs read until then.
+        self.awake_until: datetime | None = None
         self.resumed = cursor.progress
         # Per phase, the NextToken of the first page not yet fully observed (None: the first page).
         self._tokens: dict[ReadPhase, str | None] = dict.fromkeys(ReadPhase)
