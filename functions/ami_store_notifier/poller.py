@@ -208,6 +208,7 @@ class Poller:
         return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)
 
     # -- reading ---------------------------------------------------------------------------------
+
     def _time_to_stop(self) -> bool:
         return self._seconds_left() <= self._reserve
 
