@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench.bill.__main__ import keep
+from bench.hints.plan import HintsPlan
 from bench.report import build_report
 from bench.runner import run_benchmark
 from bench.scenario import Plan
@@ -58,7 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def plan_for(args: argparse.Namespace) -> Plan:
     default = Plan()
     if args.quick:
-        return Plan(sizes=args.sizes or QUICK_SIZES, naive_steady_max=3, naive_memory_max_n=100)
+        return Plan(
+            sizes=args.sizes or QUICK_SIZES,
+            naive_steady_max=3,
+            naive_memory_max_n=100,
+            hints=HintsPlan.small(),
+        )
     return Plan(sizes=args.sizes or default.sizes)
 
 

@@ -13,6 +13,8 @@ from bench.bill.model import Bills
 from bench.bill.model import targets as bill_targets
 from bench.bill.render import report_section as bill_section
 from bench.catch_up import CatchUp, catch_up_section, catch_up_target
+from bench.hints.scenarios import HintsResults
+from bench.hints.section import hints_section, hints_targets
 from bench.scenario import (
     FAILED_EVERY,
     IN_PROGRESS_AMONG_NEWEST,
@@ -545,6 +547,7 @@ class Results:
     command: str = "PYTHONPATH=functions .venv/bin/python -m bench"
     catch_up: CatchUp | None = None
     bill: Bills | None = None
+    hints: HintsResults | None = None
 
 
 @dataclass
@@ -574,6 +577,8 @@ def build_report(results: Results) -> Report:
     ]
     if results.catch_up is not None:
         checks.append(_check(*catch_up_target(results.catch_up)))
+    if results.hints is not None:
+        checks += [_check(*check) for check in hints_targets(results.hints)]
     if results.bill is not None:
         checks += [_check(*check) for check in bill_targets(results.bill)]
     costs = cost_rows(sizes)
@@ -636,6 +641,8 @@ def render(
     out += ["", "## Peak memory per N (tracemalloc, KiB)", "", *_memory_table(sizes)]
     if results.catch_up is not None:
         out += ["", *catch_up_section(results.catch_up)]
+    if results.hints is not None:
+        out += ["", *hints_section(results.hints)]
     out += ["", "## Targets", ""]
     out += [f"- **{target.status}** {target.name}: {target.detail}" for target in checks]
     out += ["", *_cost_section(costs)]

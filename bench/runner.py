@@ -8,6 +8,7 @@ from bench.bill.measure import measure_all
 from bench.bill.model import bills
 from bench.bill.modes import MODES
 from bench.catch_up import measure_catch_up
+from bench.hints.scenarios import measure_hints
 from bench.report import Results
 from bench.scenario import Log, Plan, SizeRun, run_size
 from bench.static import measure_asset, measure_import_time
@@ -30,6 +31,7 @@ def run_benchmark(
         if plan.memory:
             memory[n] = run_size(n, plan, traced=True, log=log)
     catch_up = measure_catch_up(plan.catch_up_stores, log=log) if plan.catch_up_stores else None
+    hints = measure_hints(plan.hints, log=log) if plan.hints else None
     found = bills(MODES, measure_all(log)) if bill else None
     seconds = time.perf_counter() - started
-    return Results(plan, timing, memory, imports, asset, seconds, catch_up=catch_up, bill=found)
+    return Results(plan, timing, memory, imports, asset, seconds, catch_up=catch_up, bill=found, hints=hints)

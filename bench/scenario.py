@@ -51,6 +51,7 @@ from moto import mock_aws
 
 from ami_store_notifier.adapters.table_items import cursor_pk, task_pk
 from ami_store_notifier.domain.model import parse_timestamp, task_key
+from bench.hints.plan import HintsPlan
 from bench.meter import CallCounter, CapacityMeter
 from bench.moto_shims import MotoClock, time_spent_in_moto, transactions_without_table_copies
 from bench.naive import NaivePoller
@@ -125,6 +126,8 @@ class Plan:
     """Stores still running after newer tasks pushed them out of the head pages (0: skipped)."""
     catch_up_stores: int = 10_000
     """Stores that ended while the notifier was off, read by the catch-up (bench/catch_up.py; 0: skipped)."""
+    hints: HintsPlan | None = field(default_factory=HintsPlan)
+    """The hints section's scenarios and their sizes (bench/hints/; None: skipped)."""
     single_task_max_n: int = 10_000
     """The single-task polls (1 new task, k=1) feed the monthly cost, computed for N = 100 and 10,000;
     above this size they are skipped (each costs the naive poller a full read)."""

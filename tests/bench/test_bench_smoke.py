@@ -33,6 +33,7 @@ def report() -> Report:
         long_running=20,
         naive_steady_max=2,
         catch_up_stores=300,
+        hints=None,  # the hints section has its own smoke test (test_hints_smoke.py)
     )
     return build_report(run_benchmark(plan, log=lambda _: None, import_runs=1))
 
