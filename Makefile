@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: setup demo test suite lint typecheck unit integration infra chaos-quick synth lint-template docs bench bench-watch chaos clean
+.PHONY: setup demo test suite lint typecheck unit integration infra chaos-quick synth lint-template docs bench bench-watch bench-hints chaos clean
 
 # uv (pinned) installs the pinned requirements several times faster than pip; the project itself is
 # installed editable, so the CDK app imports the handler's settings declarations.
@@ -87,6 +87,10 @@ bench: setup
 # What `ami-store-notifier watch` spends of EC2's shared request budget (bench/WATCH.md), in seconds.
 bench-watch: setup
 	PYTHONPATH=functions $(BIN)/python -m bench.watch
+
+# The Hints section of `make bench` on its own (bench/HINTS.md), about 3 minutes.
+bench-hints: setup
+	PYTHONPATH=functions:. $(BIN)/python -m bench.hints > bench/HINTS.md
 
 chaos: setup
 	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000 --strict

@@ -15,7 +15,13 @@ What the harness can do to a run:
 - start a store between two page requests (the listing shifts while it is paged);
 - edit the parsed DescribeStoreImageTasks answer (malformed entries the emulator itself would refuse);
 - run short of time (a remaining-time callable), or on Lambda's clock (tests/chaos/lambda_time.py), where
-  a run that outlasts the function's timeout is ended as Lambda ends it.
+  a run that outlasts the function's timeout is ended as Lambda ends it;
+- with hints on (`enable_hints`): the emulator puts CloudTrail's start and S3's Object Created on the
+  default bus, spoiled by its HintFaults (dropped, delayed, repeated, early, forged), the deployment's
+  rules put them on the hints queue, and `run_hints` hands a batch to the handler as Lambda's event source
+  mapping does (local/event_source_mapping.py: batchItemFailures come back after the visibility timeout,
+  and the queue may hand a handled batch over again). A hint run may overlap a scheduled run or another
+  hint run (`run_overlapping`).
 
 Every run is recorded (`RunRecord`) and handed to a `Ledger` that checks the invariants below. The
 definitions are the ones RESULTS.md explains to subscribers.
@@ -29,22 +35,35 @@ Complete run: the handler returned; no fault fired during the run (AwsFaults or 
     live lease when the run started (after a crash the harness waits out CLAIM_LEASE_SECONDS, since a
     crashed run's deliveries are only taken over once their lease ends).
 Owed by a complete run: every non-history transition visible both when the run starts and when it
-    ends, plus every announcement claimed in the table (a task item's `announcements`).
+    ends, plus every announcement claimed in the table (a task item's `announcements`). A hint run is
+    never complete: it reads no listing.
+Owed by a quiet run (quietWhenIdle: a scheduled run that asked EC2 nothing, without a fault, a live
+    lease or a stale cursor): every announcement claimed in the table, and every non-history transition
+    visible when it starts and ends that was already visible fullScanIntervalMinutes before it. A run
+    may stay quiet only while the safety net is not due, so a net completed since that transition was
+    listed, and found it.
 
 Invariants:
-1. lost: after each complete run, everything it owes has arrived at least once on both channels
-   (the topic's SQS subscriber and the bus rule's SQS subscriber).
+1. lost: after each complete run and each quiet run, everything it owes has arrived at least once on
+   both channels (the topic's SQS subscriber and the bus rule's SQS subscriber).
 2. duplicated: an eventId that arrives twice on a channel, in runs a <= b, is a fault-free duplicate
    unless a fault fired in one of the runs a..b-1 (or in run a when a == b). Throttling that outlasts
    several runs (EC2's request bucket kept empty, a channel refusing every call after the SDK's
    retries: tests/chaos/scenarios.py, Throttle) is not such a fault: nothing it refused was accepted,
-   so nothing may come twice across it.
+   so nothing may come twice across it. Nor is a hint's fault (dropped, delayed, repeated, early,
+   forged, a batch handed over again): a hint only says which AMIs to ask EC2 about.
 3. regressions: a task item that reached Completed or Failed never changes state again; the cursor's
    version never decreases; the cursor never lists a finished task as in progress.
-4. crashes: the handler raises nothing but the injected SimulatedCrash, whatever the listing holds.
+4. crashes: the handler raises nothing but the injected SimulatedCrash, whatever the listing holds (nor
+   does a hint run fail, whatever its batch holds).
 5. timeouts: a run on Lambda's clock ends before the function's timeout.
-Also checked: every delivered eventId belongs to a non-history transition (phantom / history
-announced), its detail matches that transition, and the topic's Failed-only subscriber gets exactly
+6. phantoms: every delivered eventId belongs to a non-history transition that EC2 listed by the end of
+   the run that first delivered it (an announcement of a store or state EC2 never had, such as a forged
+   object's, or one made before EC2 showed it, on a hint's word, is a phantom; one of a transition from
+   before the baseline is history announced), and what a hint added to it is true: `startedBy` the
+   caller CloudTrail named, `objectSize`/`objectEtag` only on a Completed store and never a forged
+   object's (a phantom fact).
+Also checked: each detail matches its transition, and the topic's Failed-only subscriber gets exactly
 the Failed announcements of the topic.
 """
 
@@ -62,7 +81,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -71,6 +90,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.sqs.models import sqs_backends
 
 from ami_store_notifier import handler
 from ami_store_notifier.adapters.table_items import (
@@ -79,6 +100,8 @@ from ami_store_notifier.adapters.table_items import (
     known_pk,
     lease_batch_pk,
 )
+from ami_store_notifier.poller import HintRun, Poller
+from ami_store_notifier.report import QUIET
 from local import dynamodb_tokens
 from local.deployment import (
     RULE_QUEUE,
@@ -94,11 +117,16 @@ from local.ec2_store_tasks import (
     COMPLETED,
     FAILED,
     LISTING_WINDOW,
+    CallerIdentity,
+    HintEvents,
+    HintFaults,
+    StoreTask,
     StoreTaskBackend,
     install,
     store_tasks_backend,
 )
 from local.ec2_store_tasks import reset as reset_emulator
+from local.event_source_mapping import EventSourceMapping, HintBatch, Polling
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
 from tests.chaos.lambda_time import LambdaTimeout
 from tests.chaos.moto_shims import moto_costs_removed
@@ -107,6 +135,18 @@ from tests.faults import AwsFaults, SimulatedCrash
 CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
 TERMINAL = frozenset({COMPLETED, FAILED})
 BUCKET = "ami-archive"
+# The hint scenarios' bucket: it exists, with S3's delivery to EventBridge on, so that a completed store's
+# object lands in it and S3 sends Object Created (BUCKET does not exist: the other scenarios write none).
+HINTED_BUCKET = "ami-archive-hinted"
+# Who CloudTrail says started every store (the emulator's default caller), and what a forged object is:
+# an empty upload (HintEvents.forge), where the emulator's stored AMI is never empty.
+STARTED_BY = CallerIdentity().arn(ACCOUNT)
+FORGED_OBJECT_SIZE = 0
+SCHEDULED = "scheduled"
+HINTS = "hints"
+# The overlapping pairs `run_overlapping` makes: which run reads the cursor first, which one second.
+OVERLAP_SCHEDULED = f"{SCHEDULED}+{SCHEDULED}"
+OVERLAP_ORDERS = (OVERLAP_SCHEDULED, f"{HINTS}+{SCHEDULED}", f"{SCHEDULED}+{HINTS}", f"{HINTS}+{HINTS}")
 CURSOR_PK = cursor_pk(REGION)
 KNOWN_PK = known_pk(REGION)
 # Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
@@ -147,12 +187,14 @@ class Transition:
 
 
 def visible_transitions(backend: StoreTaskBackend) -> frozenset[Transition]:
-    """The finished tasks the listing shows right now."""
-    oldest = CLOCK.now() - LISTING_WINDOW
+    """The finished tasks the listing shows right now (not one an early hint's fault hides yet)."""
+    now = CLOCK.now()
+    oldest = now - LISTING_WINDOW
+    hints = backend.hint_events
     return frozenset(
         Transition(task.ami_id, ec2_timestamp(task.start_time), task.state)
         for task in backend.tasks()
-        if task.state in TERMINAL and task.start_time >= oldest
+        if task.state in TERMINAL and task.start_time >= oldest and hints.listed(task, now)
     )
 
 
@@ -176,6 +218,15 @@ class RunRecord:
     leases_live_at_start: bool
     visible_start: frozenset[Transition]
     visible_end: frozenset[Transition] = frozenset()
+    ended: datetime | None = None
+    kind: str = SCHEDULED
+    """SCHEDULED (a tick of the schedule) or HINTS (a batch of the hints queue)."""
+    hint_report: dict[str, Any] = field(default_factory=dict)
+    """A hint run's report (its result holds only the batchItemFailures)."""
+    hint_messages: int = 0
+    batch: HintBatch | None = None
+    stale_cursor: bool = False
+    """Served the cursor as it was before an overlapping run committed."""
     result: dict[str, Any] | None = None
     crash: str | None = None
     timed_out: bool = False
@@ -189,7 +240,14 @@ class RunRecord:
 
     @property
     def report(self) -> dict[str, Any]:
+        if self.kind == HINTS:
+            return self.hint_report
         return self.result["regions"][0] if self.result else {}
+
+    @property
+    def quiet(self) -> bool:
+        """A scheduled run of the quietWhenIdle mode that asked EC2 nothing."""
+        return self.kind == SCHEDULED and self.report.get("mode") == QUIET
 
     @property
     def stopped_because(self) -> str | None:
@@ -236,6 +294,21 @@ class Figures:
     multi_run_throttles: int = 0
     runs_in_multi_run_throttles: int = 0
     runs_stopped_by_multi_run_throttles: int = 0
+    hint_scenarios: int = 0
+    quiet_scenarios: int = 0
+    hints_sent: int = 0
+    """Hints the emulator had to send (a store's start or end, and forged objects): their faults below."""
+    hints_delivered: int = 0
+    """Hints that reached the hints queue (repeated copies and forged objects included)."""
+    hint_faults: Counter[str] = field(default_factory=Counter)
+    hint_runs: int = 0
+    hint_messages: int = 0
+    hints_retried: int = 0
+    hint_overlapping_pairs: int = 0
+    quiet_runs: int = 0
+    owed_by_quiet_runs: int = 0
+    """Transitions a quiet run owed: listed a safety-net interval before it."""
+    starts_without_hint: int = 0
     expected: int = 0
     delivered: int = 0
     lost: int = 0
@@ -244,6 +317,7 @@ class Figures:
     duplicates_after_faults: int = 0
     duplicates_fault_free: int = 0
     phantoms: int = 0
+    phantom_facts: int = 0
     history_announced: int = 0
     regressions: int = 0
     crashes: int = 0
@@ -262,15 +336,15 @@ class Figures:
         return sum(self.faults.values())
 
     def as_dict(self) -> dict[str, Any]:
-        values = dict(vars(self))
-        values["faults"] = dict(sorted(self.faults.items()))
-        return values
+        return {
+            name: dict(sorted(value.items())) if isinstance(value, Counter) else value
+            for name, value in vars(self).items()
+        }
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Figures:
-        figures = cls(**{name: value for name, value in values.items() if name != "faults"})
-        figures.faults = Counter(values.get("faults", {}))
-        return figures
+        counters = {name for name, value in vars(cls()).items() if isinstance(value, Counter)}
+        return cls(**{name: Counter(value) if name in counters else value for name, value in values.items()})
 
 
 class Ledger:
@@ -292,6 +366,13 @@ class Ledger:
         self.arrivals: dict[str, dict[str, list[int]]] = {channel: defaultdict(list) for channel in CHANNELS}
         self.details: dict[str, dict[str, Any]] = {}
         self.fault_runs: set[int] = set()
+        # When EC2 first listed each transition (history included): the run, and the emulator's time.
+        self.listed_in: dict[Transition, int] = {}
+        self.listed_at: dict[Transition, datetime] = {}
+        # quietWhenIdle's safety-net interval (fullScanIntervalMinutes), when the scenario runs quiet.
+        self.quiet_interval: timedelta | None = None
+        self.owed_when_quiet: set[Transition] = set()
+        self.hint_faults: Counter[str] = Counter()
         self.states: dict[str, str] = {}
         self.cursor_version = 0
         self.violations: list[Violation] = []
@@ -310,6 +391,10 @@ class Ledger:
             self._violate("timeout", run, f"{run.crash} (the run's own time, tests/chaos/lambda_time.py)")
         self._note_arrivals(run)
         self._check_table(run, table)
+        for moment, listed in ((run.at, run.visible_start), (run.ended or run.at, run.visible_end)):
+            for transition in listed:
+                self.listed_in.setdefault(transition, run.index)
+                self.listed_at.setdefault(transition, moment)
         baselined_before = self.baseline_run is not None
         if not baselined_before:
             if not self._first_run_seen:
@@ -325,6 +410,8 @@ class Ledger:
             self.claimed.setdefault(transition, run.index)
         if run.complete:
             self._check_owed(run, baselined_before)
+        elif baselined_before and self.quiet_interval is not None and _owes_when_quiet(run):
+            self._check_owed(run, baselined_before, listed_by=run.at - self.quiet_interval)
 
     def _note_arrivals(self, run: RunRecord) -> None:
         topic_failed = Counter(
@@ -366,11 +453,17 @@ class Ledger:
                     "regression", run, f"cursor knows {key} as InProgress, its item says {table.states[key]}"
                 )
 
-    def _check_owed(self, run: RunRecord, baselined_before: bool) -> None:
+    def _check_owed(self, run: RunRecord, baselined_before: bool, listed_by: datetime | None = None) -> None:
+        """What the run owes: the claims, and what the listing shows at its start and end (a quiet run:
+        only what it already showed at `listed_by`, a safety-net interval before the run)."""
         owed = dict.fromkeys(self.claimed, "claimed in the table")
+        listed = "visible in the listing" if listed_by is None else "listed a safety-net interval ago"
         if baselined_before:
             for transition in (run.visible_start & run.visible_end) - self.history - self.grace:
-                owed.setdefault(transition, "visible in the listing")
+                if listed_by is None or self.listed_at[transition] <= listed_by:
+                    owed.setdefault(transition, listed)
+                    if listed_by is not None:
+                        self.owed_when_quiet.add(transition)
         for transition, why in sorted(owed.items()):
             self.expected.setdefault(transition, run.index)
             missing = [channel for channel in CHANNELS if transition.event_id not in self.arrivals[channel]]
@@ -402,7 +495,37 @@ class Ledger:
             shown = (detail.get("amiId"), detail.get("taskStartTime"), detail.get("state"))
             if shown != (transition.ami_id, transition.started, transition.state):
                 self._violate("garbled", -1, f"eventId {event_id[:12]} carries {shown} for {transition}")
+            self._check_listed_first(event_id, transition)
+            self._check_hint_facts(event_id, detail, transition)
         return self.violations
+
+    def _check_listed_first(self, event_id: str, transition: Transition) -> None:
+        """An announcement of a transition EC2 did not list yet by the end of its run: a hint's word."""
+        first = self._first_arrival(event_id)
+        listed = self.listed_in.get(transition, first)
+        if first < listed:
+            self.counts["phantoms"] += 1
+            self._violate(
+                "phantom", first, f"{transition} announced before EC2 listed it (first in run {listed})"
+            )
+
+    def _check_hint_facts(self, event_id: str, detail: Mapping[str, Any], transition: Transition) -> None:
+        """What a hint added to an announcement must be true of the store."""
+        wrong = []
+        started_by = detail.get("startedBy")
+        if started_by is not None and started_by != STARTED_BY:
+            wrong.append(f"startedBy {started_by!r}, CloudTrail named {STARTED_BY!r}")
+        if "objectSize" in detail or "objectEtag" in detail:
+            if transition.state != COMPLETED:
+                wrong.append(f"an object ({detail.get('objectEtag')}) for a store that {transition.state}")
+            elif detail.get("objectSize") == FORGED_OBJECT_SIZE:
+                wrong.append(f"a forged object's size and ETag ({detail.get('objectEtag')})")
+        if wrong:
+            self.counts["phantom_facts"] += 1
+            self._violate("phantom-fact", self._first_arrival(event_id), f"{transition}: {'; '.join(wrong)}")
+
+    def _first_arrival(self, event_id: str) -> int:
+        return min(min(arrivals.get(event_id, [10**9])) for arrivals in self.arrivals.values())
 
     def _check_repeats(self, channel: str, event_id: str, runs: list[int]) -> None:
         for first, second in itertools.pairwise(runs):
@@ -420,7 +543,7 @@ class Ledger:
 
     def _not_a_transition(self, event_id: str, history: Transition | None) -> None:
         """An announcement of a transition from before the baseline, or of none at all."""
-        first = min(min(arrivals.get(event_id, [10**9])) for arrivals in self.arrivals.values())
+        first = self._first_arrival(event_id)
         if history is not None:
             self.counts["history_announced"] += 1
             self._violate("history", first, f"{history} finished before the baseline yet was announced")
@@ -436,6 +559,8 @@ class Ledger:
             scenarios=1,
             **self._run_figures(),
             **counted,
+            hint_faults=Counter(self.hint_faults),
+            owed_by_quiet_runs=len(self.owed_when_quiet),
             expected=len(self.expected),
             delivered=sum(1 for transition in self.expected if self._arrived_on_both(transition)),
             lost=len(self.lost),
@@ -458,6 +583,10 @@ class Ledger:
             "faults_not_reached": sum(run.unfired_faults for run in self.runs),
             "throttled_runs": sum(1 for run in self.runs if run.metric("RunsThrottled") > 0),
             "runs_short_of_time": sum(1 for run in self.runs if run.stopped_because == "time"),
+            "hint_runs": sum(1 for run in self.runs if run.kind == HINTS),
+            "hint_messages": sum(run.hint_messages for run in self.runs),
+            "quiet_runs": sum(1 for run in self.runs if run.quiet),
+            "starts_without_hint": int(sum(run.metric("StartsWithoutHint") for run in self.runs)),
         }
 
     def _arrived_on_both(self, transition: Transition) -> bool:
@@ -491,7 +620,14 @@ _COUNTED = (
     "duplicates_after_faults",
     "duplicates_fault_free",
     "phantoms",
+    "phantom_facts",
     "history_announced",
+    "hint_scenarios",
+    "quiet_scenarios",
+    "hints_sent",
+    "hints_delivered",
+    "hints_retried",
+    "hint_overlapping_pairs",
 )
 ListingEdit = Callable[[list[dict[str, Any]], Mapping[str, Any]], None]
 
@@ -506,6 +642,9 @@ class ChaosWorld:
         self.ledger = Ledger()
         self.lease_seconds = 300
         self.faults = AwsFaults()
+        # The event source mapping of the hints queue while a scenario has hints on (`enable_hints`).
+        self.hints: EventSourceMapping | None = None
+        self._hint_runs: list[HintRun | str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -530,9 +669,30 @@ class ChaosWorld:
         stack.enter_context(mock_aws())
         stack.enter_context(moto_costs_removed())
         session = boto3.session.Session()
-        self.deployment: LocalDeployment = deploy(session, region=REGION)
+        self.deployment: LocalDeployment = deploy(session, region=REGION, hints=True)
         self.dynamodb = session.client("dynamodb", region_name=REGION)
         self.sqs = self.deployment.sqs
+        s3 = session.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=HINTED_BUCKET)
+        s3.put_bucket_notification_configuration(
+            Bucket=HINTED_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        # A hint run's report and answers, which the handler only logs (at INFO, below the deployment's
+        # level): kept as the poller returns them.
+        saved_run_hints = Poller.run_hints
+        stack.callback(setattr, Poller, "run_hints", saved_run_hints)
+        kept = self._hint_runs
+
+        def run_hints(poller: Poller, *args: Any, **kwargs: Any) -> HintRun:
+            try:
+                answered: HintRun = saved_run_hints(poller, *args, **kwargs)
+            except Exception as error:
+                kept.append("".join(traceback.format_exception(error)).strip())
+                raise
+            kept.append(answered)
+            return answered
+
+        Poller.run_hints = run_hints  # type: ignore[method-assign]
         # The handler reads the emulator's clock, as the conftest's run_handler fixture arranges.
         saved_clock = handler.utc_now
         handler.utc_now = CLOCK.now
@@ -599,9 +759,54 @@ class ChaosWorld:
                     ]
                 }
             )
-        for url in self.deployment.queue_urls.values():
+        for url in (*self.deployment.queue_urls.values(), self.deployment.hints_dead_letter_url):
             self.sqs.purge_queue(QueueUrl=url)
+        self.hints = None
         self.ledger = Ledger()
+
+    def enable_hints(self, faults: HintFaults, polling: Polling) -> None:
+        """Hints for this scenario: the emulator sends both kinds (a trail logs CreateStoreImageTask, the
+        bucket sends its events to EventBridge), spoiled by `faults`, and Lambda's event source mapping
+        reads the hints queue as `polling` says (a fresh one: nothing held from the last scenario)."""
+        self.backend.hint_events = HintEvents(cloudtrail=True, s3=True, faults=faults)
+        mapping = self.deployment.hints
+        assert mapping is not None
+        self.hints = EventSourceMapping(self.sqs, mapping.queue_url, mapping.queue_arn, REGION, polling)
+        self.ledger.counts["hint_scenarios"] += 1
+
+    def store_started(self, task: StoreTask) -> None:
+        """What CreateStoreImageTask would tell the bus of a store the scenario seeded (with hints on)."""
+        if self.hints is None:
+            return
+        hint_events = self.backend.hint_events
+        hint_events.store_started(task, ACCOUNT, REGION, None)
+        if not hint_events.listed(task, task.start_time):
+            self.ledger.hint_faults["early"] += 1
+
+    def forge_object(self, ami_id: str) -> None:
+        """Somebody uploads `<ami_id>.bin` into the hinted bucket: S3 tells the bus (an unspoiled hint)."""
+        if self.hints is not None:
+            self.backend.hint_events.forge(ACCOUNT, REGION, HINTED_BUCKET, CLOCK.now(), ami_id=ami_id)
+
+    def count_hints(self) -> None:
+        """The scenario's hints, by what the emulator and the queue did to them, into the ledger's figures."""
+        if self.hints is None:
+            return
+        counts, faults = self.ledger.counts, self.ledger.hint_faults
+        for delivery in self.backend.hint_events.log:
+            if delivery.fault == "dropped":
+                faults["dropped"] += 1
+            else:
+                counts["hints_delivered"] += 1
+            if delivery.fault in ("delayed", "repeated", "forged"):
+                faults[delivery.fault] += 1
+            if delivery.fault != "repeated":
+                counts["hints_sent"] += 1
+        for batch in self.hints.batches:
+            answered = batch.answer.get("batchItemFailures", []) if isinstance(batch.answer, dict) else []
+            counts["hints_retried"] += len(answered)
+            if batch.error is None and len(batch.retried) > len(answered):
+                faults["redelivered"] += 1
 
     # -- what the world holds ----------------------------------------------------------------------
 
@@ -621,10 +826,12 @@ class ChaosWorld:
         return self._item(CURSOR_PK)
 
     def _item(self, pk: str) -> dict[str, Any]:
-        response = self.dynamodb.get_item(
-            TableName=self.deployment.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True
-        )
-        return _plain(response.get("Item", {}))
+        """One item, as a consistent GetItem answers it, read from moto's table itself (as `_scan`)."""
+        item = self._moto_table().get_item(DynamoType({"S": pk}))
+        return _plain(item.to_json()["Attributes"]) if item is not None else {}
+
+    def _moto_table(self) -> Any:
+        return dynamodb_backends[ACCOUNT][REGION].get_table(self.deployment.table_name)
 
     def leases_live(self, now: datetime) -> bool:
         """Whether a run holds a lease on pending deliveries (in the cursor's batches, or in the cursor
@@ -669,8 +876,7 @@ class ChaosWorld:
         """Every item, as a consistent Scan answers it, read from moto's table itself: moto's Scan
         serializes its answer at about half a millisecond a value, 5 s for a table of 1,000 claimed
         tasks, and the harness reads the table after every run."""
-        table = dynamodb_backends[ACCOUNT][REGION].get_table(self.deployment.table_name)
-        return [item.to_json()["Attributes"] for item in table.all_items()]
+        return [item.to_json()["Attributes"] for item in self._moto_table().all_items()]
 
     # -- shaping a run -----------------------------------------------------------------------------
 
@@ -718,20 +924,89 @@ class ChaosWorld:
         stale_cursor: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         """One invocation of the real handler at the emulator's current time, recorded and checked."""
-        backend = self.backend
         now = CLOCK.now()
         record = RunRecord(
             index=len(self.ledger.runs),
             label=label,
             at=now,
             leases_live_at_start=self.leases_live(now),
-            visible_start=visible_transitions(backend),
+            visible_start=visible_transitions(self.backend),
         )
+        context = LambdaContextStub(seconds_left or (lambda: 120.0))
+        self._played(record, stale_cursor, lambda: handler.lambda_handler({}, context))
+        self.ledger.observe(record, self.table())
+        return record
+
+    def run_hints(
+        self,
+        label: str = "hints",
+        *,
+        stale_cursor: Mapping[str, Any] | None = None,
+        inject: Callable[[], None] | None = None,
+    ) -> RunRecord | None:
+        """Lambda's event source mapping hands the function a batch of the hints queue now (the batching
+        window closed), if one is waiting: recorded and checked like a scheduled run. `inject` aims the
+        faults at this run. None when no hint was waiting."""
+        mapping = self.hints
+        if mapping is None or not _hints_waiting(mapping):
+            return None
+        record = RunRecord(
+            index=len(self.ledger.runs),
+            label=label,
+            at=CLOCK.now(),
+            leases_live_at_start=False,
+            visible_start=visible_transitions(self.backend),
+            kind=HINTS,
+        )
+        if inject is not None:
+            inject()
+        context = LambdaContextStub()
+
+        def invoke(event: dict[str, Any]) -> Any:
+            record.hint_messages = len(event["Records"])
+            return handler.lambda_handler(event, context)
+
+        def deliver() -> dict[str, Any]:
+            record.batch = mapping.deliver(invoke)
+            answer = record.batch.answer if record.batch is not None else None
+            return answer if isinstance(answer, dict) else {}
+
+        self._hint_runs.clear()
+        self._played(record, stale_cursor, deliver)
+        if record.hint_messages == 0:
+            return None  # nothing was waiting after all: no invocation
+        if record.batch is not None and record.batch.error is not None:
+            record.error = f"the function failed the batch: {record.batch.error}"
+        for answered in self._hint_runs:
+            if isinstance(answered, str):
+                record.error = f"the hint run failed: {answered}"
+            else:
+                record.hint_report = answered.report.summary()
+        self.ledger.observe(record, self.table())
+        return record
+
+    def deliver_hints(self, label: str = "hints", limit: int = 20) -> list[RunRecord]:
+        """Every batch waiting on the hints queue, one invocation each (at most `limit`)."""
+        runs = []
+        for _ in range(limit):
+            record = self.run_hints(label)
+            if record is None:
+                break
+            runs.append(record)
+        return runs
+
+    def _played(
+        self, record: RunRecord, stale_cursor: Mapping[str, Any] | None, call: Callable[[], dict[str, Any]]
+    ) -> None:
+        """Invokes, then notes the faults that fired, what the run left on the subscriber queues, its
+        logs and metrics."""
+        backend = self.backend
+        record.stale_cursor = stale_cursor is not None
         fired_before = Counter(self.faults.injected)
         emulator_queued = backend.faults.pending()
         printed = io.StringIO()
         with self._hooked(stale_cursor):
-            self._invoke(record, printed, LambdaContextStub(seconds_left or (lambda: 120.0)))
+            self._invoke(record, printed, call)
         record.faults = Counter(self.faults.injected) - fired_before
         emulator_fired = emulator_queued - backend.faults.pending()
         if emulator_fired:
@@ -739,6 +1014,7 @@ class ChaosWorld:
         record.unfired_faults = self.faults.pending() + backend.faults.pending()
         self.faults.faults.clear()
         backend.faults.clear()
+        record.ended = CLOCK.now()
         record.visible_end = visible_transitions(backend)
         record.received = {
             queue: self._drain(queue) for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE)
@@ -746,8 +1022,6 @@ class ChaosWorld:
         record.metrics = _json_lines(printed.getvalue(), lambda document: "_aws" in document)
         record.logs = _json_lines(self._log_stream.getvalue(), lambda document: "level" in document)
         record.complete = _complete(record)
-        self.ledger.observe(record, self.table())
-        return record
 
     @contextlib.contextmanager
     def _hooked(self, stale_cursor: Mapping[str, Any] | None) -> Iterator[None]:
@@ -771,7 +1045,7 @@ class ChaosWorld:
                     "before-call.dynamodb.BatchGetItem", unique_id="chaos-stale-cursor"
                 )
 
-    def _invoke(self, record: RunRecord, printed: io.StringIO, context: LambdaContextStub) -> None:
+    def _invoke(self, record: RunRecord, printed: io.StringIO, call: Callable[[], dict[str, Any]]) -> None:
         """The handler's answer, or how it ended: a crash (injected, or Lambda's timeout) or an error."""
         self._log_stream.seek(0)
         self._log_stream.truncate()
@@ -779,7 +1053,7 @@ class ChaosWorld:
             with contextlib.redirect_stdout(printed), warnings.catch_warnings():
                 # powertools warns when a crashed invocation flushed no metric of its own
                 warnings.filterwarnings("ignore", message="No application metrics to publish")
-                record.result = handler.lambda_handler({}, context)
+                record.result = call()
             record.error = failed_regions(record.result)
         except SimulatedCrash as crash:
             record.crash = str(crash)
@@ -787,20 +1061,44 @@ class ChaosWorld:
         except Exception as error:
             record.error = "".join(traceback.format_exception(error)).strip()
 
-    def run_overlapping(self, label: str = "overlap") -> tuple[RunRecord, RunRecord]:
+    def run_overlapping(
+        self,
+        label: str = "overlap",
+        *,
+        order: str = OVERLAP_SCHEDULED,
+        inject: Callable[[], None] | None = None,
+    ) -> tuple[RunRecord | None, RunRecord | None]:
         """Two invocations that both read the cursor before either committed: the second one is
-        served the cursor as it was before the first run (a stale read)."""
+        served the cursor as it was before the first run (a stale read). `order` says which runs they
+        are (OVERLAP_ORDERS: scheduled or hint runs); `inject` aims faults at the first. A hint run
+        with no batch waiting does not happen (None), and then the pair is no overlap."""
         stale = self.cursor_answer()
-        first = self.run(f"{label}/first")
-        second = self.run(f"{label}/second", stale_cursor=stale)
-        self.ledger.counts["overlapping_pairs"] += 1
+        first_kind, second_kind = order.split("+")
+        if inject is not None and first_kind == SCHEDULED:
+            inject()
+        first = (
+            self.run(f"{label}/first")
+            if first_kind == SCHEDULED
+            else self.run_hints(f"{label}/first", inject=inject)
+        )
+        second = (
+            self.run(f"{label}/second", stale_cursor=stale)
+            if second_kind == SCHEDULED
+            else self.run_hints(f"{label}/second", stale_cursor=stale)
+        )
+        if first is not None and second is not None:
+            self.ledger.counts["overlapping_pairs"] += 1
+            if HINTS in order:
+                self.ledger.counts["hint_overlapping_pairs"] += 1
         return first, second
 
-    def settle(self, max_runs: int = 3) -> RunRecord:
-        """Waits out any lease and runs, without faults, until a run completes."""
+    def settle(self, max_runs: int = 3, *, wait_seconds: float = 0.0) -> RunRecord:
+        """Waits out any lease (and `wait_seconds`, when longer), hands over the hints waiting, and runs,
+        without faults, until a run completes."""
         record = None
         for _ in range(max_runs):
-            CLOCK.advance(self.lease_seconds + 1)
+            CLOCK.advance(max(self.lease_seconds + 1, wait_seconds))
+            self.deliver_hints("settle/hints")
             record = self.run("settle")
             if record.complete:
                 return record
@@ -809,40 +1107,51 @@ class ChaosWorld:
         return record
 
     def _drain(self, queue: str) -> list[Received]:
-        """What the run left on a subscriber queue, deleted as it is read: moto's SQS walks every
-        message it holds for each message it sends or hands out, so a queue that kept every run's
-        messages would make a scenario quadratic in its deliveries."""
-        url = self.deployment.queue_urls[queue]
-        received: list[Received] = []
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=43200, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return received
-            received += [decode(queue, message["Body"]) for message in messages]
-            deleted = self.sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"]}
-                    for number, message in enumerate(messages)
-                ],
-            )
-            if deleted.get("Failed"):
-                raise RuntimeError(f"{queue}: messages not deleted: {deleted['Failed']}")
+        """What the run left on a subscriber queue, in the order it arrived, taken from moto's queue
+        itself and deleted: through ReceiveMessage and DeleteMessageBatch, the three queues cost some
+        30 ms of moto after every run, more than a quiet run of the handler. Only the harness reads these
+        queues, so every message they hold is visible."""
+        name = self.deployment.queue_urls[queue].rsplit("/", 1)[-1]
+        backend = sqs_backends[ACCOUNT][REGION]
+        messages = list(backend.get_queue(name)._messages)
+        if not messages:
+            return []
+        backend.purge_queue(name)
+        return [decode(queue, message.body) for message in messages]
 
 
 def _complete(record: RunRecord) -> bool:
     """Whether the run is complete (the module's docstring). A run that finishes a read an earlier run
     left unfinished does not read the listing's head again: what appeared since is the next run's, so
-    such a run does not count as complete."""
+    such a run does not count as complete. A hint run reads no listing."""
     return (
-        record.crash is None
+        record.kind == SCHEDULED
+        and record.crash is None
         and record.error is None
         and not record.faults
         and record.stopped_because is None
         and bool(record.report.get("listingComplete"))
         and not record.report.get("readGoesOn")
+        and not record.leases_live_at_start
+    )
+
+
+def _hints_waiting(mapping: EventSourceMapping) -> bool:
+    """Whether the hints queue shows a message, or holds one whose visibility timeout has run out."""
+    due = mapping.due()
+    return (due is not None and due <= CLOCK.now()) or mapping.visible() > 0
+
+
+def _owes_when_quiet(record: RunRecord) -> bool:
+    """A quiet run that nothing spoiled (module docstring: what it owes). Not one served a stale cursor:
+    it stayed quiet on the word of a cursor that an overlapping run's claims had already moved on."""
+    return (
+        record.quiet
+        and not record.stale_cursor
+        and record.crash is None
+        and record.error is None
+        and not record.faults
+        and record.stopped_because is None
         and not record.leases_live_at_start
     )
 

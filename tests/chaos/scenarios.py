@@ -6,6 +6,9 @@ seeded random generator): a few AMIs with what they stored before the notifier's
 whose invariants the ledger has checked. Besides the ordinary scenarios, the campaign draws two
 families: a catch-up after a long absence (`Away`: hundreds of stores start and end while no run
 happens) and throttling that outlasts several runs (`Throttle`: EC2 or a channel refusing every call).
+And some scenarios run with hints on (`HintSetup`: the emulator's start and object events, spoiled by
+hint faults, handed over by the hints queue in `Hints` steps, some overlapping a scheduled run), a share
+of them in the quietWhenIdle mode.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.config import Config
@@ -25,9 +29,21 @@ from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
 from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
 from ami_store_notifier.report import AWS_UNAVAILABLE
 from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
-from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
+from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS, HintFaults
 from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
-from tests.chaos.harness import BUCKET, DEFAULT_SETTINGS, ChaosWorld, Ledger, ec2_timestamp
+from local.ec2_store_tasks.hint_events import OBJECT_CREATED, STARTED
+from local.event_source_mapping import Polling
+from tests.chaos.harness import (
+    BUCKET,
+    DEFAULT_SETTINGS,
+    HINTED_BUCKET,
+    OVERLAP_ORDERS,
+    OVERLAP_SCHEDULED,
+    SCHEDULED,
+    ChaosWorld,
+    Ledger,
+    ec2_timestamp,
+)
 from tests.chaos.lambda_time import LambdaTime, backoffs_spent, channel_throttled, lambda_time_kept
 from tests.faults import CONFLICT_OPERATIONS
 
@@ -247,7 +263,85 @@ class Throttle:
     runs: int
 
 
-Step = Start | Finish | Progress | Advance | Run | Overlap | Starve | Away | Throttle
+@dataclass(frozen=True)
+class Hints:
+    """Lambda hands the function every batch waiting on the hints queue now, one invocation each; the
+    faults hit the first of them."""
+
+    faults: tuple[Fault, ...] = ()
+
+
+@dataclass(frozen=True)
+class HintOverlap:
+    """Two runs that both read the cursor before either committed, at least one of them a hint run
+    (OVERLAP_ORDERS: which reads first); faults hit the first."""
+
+    order: str
+    faults: tuple[Fault, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForgeObject:
+    """Somebody uploads `<ami>.bin` into the bucket, for an AMI of the scenario: S3 tells the bus."""
+
+    ami: int
+
+
+Step = (
+    Start
+    | Finish
+    | Progress
+    | Advance
+    | Run
+    | Overlap
+    | Starve
+    | Away
+    | Throttle
+    | Hints
+    | HintOverlap
+    | ForgeObject
+)
+
+
+@dataclass(frozen=True)
+class HintSetup:
+    """Hints on for a scenario: the emulator's HintFaults (each a chance per hint, drawn from `seed`) and
+    how Lambda's event source mapping reads the hints queue (`redeliver`: the chance that a batch it
+    handled comes back all the same)."""
+
+    drop: float = 0.0
+    delay: float = 0.0
+    delay_seconds: float = 120.0
+    repeat: float = 0.0
+    repeat_after_seconds: float = 0.0
+    early: float = 0.0
+    early_seconds: float = 30.0
+    forge: float = 0.0
+    kinds: tuple[str, ...] = (OBJECT_CREATED, STARTED)
+    """The kinds of hint that drop, delay and repeat touch."""
+    redeliver: float = 0.0
+    batch_size: int = 10
+    seed: int = 0
+
+    def faults(self) -> HintFaults:
+        return HintFaults(
+            drop=self.drop,
+            delay=self.delay,
+            delay_seconds=self.delay_seconds,
+            repeat=self.repeat,
+            repeat_after_seconds=self.repeat_after_seconds,
+            early=self.early,
+            early_seconds=self.early_seconds,
+            forge=self.forge,
+            kinds=frozenset(self.kinds),
+            seed=self.seed,
+        )
+
+    def polling(self) -> Polling:
+        return Polling(batch_size=self.batch_size, redeliver=self.redeliver, seed=self.seed)
+
+
+QUIET_SETTING = ("QUIET_WHEN_IDLE", "true")
 
 
 @dataclass(frozen=True)
@@ -259,12 +353,24 @@ class Scenario:
     """The handler's settings over the harness's defaults (a catch-up reads pages of more than two)."""
     settle_runs: int = 3
     """Fault-free runs the end may take to complete (a catch-up reads its backlog over several)."""
+    hints: HintSetup | None = None
+    """Hints on, and how they go wrong; None: no hint is sent."""
+
+    @property
+    def quiet_interval(self) -> timedelta | None:
+        """The safety net's interval when the scenario runs quietWhenIdle; None otherwise."""
+        settings = dict(self.settings)
+        if settings.get(QUIET_SETTING[0]) != QUIET_SETTING[1]:
+            return None
+        return timedelta(minutes=int(settings.get("FULL_SCAN_INTERVAL_MINUTES", "60")))
 
     def describe(self) -> str:
         """The scenario, one step a line (long failure reasons shortened), to replay a failure by eye."""
         lines = [
             f"{self.amis} AMIs; settings {dict(self.settings)}; before the first run: {list(self.history)}"
         ]
+        if self.hints is not None:
+            lines.append(f"hints: {self.hints}")
         lines += ["  " + re.sub(r"'([^']{40})[^']{20,}'", r"'\1...'", repr(step)) for step in self.steps]
         return "\n".join(lines)
 
@@ -294,6 +400,7 @@ def stores_tracked_then_finished(world: ChaosWorld, count: int) -> None:
 class _Play:
     world: ChaosWorld
     scenario: Scenario
+    bucket: str = BUCKET
     serial: int = 0
     fresh: int = 1000
     away_stores: int = 0
@@ -341,12 +448,19 @@ def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
     if world.settings != {**DEFAULT_SETTINGS, **dict(scenario.settings)}:
         world.configure(**dict(scenario.settings))
     state = _Play(world, scenario)
+    if scenario.hints is not None:
+        world.enable_hints(scenario.hints.faults(), scenario.hints.polling())
+        state.bucket = HINTED_BUCKET
+    quiet_interval = scenario.quiet_interval
+    if quiet_interval is not None:
+        world.ledger.quiet_interval = quiet_interval
+        world.ledger.counts["quiet_scenarios"] += 1
     backend = world.backend
     now = CLOCK.now()
     for task in sorted(scenario.history, key=lambda item: -item.minutes_ago):
         backend.add_task(
             ami_id(task.ami),
-            BUCKET,
+            state.bucket,
             now - timedelta(minutes=task.minutes_ago),
             task.state,
             100 if task.state == COMPLETED else task.progress,
@@ -354,9 +468,16 @@ def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
         )
     for step in scenario.steps:
         _APPLY[type(step)](state, step)
-    world.settle(max_runs=scenario.settle_runs)
+    # Quiet, a run that reads is due once the safety net is: each settling run waits for it.
+    wait = 0.0 if quiet_interval is None else quiet_interval.total_seconds() + SAFETY_NET_LATE_SECONDS
+    world.settle(max_runs=scenario.settle_runs, wait_seconds=wait)
+    world.count_hints()
     world.ledger.finish()
     return world.ledger
+
+
+# How long after the safety net is due a settling run of a quiet scenario comes: a schedule period.
+SAFETY_NET_LATE_SECONDS = 61
 
 
 def _start(play_state: _Play, step: Start) -> None:
@@ -364,9 +485,10 @@ def _start(play_state: _Play, step: Start) -> None:
     CLOCK.advance(1)  # two stores of one AMI never share a millisecond
     current = backend.task(ami_id(step.ami))
     if current is None or current.state != IN_PROGRESS:
-        backend.add_task(
-            ami_id(step.ami), BUCKET, CLOCK.now(), IN_PROGRESS, 0, duration_seconds=step.duration
+        task = backend.add_task(
+            ami_id(step.ami), play_state.bucket, CLOCK.now(), IN_PROGRESS, 0, duration_seconds=step.duration
         )
+        play_state.world.store_started(task)
 
 
 def _finish(play_state: _Play, step: Finish) -> None:
@@ -415,13 +537,13 @@ def _away(play_state: _Play, step: Away) -> None:
         started = left_at + number * pace
         if number > ended:
             ends_in = (CLOCK.now() - started).total_seconds() + 60 * (number - ended)
-            backend.add_task(ami, BUCKET, started, IN_PROGRESS, 50, duration_seconds=ends_in)
+            backend.add_task(ami, play_state.bucket, started, IN_PROGRESS, 50, duration_seconds=ends_in)
         elif number % step.failed_every == 0:
             backend.add_task(
-                ami, BUCKET, started, FAILED, 40, failure_reason="The snapshot could not be read."
+                ami, play_state.bucket, started, FAILED, 40, failure_reason="The snapshot could not be read."
             )
         else:
-            backend.add_task(ami, BUCKET, started, COMPLETED)
+            backend.add_task(ami, play_state.bucket, started, COMPLETED)
     play_state.away_stores += step.stores
     if step.seconds >= LONG_ABSENCE_SECONDS:
         play_state.world.ledger.counts["long_absences"] += 1
@@ -448,7 +570,23 @@ def _run(play_state: _Play, step: Run) -> None:
 def _overlap(play_state: _Play, step: Overlap) -> None:
     play_state.starve_before_a_run()
     _inject(play_state.world, step.faults)
-    play_state.world.run_overlapping()
+    play_state.world.run_overlapping(order=OVERLAP_SCHEDULED)
+
+
+def _hints(play_state: _Play, step: Hints) -> None:
+    world = play_state.world
+    if world.run_hints(inject=partial(_inject, world, step.faults)) is not None:
+        world.deliver_hints()
+
+
+def _hint_overlap(play_state: _Play, step: HintOverlap) -> None:
+    world = play_state.world
+    play_state.starve_before_a_run()
+    world.run_overlapping(order=step.order, inject=partial(_inject, world, step.faults))
+
+
+def _forge_object(play_state: _Play, step: ForgeObject) -> None:
+    play_state.world.forge_object(ami_id(step.ami))
 
 
 _APPLY: dict[type, Callable[[_Play, Any], None]] = {
@@ -461,6 +599,9 @@ _APPLY: dict[type, Callable[[_Play, Any], None]] = {
     Away: _away,
     Run: _run,
     Overlap: _overlap,
+    Hints: _hints,
+    HintOverlap: _hint_overlap,
+    ForgeObject: _forge_object,
 }
 
 
@@ -529,7 +670,8 @@ def _shifting(play_state: _Play, ami: int | None) -> Iterator[None]:
         ):
             play_state.fresh += 1
             wanted = ami_id(play_state.fresh)
-        backend.add_task(wanted, BUCKET, now, IN_PROGRESS, 0, duration_seconds=90)
+        task = backend.add_task(wanted, play_state.bucket, now, IN_PROGRESS, 0, duration_seconds=90)
+        play_state.world.store_started(task)
         play_state.world.ledger.counts["listing_shifts"] += 1
 
     backend = play_state.world.backend
@@ -580,6 +722,10 @@ def prepare_busy_run(world: ChaosWorld) -> None:
 # ordinary scenarios' cost, which the harness saved on moto (tests/chaos/moto_shims.py).
 LONG_ABSENCE_SHARE = 0.02
 MULTI_RUN_THROTTLE_SHARE = 0.04
+# Hints on, for an ordinary scenario or a throttle over several runs (drawn after them, so the draws of
+# the scenarios without hints stay what they were); quietWhenIdle for a share of those.
+HINT_SHARE = 0.25
+QUIET_SHARE = 0.4
 
 
 def random_scenario(rng: random.Random) -> Scenario:
@@ -588,7 +734,9 @@ def random_scenario(rng: random.Random) -> Scenario:
     if roll < LONG_ABSENCE_SHARE:
         return after_a_long_absence(scenario, rng)
     if roll < LONG_ABSENCE_SHARE + MULTI_RUN_THROTTLE_SHARE:
-        return with_a_throttle_over_several_runs(scenario, rng)
+        scenario = with_a_throttle_over_several_runs(scenario, rng)
+    if rng.random() < HINT_SHARE:
+        return with_hints(scenario, rng)
     return scenario
 
 
@@ -717,4 +865,161 @@ def random_run(rng: random.Random, amis: int) -> Step:
         time_left_after=rng.randint(0, 3) if rng.random() < 0.1 else None,
         malformed=tuple(rng.sample(MALFORMED_KINDS, rng.randint(1, 2))) if rng.random() < 0.15 else (),
         shift=rng.randrange(amis) if rng.random() < 0.15 else None,
+    )
+
+
+# -- hints ------------------------------------------------------------------------------------------------
+
+# The calls of a hint run: the cursor's read (and its lease batches), the allowance's UpdateItem, EC2 by
+# ImageIds, the suspects' records, the claims, both channels, the settling UpdateItems.
+HINT_CALL_SITES: tuple[tuple[str, str, int], ...] = (
+    ("dynamodb", "BatchGetItem", 2),
+    ("dynamodb", "UpdateItem", 3),
+    ("ec2", "DescribeStoreImageTasks", 2),
+    ("dynamodb", "TransactWriteItems", 1),
+    ("sns", "PublishBatch", 1),
+    ("events", "PutEvents", 1),
+)
+# How late a delayed hint comes: from before the next scheduled run to well past it ("past the listing").
+HINT_DELAYS = (30.0, 120.0, 600.0, 1800.0)
+HINT_RATES = (0.0, 0.0, 0.25, 0.5, 1.0)
+QUIET_INTERVALS = (15, 30, 60)
+
+
+def with_hints(scenario: Scenario, rng: random.Random) -> Scenario:
+    """The scenario with hints on and a mix of hint faults: after the first run, hint batches handed over
+    right after stores start and end and between scheduled runs (some with the AWS faults, some
+    overlapping a scheduled run or another hint run), objects forged for the scenario's AMIs; and for a
+    share, quietWhenIdle with a safety net every 15 to 60 minutes. Once a throttle over several runs
+    begins, its runs are the only ones until the end (a hint run between them would not be throttled)."""
+    quiet = rng.random() < QUIET_SHARE
+    steps: list[Step] = []
+    baselined = throttled = False
+    for step in scenario.steps:
+        throttled = throttled or isinstance(step, Throttle)
+        if baselined and not throttled and isinstance(step, Run) and rng.random() < 0.3:
+            # The round's hints wait on the queue, so that a hint run has a batch to overlap with.
+            steps = _round_without_hints(steps)
+            order = rng.choice([order for order in OVERLAP_ORDERS if order != OVERLAP_SCHEDULED])
+            faults = step.faults if order.startswith(SCHEDULED) else _fit_for_a_hint_run(step.faults)
+            steps.append(HintOverlap(order, faults))
+            continue
+        if baselined and not throttled and isinstance(step, Advance) and rng.random() < 0.3:
+            before = round(step.seconds * rng.random(), 3)
+            steps += [Advance(before), random_hints(rng), Advance(round(step.seconds - before, 3))]
+            continue
+        steps.append(step)
+        if quiet and baselined and not throttled and isinstance(step, Run) and rng.random() < 0.4:
+            # Every store ends: the account goes idle, and the runs after it may stay quiet.
+            steps += [Finish(ami, rng.choice([COMPLETED, FAILED])) for ami in range(scenario.amis)]
+            steps.append(random_hints(rng))
+        baselined = baselined or isinstance(step, (Run, Overlap))
+        if baselined and isinstance(step, (Start, Finish)):
+            if rng.random() < 0.35:
+                steps.append(random_hints(rng))
+            if rng.random() < 0.08:
+                steps.append(ForgeObject(step.ami))
+    settings = scenario.settings
+    settle_runs = scenario.settle_runs
+    if quiet:
+        interval = rng.choice(QUIET_INTERVALS)
+        settings = (*settings, QUIET_SETTING, ("FULL_SCAN_INTERVAL_MINUTES", str(interval)))
+        settle_runs = max(settle_runs, 4)
+        steps += quiet_while_idle(rng, scenario.amis, interval)
+    return replace(
+        scenario, steps=tuple(steps), settings=settings, settle_runs=settle_runs, hints=random_hint_setup(rng)
+    )
+
+
+def _round_without_hints(steps: list[Step]) -> list[Step]:
+    """The steps with the Hints taken out of the last round (since the last run), and the advance they
+    split joined again."""
+    runs = (Run, Overlap, HintOverlap)
+    cut = max((index for index, step in enumerate(steps) if isinstance(step, runs)), default=-1) + 1
+    kept = steps[:cut]
+    for step in steps[cut:]:
+        if isinstance(step, Hints):
+            continue
+        if isinstance(step, Advance) and len(kept) > cut and isinstance(kept[-1], Advance):
+            kept.append(Advance(round(kept.pop().seconds + step.seconds, 3)))
+        else:
+            kept.append(step)
+    return kept
+
+
+def quiet_while_idle(rng: random.Random, amis: int, interval_minutes: int) -> list[Step]:
+    """The end of a quiet scenario: every store ends and the runs find the account idle; then one more
+    store starts and ends (its hints may be lost: the safety net must find it within the interval),
+    with runs before, during and after it, the last one past the interval."""
+    ami = rng.randrange(amis)
+    interval = 60.0 * interval_minutes
+    return [
+        *(Finish(other, rng.choice([COMPLETED, FAILED])) for other in range(amis)),
+        random_hints(rng),
+        Advance(60),
+        Run(),
+        Advance(round(rng.uniform(30, 300), 3)),
+        Run(),
+        Start(ami),
+        random_hints(rng),
+        Advance(round(rng.uniform(30, 600), 3)),
+        Run(),
+        Finish(ami, rng.choice([COMPLETED, FAILED])),
+        random_hints(rng),
+        Advance(60),
+        Run(),
+        Advance(round(rng.uniform(0.5, 1.5) * interval, 3)),
+        random_run(rng, amis),
+        Advance(60),
+        Run(),
+    ]
+
+
+def random_hint_setup(rng: random.Random) -> HintSetup:
+    return HintSetup(
+        drop=rng.choice(HINT_RATES),
+        delay=rng.choice(HINT_RATES),
+        delay_seconds=rng.choice(HINT_DELAYS),
+        repeat=rng.choice(HINT_RATES),
+        repeat_after_seconds=rng.choice((0.0, 10.0, 300.0)),
+        early=rng.choice(HINT_RATES),
+        early_seconds=rng.choice((10.0, 30.0, 90.0)),
+        forge=rng.choice((0.0, 0.0, 0.5, 1.0)),
+        kinds=rng.choice(((OBJECT_CREATED, STARTED), (STARTED,), (OBJECT_CREATED,))),
+        redeliver=rng.choice((0.0, 0.0, 0.25, 0.5)),
+        batch_size=rng.choice((2, 10, 10)),
+        seed=rng.randrange(2**32),
+    )
+
+
+def random_hints(rng: random.Random) -> Hints:
+    if rng.random() < 0.3:
+        return Hints(tuple(random_hint_run_fault(rng) for _ in range(1 if rng.random() < 0.8 else 2)))
+    return Hints()
+
+
+# A hint run's first UpdateItem takes from the allowance's count, whose item no transaction ever holds:
+# DynamoDB never refuses it for a transaction conflict.
+ALLOWANCE_CALL = ("dynamodb", "UpdateItem", 1)
+
+
+def random_hint_run_fault(rng: random.Random) -> Fault:
+    if rng.random() < 0.1:
+        return EmulatorError(rng.choice(EMULATOR_ERRORS), rng.choice([1, EC2_ATTEMPTS - 1, EC2_ATTEMPTS]))
+    service, operation, calls = rng.choice(HINT_CALL_SITES)
+    call = rng.randint(1, calls)
+    kinds = CALL_FAULTS if (service, operation, call) == ALLOWANCE_CALL else kinds_for(service, operation)
+    return CallFault(service, operation, rng.choice(kinds), call, rng.randint(0, 2))
+
+
+def _fit_for_a_hint_run(faults: tuple[Fault, ...]) -> tuple[Fault, ...]:
+    """A scheduled run's faults aimed at a hint run instead: without a conflict on the allowance's count."""
+    return tuple(
+        fault
+        for fault in faults
+        if not (
+            isinstance(fault, CallFault)
+            and fault.kind == "conflict"
+            and (fault.service, fault.operation, fault.call) == ALLOWANCE_CALL
+        )
     )

@@ -27,17 +27,20 @@ def test_a_small_campaign_loses_nothing_and_repeats_nothing_without_faults(chaos
     assert figures.regressions == 0, violations
     assert figures.crashes == 0, violations
     assert figures.phantoms == 0, violations
+    assert figures.phantom_facts == 0, violations
     assert figures.history_announced == 0, violations
     assert figures.other_violations == 0, violations
     assert figures.delivered == figures.expected
 
 
-def test_the_campaign_fails_on_a_loss_or_a_fault_free_duplicate_and_not_on_repeats_after_faults():
+def test_the_campaign_fails_on_a_loss_a_fault_free_duplicate_or_a_phantom_and_not_on_repeats_after_faults():
     assert campaign.failures(Figures(duplicates_after_faults=7)) == []
     assert campaign.failures(Figures(lost=1)) == ["lost: 1"]
     assert campaign.failures(Figures(duplicates_fault_free=2)) == ["duplicated in fault-free runs: 2"]
     assert campaign.failures(Figures(history_announced=1)) == []
     assert campaign.failures(Figures(history_announced=1), strict=True) == ["history announced: 1"]
+    assert campaign.failures(Figures(phantoms=1)) == ["phantom announcements: 1"]
+    assert campaign.failures(Figures(phantom_facts=2)) == ["announcements with a hint's false facts: 2"]
 
 
 def test_the_campaign_command_prints_its_figures_and_exits_zero(tmp_path):
@@ -58,6 +61,9 @@ def test_the_campaign_command_prints_its_figures_and_exits_zero(tmp_path):
         "transitions expected",
         "lost (must be 0)",
         "duplicates in fault-free runs (must be 0)",
+        "scenarios with hints (of them quietWhenIdle)",
+        "hint runs (messages handed over)",
+        "phantom announcements (must be 0)",
         "wall time",
         "RESULT: PASS",
     ):

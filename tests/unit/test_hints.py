@@ -113,6 +113,16 @@ def test_an_object_created_names_the_ami_of_its_key_with_its_size_and_etag_under
     assert hints[0].object_etag == "d41d8cd98f00b204e9800998ecf8427e-17"
 
 
+def test_an_object_put_by_somebody_else_is_a_reason_to_ask_but_gives_no_size_or_etag():
+    uploaded = object_created_event(f"{AMI}.bin")
+    uploaded["detail"]["reason"] = "PutObject"
+
+    [hint] = read_hints([sqs_record(uploaded)])[0]
+
+    assert hint.ami_id == AMI
+    assert (hint.object_size, hint.object_etag) == (None, None)
+
+
 @pytest.mark.parametrize(
     "body", ["not json", json.dumps({"detail-type": "Object Deleted", "detail": {}, "region": "x"})]
 )

@@ -32,6 +32,10 @@ OBJECT_CREATED_DETAIL_TYPE = "Object Created"
 # CreateStoreImageTask names the object `<amiId>.bin` ("Store and restore an AMI using S3", EC2 user guide).
 AMI_OBJECT_KEY = re.compile(r"(?:^|/)(ami-[0-9a-f]{8,17})\.bin$")
 AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
+# How the object of a store is written: S3's reason for the AMI's Object Created (the issue's observation;
+# AWS does not document how EC2 uploads). Another reason (a PutObject or CopyObject of the same name) is
+# somebody else's object: it still makes the run ask EC2, but its size and ETag are not the store's.
+STORE_UPLOAD_REASON = "CompleteMultipartUpload"
 
 # The rules' patterns, read by the stack and by the local deployment alike. A refused call is logged by
 # CloudTrail too (with `errorCode`): it started nothing.
@@ -192,6 +196,8 @@ def _object_created(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hin
         raise ValueError(f"object key {key[:200]!r} is not an AMI's")
     size = detail["object"].get("size")
     etag = detail["object"].get("etag")
+    if detail.get("reason") != STORE_UPLOAD_REASON:
+        size = etag = None
     return Hint(
         kind=HintKind.OBJECT_CREATED,
         ami_id=named.group(1),
