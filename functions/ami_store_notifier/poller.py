@@ -28,7 +28,7 @@ from ami_store_notifier.domain.hints import (
     AWAKE_AFTER_AN_UNLISTED_START,
     Hint,
     HintAnswers,
-    HintKind,
+    any_start_ahead,
     facts_by_ami,
 )
 from ami_store_notifier.domain.model import Cursor, ReadMode, ReadPhase, StoreTask
@@ -184,11 +184,24 @@ class Poller:
         reader = self._reader(cursor, self._clock(), hints)
         budget = CallBudget(allowance.take(math.ceil(len(amis) / MAX_IMAGE_IDS_PER_CALL)))
         recheck = Recheck(amis, seed=reader.now.isoformat())
+        tasks = self._ask_about(recheck, reader, report, budget)
+        answered = frozenset(amis) - recheck.unanswered
+        if any_start_ahead(hints, tasks):
+            # EC2 lists a task a little after the call that started it (eventual consistency): the
+            # scheduled runs read until it does, so a quiet deployment finds its end in time too.
+            reader.awake_until = reader.now + AWAKE_AFTER_AN_UNLISTED_START
+        claimed = self._claim_and_deliver(cursor, reader, report)
+        report.hints_asked = len(answered)
+        return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)
+
+    def _ask_about(
+        self, recheck: Recheck, reader: ListingReader, report: RunReport, budget: CallBudget
+    ) -> dict[str, StoreTask]:
+        """EC2's newest task of each hinted AMI it answered for, each answer observed as it comes."""
         tasks: dict[str, StoreTask] = {}
+        ask = partial(self._source.by_ami, budget=budget)
         try:
-            for page in recheck.pages(
-                partial(self._source.by_ami, budget=budget), lambda: self._may_call(report, budget)
-            ):
+            for page in recheck.pages(ask, lambda: self._may_call(report, budget)):
                 note_anomalies(page, report)
                 tasks |= {task.ami_id: task for task in page.tasks}
                 reader.observe_hinted(page.tasks)
@@ -198,14 +211,7 @@ class Poller:
         except TransientAwsError as error:
             report.stop_unavailable(error)
             logger.warning("Asking about hints stopped: AWS stayed unavailable", extra={"error": str(error)})
-        answered = frozenset(amis) - recheck.unanswered
-        if any(hint.kind is HintKind.STARTED and hint.ahead_of(tasks.get(hint.ami_id)) for hint in hints):
-            # EC2 lists a task a little after the call that started it (eventual consistency): the
-            # scheduled runs read until it does, so a quiet deployment finds its end in time too.
-            reader.awake_until = reader.now + AWAKE_AFTER_AN_UNLISTED_START
-        claimed = self._claim_and_deliver(cursor, reader, report)
-        report.hints_asked = len(answered)
-        return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)
+        return tasks
 
     # -- reading ---------------------------------------------------------------------------------
 

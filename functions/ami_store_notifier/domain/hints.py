@@ -123,6 +123,11 @@ def facts_by_ami(hints: Sequence[Hint]) -> dict[str, HintFacts]:
     return facts
 
 
+def any_start_ahead(hints: Sequence[Hint], tasks: Mapping[str, StoreTask]) -> bool:
+    """Whether a start hint tells of a store EC2 does not list yet."""
+    return any(hint.kind is HintKind.STARTED and hint.ahead_of(tasks.get(hint.ami_id)) for hint in hints)
+
+
 def to_retry(hints: Sequence[Hint], answers: HintAnswers) -> list[Hint]:
     """The hints SQS should hand over again: not yet asked about, or ahead of EC2, while they may."""
     return [hint for hint in hints if hint.receive_count < MAX_HINT_RECEIVES and _unsettled(hint, answers)]
@@ -174,19 +179,29 @@ def _started(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hint:
     if detail.get("eventName") != STORE_API_CALL or detail.get("errorCode"):
         raise ValueError("not a successful CreateStoreImageTask call")
     parameters = detail.get("requestParameters") or {}
+    return Hint(
+        kind=HintKind.STARTED,
+        ami_id=_ami_id(parameters),
+        bucket=_first_value(parameters, "bucket"),
+        object_key=_first_value(detail.get("responseElements") or {}, "objectkey"),
+        started_by=_caller(detail.get("userIdentity") or {}),
+        **common,
+    )
+
+
+def _ami_id(parameters: Mapping[str, Any]) -> str:
     ami_id = _first_value(parameters, "imageid")
     if ami_id is None or not AMI_ID.fullmatch(ami_id):
         raise ValueError("no AMI id in requestParameters")
-    identity = detail.get("userIdentity") or {}
-    started_by = identity.get("arn") or identity.get("invokedBy") or identity.get("principalId")
-    return Hint(
-        kind=HintKind.STARTED,
-        ami_id=ami_id,
-        bucket=_first_value(parameters, "bucket"),
-        object_key=_first_value(detail.get("responseElements") or {}, "objectkey"),
-        started_by=None if started_by is None else str(started_by),
-        **common,
-    )
+    return ami_id
+
+
+def _caller(identity: Mapping[str, Any]) -> str | None:
+    """CloudTrail's name for who made the call: an ARN, or the service that made it on someone's behalf."""
+    for field in ("arn", "invokedBy", "principalId"):
+        if identity.get(field):
+            return str(identity[field])
+    return None
 
 
 def _object_created(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hint:
