@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +37,16 @@ class HintFacts:
         """Both hints' facts (a start's and an object's), the other's where both know one."""
         return HintFacts(
             *(
-                getattr(other, name) if getattr(other, name) is not None else getattr(self, name)
-                for name in ("bucket", "object_key", "started_by", "object_size", "object_etag")
+                getattr(other, known.name)
+                if getattr(other, known.name) is not None
+                else getattr(self, known.name)
+                for known in fields(self)
             )
         )
+
+    def name(self, task: StoreTask) -> bool:
+        """Whether these facts are about this store's object (a start's may not know the key)."""
+        return self.bucket == task.bucket and self.object_key in (None, task.s3_object_key)
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,7 @@ def announce(
 def _facts_of(task: StoreTask, state: TaskState, facts: HintFacts | None) -> HintFacts:
     """The hint's facts when they are about this store's object; an object's only once it completed (an
     object of that name written before the store ended is not the store's)."""
-    if facts is None or facts.bucket != task.bucket or facts.object_key not in (None, task.s3_object_key):
+    if facts is None or not facts.name(task):
         return HintFacts()
     if state is not TaskState.COMPLETED:
         return HintFacts(started_by=facts.started_by)

@@ -86,10 +86,6 @@ class Hint:
     receive_count: int = 1
     event_time: str | None = None
 
-    def matches(self, task: StoreTask) -> bool:
-        """Whether the hint names this store's object (a start hint may not know the key)."""
-        return self.bucket == task.bucket and self.object_key in (None, task.s3_object_key)
-
     @property
     def facts(self) -> HintFacts:
         return HintFacts(self.bucket, self.object_key, self.started_by, self.object_size, self.object_etag)
@@ -101,7 +97,7 @@ class Hint:
                 self.event_time is not None
                 and task.task_start_time < parse_timestamp(self.event_time) - START_CLOCK_SKEW
             )
-        return task is not None and task.state is TaskState.IN_PROGRESS and self.matches(task)
+        return task is not None and task.state is TaskState.IN_PROGRESS and self.facts.name(task)
 
 
 @dataclass(frozen=True)
