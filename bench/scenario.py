@@ -384,6 +384,14 @@ def _remove_subscribers(session: Any, deployment: LocalDeployment) -> None:
 
 @contextlib.contextmanager
 def world(plan: Plan) -> Iterator[World]:
+    with emulated_handler() as handler, time_spent_in_moto() as moto:
+        yield World(handler, boto3.session.Session(), moto, plan.full_scan_minutes)
+
+
+@contextlib.contextmanager
+def emulated_handler() -> Iterator[Any]:
+    """The real handler module on a fresh moto and emulator, on the emulator's clock at START, logging
+    warnings only; put back as it was afterwards."""
     with _environment(ENVIRONMENT):
         from ami_store_notifier import handler  # after the environment: it reads it on import
 
@@ -395,9 +403,9 @@ def world(plan: Plan) -> Iterator[World]:
         handler.logger.setLevel(logging.WARNING)
         handler.wiring.cache_clear()
         try:
-            with mock_aws(), transactions_without_table_copies(), time_spent_in_moto() as moto:
+            with mock_aws(), transactions_without_table_copies():
                 CLOCK.restart(START)  # after mock_aws() starts: moto's reset restarts the clock too
-                yield World(handler, boto3.session.Session(), moto, plan.full_scan_minutes)
+                yield handler
         finally:
             gc.unfreeze()
             gc.collect()

@@ -22,7 +22,6 @@ import heapq
 import io
 import itertools
 import json
-import logging
 import os
 import time
 from collections import Counter
@@ -32,18 +31,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
 from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
 from bench.hints.delays import DelayedHintEvents, DeliveryModel
 from bench.hints.fast_sqs import DirectSqs, fast_sqs
-from bench.moto_shims import transactions_without_table_copies
-from bench.scenario import BUCKET, DESCRIBE, ENVIRONMENT, START, _environment, _remove_subscribers
+from bench.scenario import BUCKET, DESCRIBE, _remove_subscribers, emulated_handler
 from infra.hints import BATCH_SIZE, BATCHING_WINDOW, MAX_RECEIVES, visibility_timeout
 from infra.settings import HINT_RUNS_AT_ONCE
-from local import dynamodb_tokens
 from local.deployment import HINTS_QUEUE, deploy
-from local.ec2_store_tasks import CLOCK, IN_PROGRESS, StoreTask, StoreTaskError, install, reset
+from local.ec2_store_tasks import CLOCK, IN_PROGRESS, StoreTask, StoreTaskError
 from local.ec2_store_tasks import store_tasks_backend as backend_of
 from local.event_source_mapping import EventSourceMapping, Polling
 from local.lambda_context import ACCOUNT, REGION, LambdaContextStub
@@ -293,24 +289,5 @@ def hinted_account(
 ) -> Iterator[HintedAccount]:
     """A fresh moto and emulator with the notifier deployed with hints; the clock at START, the baseline
     not yet run. `hints` False: no trail and no bucket delivery (the rules and queue wait in vain)."""
-    with _environment(ENVIRONMENT), fast_sqs():
-        from ami_store_notifier import handler  # after the environment: it reads it on import
-
-        install()
-        dynamodb_tokens.install()
-        reset()
-        saved_clock, saved_level = handler.utc_now, handler.logger.log_level
-        handler.utc_now = CLOCK.now
-        handler.logger.setLevel(logging.WARNING)
-        handler.wiring.cache_clear()
-        try:
-            with mock_aws(), transactions_without_table_copies():
-                CLOCK.restart(START)  # after mock_aws() starts: moto's reset restarts the clock too
-                yield HintedAccount(handler, boto3.session.Session(), hints, quiet, model, seed)
-        finally:
-            gc.unfreeze()
-            gc.collect()
-            handler.wiring.cache_clear()
-            handler.utc_now = saved_clock
-            handler.logger.setLevel(saved_level)
-            reset()
+    with fast_sqs(), emulated_handler() as handler:
+        yield HintedAccount(handler, boto3.session.Session(), hints, quiet, model, seed)
