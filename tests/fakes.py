@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
-from ami_store_notifier.domain.planning import CommitStep
+from ami_store_notifier.domain.notices import Deliverable
+from ami_store_notifier.domain.planning import CommitStep, announced_milestones
+from ami_store_notifier.domain.reading import Claim
+from ami_store_notifier.domain.verification import BucketFacts, Inspection, ObjectFacts
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
     CallBudget,
@@ -86,7 +88,7 @@ class FakeTaskSource:
 class FakeStateStore:
     cursor: Cursor = field(default_factory=Cursor)
     records: dict[str, RecordedTask] = field(default_factory=dict)
-    announcements: dict[tuple[str, str], Announcement] = field(default_factory=dict)
+    announcements: dict[tuple[str, str], Deliverable] = field(default_factory=dict)
     pending: dict[str, PendingDelivery] = field(default_factory=dict)
     commits: int = 0
 
@@ -94,24 +96,33 @@ class FakeStateStore:
         return replace(self.cursor, pending=tuple(self.pending.values()))
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
-        return {key: self.records[key] for key in keys if key in self.records}
+        return {key: self._with_announced(self.records[key]) for key in keys if key in self.records}
+
+    def _with_announced(self, record: RecordedTask) -> RecordedTask:
+        told = sorted(milestone for key, milestone in self.announcements if key == record.key)
+        return replace(record, announced=tuple(told))
+
+    def _refuses(self, claim: Claim) -> bool:
+        key = claim.task.key
+        if (self.records[key].state if key in self.records else None) is not claim.previous_state:
+            return True
+        return not claim.moves and any(
+            (key, notice.kind.value) in self.announcements for notice in claim.notices
+        )
 
     def commit(self, expected_version: int, step: CommitStep) -> CommitResult:
         if expected_version != self.cursor.version:
             return CommitResult(CommitOutcome.CONFLICT)
-        rejected = tuple(
-            claim.task.key
-            for claim in step.claims
-            if (self.records[claim.task.key].state if claim.task.key in self.records else None)
-            is not claim.previous_state
-        )
+        rejected = tuple(claim.task.key for claim in step.claims if self._refuses(claim))
         if rejected:
             return CommitResult(CommitOutcome.REJECTED, rejected)
         self.commits += 1
         for claim in step.claims:
             self.records[claim.task.key] = RecordedTask(claim.task.key, claim.state)
-            if claim.announcement is not None:
-                self.announcements[(claim.task.key, claim.state.value)] = claim.announcement
+            told = {claim.state.value: claim.announcement} if claim.announcement is not None else {}
+            told |= {notice.kind.value: notice for notice in claim.notices}
+            for milestone in announced_milestones(claim):
+                self.announcements[(claim.task.key, milestone)] = told[milestone]
         update = step.cursor
         self.cursor = Cursor(
             version=expected_version + 1,
@@ -122,6 +133,7 @@ class FakeStateStore:
             full_scan_horizon=update.full_scan_horizon,
             progress=update.progress,
             awake_until=update.awake_until,
+            watches=dict(update.watches) if update.watches is not None else self.cursor.watches,
         )
         self.pending = {
             entry: lease for entry, lease in self.pending.items() if lease.batch not in update.retired_batches
@@ -129,11 +141,11 @@ class FakeStateStore:
         self.pending.update((lease.entry_id, lease) for lease in update.leases)
         return CommitResult(CommitOutcome.COMMITTED)
 
-    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Deliverable]:
         return {
-            delivery.entry_id: self.announcements[(delivery.key, delivery.state.value)]
+            delivery.entry_id: self.announcements[(delivery.key, delivery.milestone)]
             for delivery in deliveries
-            if (delivery.key, delivery.state.value) in self.announcements
+            if (delivery.key, delivery.milestone) in self.announcements
         }
 
     def settle(self, delivered: Sequence[PendingDelivery], failed: Sequence[PendingDelivery]) -> None:
@@ -151,11 +163,11 @@ class FakeStateStore:
 @dataclass
 class FakePublisher:
     channel: str
-    sent: list[Announcement] = field(default_factory=list)
+    sent: list[Deliverable] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     calls: int = 0
 
-    def publish(self, announcements: Sequence[Announcement], go_on: Callable[[], bool]) -> PublishResult:
+    def publish(self, announcements: Sequence[Deliverable], go_on: Callable[[], bool]) -> PublishResult:
         if not go_on():
             return PublishResult()
         self.calls += 1
@@ -185,3 +197,39 @@ class FakeHintCallAllowance:
         taken = min(wanted, self.left)
         self.left -= taken
         return taken
+
+
+@dataclass
+class FakeArchiveReader:
+    """S3 as the archive checks see it: objects by (bucket, key); refusals, throttling and bucket facts
+    as a test sets them."""
+
+    objects: dict[tuple[str, str], ObjectFacts] = field(default_factory=dict)
+    facts: dict[str, BucketFacts] = field(default_factory=dict)
+    denied: set[str] = field(default_factory=set)
+    throttled_looks: int = 0
+    looks: list[tuple[str, str]] = field(default_factory=list)
+    bucket_reads: list[str] = field(default_factory=list)
+
+    def look(self, bucket: str, key: str) -> Inspection:
+        self.looks.append((bucket, key))
+        if self.throttled_looks:
+            self.throttled_looks -= 1
+            raise TransientAwsError("s3:HeadObject: SlowDown", throttled=True)
+        if bucket in self.denied:
+            return Inspection(denied="s3:GetObject")
+        return Inspection(object=self.objects.get((bucket, key)))
+
+    def bucket_facts(self, bucket: str) -> BucketFacts:
+        self.bucket_reads.append(bucket)
+        return self.facts.get(bucket, BucketFacts(versioning="Enabled"))
+
+
+@dataclass
+class FakeImageSizes:
+    sizes: dict[str, int] = field(default_factory=dict)
+    asked: list[tuple[str, ...]] = field(default_factory=list)
+
+    def snapshot_gigabytes(self, ami_ids: Sequence[str]) -> dict[str, int | None]:
+        self.asked.append(tuple(ami_ids))
+        return {ami: self.sizes.get(ami) for ami in ami_ids}

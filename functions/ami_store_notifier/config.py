@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ami_store_notifier.assurance import AssurancePolicy
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.setting_parsers import SettingError
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
@@ -36,6 +37,9 @@ class Settings:
     listing_overlap_minutes: int
     full_scan_interval_minutes: int
     quiet_when_idle: bool
+    readable_buckets: tuple[str, ...]
+    approved_buckets: tuple[str, ...]
+    stall_after_minutes: int
     claim_lease_seconds: int
     delivery_reserve_seconds: int
     state_ttl_days: int
@@ -47,6 +51,14 @@ class Settings:
     @property
     def full_scan_interval(self) -> timedelta:
         return timedelta(minutes=self.full_scan_interval_minutes)
+
+    @property
+    def assurance(self) -> AssurancePolicy:
+        return AssurancePolicy(
+            readable_buckets=frozenset(self.readable_buckets) if self.readable_buckets else None,
+            approved_buckets=self.approved_buckets,
+            stall_after=timedelta(minutes=self.stall_after_minutes) if self.stall_after_minutes else None,
+        )
 
     @property
     def claim_lease(self) -> timedelta:

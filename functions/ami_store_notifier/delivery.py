@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import PendingDelivery
+from ami_store_notifier.domain.notices import Deliverable
 from ami_store_notifier.domain.planning import CommitStep
 from ami_store_notifier.ports import Publisher, StateStore, TransientAwsError
 from ami_store_notifier.report import AWS_UNAVAILABLE, TIME, RunReport
@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 LAST_CALL_AND_SETTLING_SECONDS = 16.0
 
 # A lease with its announcement, when this run claimed it (None: taken over, stored in the table).
-Delivery = tuple[PendingDelivery, Announcement | None]
-Ready = list[tuple[PendingDelivery, Announcement]]
+Delivery = tuple[PendingDelivery, Deliverable | None]
+Ready = list[tuple[PendingDelivery, Deliverable]]
 
 
 @dataclass
@@ -61,11 +61,14 @@ class TimeLeft:
 
 def claimed_deliveries(steps: Sequence[CommitStep]) -> list[Delivery]:
     """The leases the committed steps hold, with the announcements of this run's own claims."""
-    announcements = {
-        (claim.task.key, claim.state): claim.announcement for step in steps for claim in step.claims
-    }
+    claimed: dict[tuple[str, str], Deliverable] = {}
+    for step in steps:
+        for claim in step.claims:
+            if claim.announcement is not None:
+                claimed[(claim.task.key, claim.state.value)] = claim.announcement
+            claimed.update(((claim.task.key, notice.kind.value), notice) for notice in claim.notices)
     return [
-        (lease, announcements.get((lease.key, lease.state))) for step in steps for lease in step.cursor.leases
+        (lease, claimed.get((lease.key, lease.milestone))) for step in steps for lease in step.cursor.leases
     ]
 
 
@@ -89,7 +92,7 @@ def deliver(
 
 def _stored_announcements(
     deliveries: Sequence[Delivery], store: StateStore, report: RunReport
-) -> dict[str, Announcement] | None:
+) -> dict[str, Deliverable] | None:
     """The announcements of deliveries taken over from earlier runs; None when the table is unreachable."""
     taken_over = [lease for lease, announcement in deliveries if announcement is None]
     if not taken_over:
@@ -102,7 +105,7 @@ def _stored_announcements(
 
 
 def _ready_by_channel(
-    deliveries: Sequence[Delivery], stored: dict[str, Announcement] | None, settlement: Settlement
+    deliveries: Sequence[Delivery], stored: dict[str, Deliverable] | None, settlement: Settlement
 ) -> dict[str, Ready]:
     by_channel: dict[str, Ready] = defaultdict(list)
     for lease, claimed in deliveries:

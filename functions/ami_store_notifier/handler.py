@@ -20,7 +20,9 @@ from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, Ap
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.hint_call_allowance import HintCallAllowance
+from ami_store_notifier.adapters.image_sizes import Ec2ImageSizes
 from ami_store_notifier.adapters.publishers import ChatPublisher, EventBridgePublisher, SnsPublisher
+from ami_store_notifier.adapters.s3_archive import S3ArchiveReader
 from ami_store_notifier.config import Settings, load_settings
 from ami_store_notifier.domain.hints import Hint, read_hints, to_retry
 from ami_store_notifier.domain.reading import HINT_CALLS_PER_MINUTE, Policy
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_ec2 import EC2Client
     from types_boto3_events import EventBridgeClient
+    from types_boto3_s3 import S3Client
     from types_boto3_sns import SNSClient
 
 # The environment names them in a deployment; the defaults keep local runs and tests consistent.
@@ -58,6 +61,8 @@ class Wiring:
     home_region: str | None
     api_calls: ApiCallCounter
     ec2_clients: dict[str, EC2Client]
+    # Only when archive checks are on: the function may read nothing in S3 otherwise.
+    s3_clients: dict[str, S3Client]
     dynamodb: DynamoDBClient
     sns: SNSClient
     events: EventBridgeClient
@@ -83,6 +88,10 @@ def wiring() -> Wiring:
         ec2_clients={
             region: api_calls.attach(session.client("ec2", region_name=region, config=EC2_CLIENT_CONFIG))
             for region in settings.regions
+        },
+        s3_clients={
+            region: api_calls.attach(session.client("s3", region_name=region, config=CLIENT_CONFIG))
+            for region in (settings.regions if settings.readable_buckets else ())
         },
         dynamodb=api_calls.attach(session.client("dynamodb", config=CLIENT_CONFIG)),
         sns=api_calls.attach(session.client("sns", config=CLIENT_CONFIG)),
@@ -118,6 +127,9 @@ def pollers(wired: Wiring, *, account: str, seconds_left: Callable[[], float]) -
             delivery_reserve_seconds=settings.delivery_reserve_seconds,
             # Another Region sends its starts to its own default bus, not to this stack's rules: it is polled.
             quiet_when_idle=settings.quiet_when_idle and region == wired.home_region,
+            assurance=settings.assurance,
+            archives=S3ArchiveReader(wired.s3_clients[region]) if region in wired.s3_clients else None,
+            sizes=Ec2ImageSizes(wired.ec2_clients[region]),
         )
         for region in settings.regions
     ]

@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
+from ami_store_notifier.assurance import NO_ASSURANCE, Assurance, AssurancePolicy
 from ami_store_notifier.claiming import Claimer
 from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
 from ami_store_notifier.domain.findings import ReadingReport
@@ -42,9 +43,11 @@ from ami_store_notifier.domain.reading import (
 )
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (
+    ArchiveReader,
     CallBudget,
     CallBudgetSpentError,
     HintCallAllowance,
+    ImageSizes,
     ListingPage,
     ListingTokenRefusedError,
     Publisher,
@@ -82,6 +85,9 @@ class Poller:
         seconds_left: Callable[[], float],
         delivery_reserve_seconds: float,
         quiet_when_idle: bool = False,
+        assurance: AssurancePolicy = NO_ASSURANCE,
+        archives: ArchiveReader | None = None,
+        sizes: ImageSizes | None = None,
     ) -> None:
         channels = tuple(publisher.channel for publisher in publishers)
         if len(set(channels)) != len(channels) or not set(CHANNELS) <= set(channels):
@@ -98,6 +104,9 @@ class Poller:
         self._seconds_left = seconds_left
         self._reserve = delivery_reserve_seconds
         self._quiet_when_idle = quiet_when_idle
+        self._assurance = assurance
+        self._archives = archives
+        self._sizes = sizes
 
     @property
     def region(self) -> str:
@@ -162,7 +171,15 @@ class Poller:
         )
 
     def _claim_and_deliver(self, cursor: Cursor, reader: ListingReader, report: RunReport) -> Claimed:
-        planner = Planner(cursor, reader, self._channels)
+        assurance = Assurance(
+            self._assurance,
+            archives=self._archives,
+            sizes=self._sizes,
+            report=report,
+            time_to_stop=self._time_to_stop,
+        )
+        watches = assurance.conclude(cursor, reader)
+        planner = Planner(cursor, reader, self._channels, watches)
         claimer = Claimer(self._store, reader, planner, report)
         steps_done = claimer.commit()
         record_findings(reader.report(), report)

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import Cursor, ListingAnomaly, PendingDelivery, RecordedTask, StoreTask
+from ami_store_notifier.domain.notices import Deliverable
 from ami_store_notifier.domain.planning import CommitStep
+from ami_store_notifier.domain.verification import BucketFacts, Inspection
 
 
 class TransientAwsError(Exception):
@@ -97,6 +98,27 @@ class HintCallAllowance(Protocol):
         ...
 
 
+class ArchiveReader(Protocol):
+    """S3 as the archive checks read it. Throttling or S3 failing after the SDK's retries raises
+    TransientAwsError; every other answer (the object, its absence, a refusal) comes back."""
+
+    def look(self, bucket: str, key: str) -> Inspection:
+        """One HeadObject of the store's object (its bucket facts left empty)."""
+        ...
+
+    def bucket_facts(self, bucket: str) -> BucketFacts:
+        """The bucket's versioning and the lifecycle transitions of its enabled rules; a part S3 refuses
+        to tell is named in `not_read` by the permission it needs."""
+        ...
+
+
+class ImageSizes(Protocol):
+    def snapshot_gigabytes(self, ami_ids: Sequence[str]) -> dict[str, int | None]:
+        """Per AMI, the GiB of its EBS snapshots (the sum of its block device mappings' volume sizes);
+        None for an AMI EC2 no longer describes. Throttling raises TransientAwsError."""
+        ...
+
+
 class CommitOutcome(Enum):
     COMMITTED = "committed"
     REJECTED = "rejected"
@@ -121,7 +143,7 @@ class StateStore(Protocol):
         claims' conditions failed (their keys are returned) and nothing was written."""
         ...
 
-    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Deliverable]:
         """The stored announcements of these deliveries, by PendingDelivery.entry_id."""
         ...
 
@@ -144,7 +166,7 @@ class PublishResult:
 class Publisher(Protocol):
     channel: str
 
-    def publish(self, announcements: Sequence[Announcement], go_on: Callable[[], bool]) -> PublishResult:
+    def publish(self, announcements: Sequence[Deliverable], go_on: Callable[[], bool]) -> PublishResult:
         """Publishes in as few calls as the channel allows, each only if `go_on` says there is time for
         it; per-entry failures come back, not raised."""
         ...

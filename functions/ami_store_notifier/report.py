@@ -32,13 +32,14 @@ TIME = "time"
 # The mode of a scheduled run that asked EC2 nothing (quietWhenIdle, while idle).
 QUIET = "quiet"
 # The services whose calls are counted in each region's log summary (apiCalls), by botocore's name for each.
-API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge"}
+API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge", "s3": "S3"}
 
 
 class Unit(StrEnum):
     """CloudWatch units (the names Powertools' MetricUnit takes)."""
 
     COUNT = "Count"
+    GIGABYTES = "Gigabytes"
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,30 @@ class Metric:
 
 
 def _described(
-    metric: str | None, meaning: str, *, summary: bool = True, every_run: bool = False
+    metric: str | None,
+    meaning: str,
+    *,
+    summary: bool = True,
+    every_run: bool = False,
+    unit: Unit = Unit.COUNT,
 ) -> dict[str, Any]:
     """A figure's metadata; `metric` names the metric it is also published as, None for log only."""
-    return {"metric": metric, "meaning": meaning, "summary": summary, "every_run": every_run}
+    return {"metric": metric, "meaning": meaning, "summary": summary, "every_run": every_run, "unit": unit}
 
 
 def _measured(
-    metric: str | None, meaning: str, *, default: Any = 0, summary: bool = True, every_run: bool = False
+    metric: str | None,
+    meaning: str,
+    *,
+    default: Any = 0,
+    summary: bool = True,
+    every_run: bool = False,
+    unit: Unit = Unit.COUNT,
 ) -> Any:
-    return field(default=default, metadata=_described(metric, meaning, summary=summary, every_run=every_run))
+    return field(
+        default=default,
+        metadata=_described(metric, meaning, summary=summary, every_run=every_run, unit=unit),
+    )
 
 
 @dataclass
@@ -136,6 +151,23 @@ class RunReport:
         "Stores the safety net of an idle quietWhenIdle deployment found with no hint before it: the "
         "trail is not delivering CreateStoreImageTask to EventBridge.",
     )
+    store_quota_gigabytes: int = _measured(
+        "StoreQuotaGigabytes",
+        "GiB of EBS snapshot data in the stores in progress, from their AMIs' block device mappings, "
+        "against the 1,200 GB EC2 lets an account and Region have in progress (a store beyond it is "
+        "refused).",
+        unit=Unit.GIGABYTES,
+    )
+    stores_without_size: int = _measured(
+        None, "Stores in progress whose AMI EC2 did not describe: the quota figure leaves them out."
+    )
+    archives_checked: int = _measured(None, "Archive checks concluded (Verified or NotVerified).")
+    archives_not_verified: int = _measured(None, "Archive checks that said NotVerified.")
+    archive_checks_waiting: int = _measured(
+        None, "Completed stores whose archive check waits for a later run (object not there yet, S3 busy)."
+    )
+    stalls_announced: int = _measured(None, "Stores announced as stalled.")
+    unapproved_announced: int = _measured(None, "Stores into unapproved buckets announced.")
 
     def stop_unavailable(self, error: TransientAwsError) -> None:
         self.stop(AWS_UNAVAILABLE)
@@ -177,7 +209,7 @@ def _declared_metrics() -> dict[str, Metric]:
     return {
         declared.name: Metric(
             declared.metadata["metric"],
-            Unit.COUNT,
+            declared.metadata["unit"],
             declared.metadata["meaning"],
             every_run=declared.metadata["every_run"],
         )

@@ -180,6 +180,35 @@ def task_states(raw: object, name: str) -> tuple[TaskState, ...]:
     return tuple(dict.fromkeys(canonical[item.lower()] for item in items))
 
 
+# An S3 bucket name (S3 user guide, "General purpose bucket naming rules"): 3-63 lower-case letters, digits,
+# dots and hyphens, beginning and ending with a letter or digit.
+BUCKET_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+# A name's beginning, ending in `*`: S3's naming rules leave `*` out of every name.
+BUCKET_PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{0,61}\*")
+
+
+def bucket_names(raw: object, name: str) -> tuple[str, ...]:
+    items = _string_list(raw, name)
+    bad = [item for item in items if not BUCKET_NAME_PATTERN.fullmatch(item)]
+    if bad:
+        raise SettingError(f"{name} must list S3 bucket names, got {', '.join(bad)}")
+    return tuple(items)
+
+
+def bucket_names_or_prefixes(raw: object, name: str) -> tuple[str, ...]:
+    items = _string_list(raw, name)
+    bad = [
+        item
+        for item in items
+        if not (BUCKET_NAME_PATTERN.fullmatch(item) or BUCKET_PREFIX_PATTERN.fullmatch(item))
+    ]
+    if bad:
+        raise SettingError(
+            f"{name} must list S3 bucket names, or beginnings of names ending in '*', got {', '.join(bad)}"
+        )
+    return tuple(items)
+
+
 def required_text(raw: object, name: str) -> str:
     if not isinstance(raw, str):
         raise SettingError(f"{name} must be a string, got {raw!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ami_store_notifier.domain.known_tasks import MAX_OVERLAP_MINUTES
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.store_watch import DEFAULT_STALL_AFTER_MINUTES
 from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from ami_store_notifier.setting_parsers import (
     REGION_PATTERN,
@@ -20,6 +21,8 @@ from ami_store_notifier.setting_parsers import (
     Setting,
     WholeNumber,
     boolean,
+    bucket_names,
+    bucket_names_or_prefixes,
     matching,
     organizational_units,
     regions,
@@ -171,6 +174,40 @@ SETTINGS: tuple[Setting, ...] = (
         "finds without a hint is counted (`StartsWithoutHint`) and alarmed: the trail is not delivering.",
     ),
     Setting(
+        key="readableBuckets",
+        variable="READABLE_BUCKETS",
+        parse=bucket_names,
+        default=(),
+        shown_default="none (no archive checks)",
+        allowed="bucket names, comma-separated or a list",
+        meaning="Turns on archive checks: after each store completes, one `HeadObject` checks its object "
+        "and an `EC2 AMI Store Archive Verification` event says `Verified` or `NotVerified` with the "
+        "reason. The function may read these buckets only (`s3:GetObject`, `s3:ListBucket` and the "
+        "bucket's versioning, Object Lock and lifecycle configuration); a store into any other bucket is "
+        "`NotVerified`: not among the buckets this deployment may read.",
+    ),
+    Setting(
+        key="approvedBuckets",
+        variable="APPROVED_BUCKETS",
+        parse=bucket_names_or_prefixes,
+        default=(),
+        shown_default="none (off)",
+        allowed="bucket names, or beginnings ending in `*` (`archive-*`)",
+        meaning="Turns on the unapproved-bucket alert: a store into a bucket not listed is announced the "
+        "first time the notifier sees it, as an `EC2 AMI Store Into Unapproved Bucket` event (with who "
+        "started it when `hints` is on).",
+    ),
+    Setting(
+        key="stallAfterMinutes",
+        variable="STALL_AFTER_MINUTES",
+        parse=WholeNumber(0, 7 * 24 * 60),
+        default=DEFAULT_STALL_AFTER_MINUTES,
+        allowed="0 (off) to 10080",
+        meaning="A store whose progress the notifier has watched stay the same this long is announced "
+        "once as stalled (`EC2 AMI Store Task Stalled`). Only the notifier's own observations count: a "
+        "pause of the notifier restarts the clock.",
+    ),
+    Setting(
         key="deliveryReserveSeconds",
         variable="DELIVERY_RESERVE_SECONDS",
         parse=WholeNumber(1, 600),
@@ -295,7 +332,8 @@ SETTINGS: tuple[Setting, ...] = (
         default=ALL_ALARMS,
         allowed=f"`{ALL_ALARMS}`, `{HEARTBEAT_ALARM_ONLY}`",
         meaning="The notifier's alarms, $0.10 a month each (CloudWatch pricing). `all`: "
-        "`NoSuccessfulPolls` (the heartbeat), `PollerErrors`, `PublishFailures`, `RegionFailures`, and "
+        "`NoSuccessfulPolls` (the heartbeat), `PollerErrors`, `PublishFailures`, `RegionFailures`, "
+        "`StoreQuota` (90% of EC2's 1,200 GB of stores in progress), and "
         "`HubForwardingDeadLetters` with `hubEventBusArn`. `heartbeat`: `NoSuccessfulPolls` only, which "
         "still fires when the poller stops running, is throttled, times out or fails in every Region, but "
         "not for failures that leave some runs or Regions working (README, Runbook). The hub keeps its own "

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.amis import Ami
 
 from ami_store_notifier import handler, hub_relay
-from ami_store_notifier.adapters.aws import CLIENT_CONFIG
+from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
-from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
+from ami_store_notifier.adapters.table_items import cursor_pk, known_pk, watch_pk
 from local.deployment import LocalDeployment, deploy_hints, queue_arn_of
 from local.ec2_store_tasks import CLOCK, HintEvents, StoreTaskBackend
 from local.event_source_mapping import Polling
 from local.lambda_context import LambdaContextStub
-from tests.world import REGION
+from tests.world import ACCOUNT, REGION
 
 
 @pytest.fixture
@@ -52,7 +58,7 @@ def overlapping_runs(
         dynamodb = handler.wiring().dynamodb
         cursor_read = {
             deployment.table_name: {
-                "Keys": [{"pk": {"S": cursor_pk(REGION)}}, {"pk": {"S": known_pk(REGION)}}],
+                "Keys": [{"pk": {"S": pk}} for pk in (cursor_pk(REGION), known_pk(REGION), watch_pk(REGION))],
                 "ConsistentRead": True,
             }
         }
@@ -141,3 +147,87 @@ def hinted_bucket(s3: Any, bucket: str, store_tasks: StoreTaskBackend) -> str:
         Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
     return bucket
+
+
+@pytest.fixture
+def archive_s3(mocked_aws: None, boto_session: boto3.session.Session) -> Any:
+    """An S3 client with the handler's settings, on moto S3."""
+    return boto_session.client("s3", config=CLIENT_CONFIG)
+
+
+@pytest.fixture
+def stubbed_s3(boto_session: boto3.session.Session) -> Iterator[Stubber]:
+    """An S3 client that answers only what the test queues on its Stubber (`stubbed_s3.client`): S3's
+    refusals and throttles, which moto never sends."""
+    with Stubber(boto_session.client("s3", config=CLIENT_CONFIG)) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@dataclass
+class ImagesEc2:
+    """An EC2 client with the poller's settings on moto EC2, and the ImageIds of each DescribeImages it
+    sent. moto leaves an unknown id out of the answer while it finds another; with `refuse_unknown`,
+    DescribeImages answers as EC2 does once a deregistered AMI's id cannot be found: InvalidAMIID.NotFound
+    for the whole request."""
+
+    client: Any
+    requests: list[list[str]] = field(default_factory=list)
+    refuse_unknown: bool = False
+
+    def before_call(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        body = params["body"]
+        count = sum(name.startswith("ImageId.") for name in body)
+        ids = [body[f"ImageId.{number}"] for number in range(1, count + 1)]
+        self.requests.append(ids)
+        unknown = [ami_id for ami_id in ids if ami_id not in ec2_backends[ACCOUNT][REGION].amis]
+        if not (self.refuse_unknown and unknown):
+            return None
+        error = {
+            "Error": {
+                "Code": "InvalidAMIID.NotFound",
+                "Message": f"The image ids '[{', '.join(unknown)}]' do not exist",
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://ec2.amazonaws.com/", 400, {}, None), error
+
+
+@pytest.fixture
+def images_ec2(mocked_aws: None, boto_session: boto3.session.Session) -> ImagesEc2:
+    wire = ImagesEc2(boto_session.client("ec2", config=EC2_CLIENT_CONFIG))
+    wire.client.meta.events.register_first("before-call.ec2.DescribeImages", wire.before_call)
+    return wire
+
+
+@pytest.fixture
+def ami_with_volumes(ec2: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """A factory of AMIs whose block device mappings have a volume of each given GiB (None: an instance
+    store volume, without Ebs). moto gives every AMI one 15 GiB volume, whatever it was registered with."""
+    volumes: dict[str, tuple[int | None, ...]] = {}
+    moto_mappings = Ami.block_device_mappings.fget
+
+    def mappings(ami: Ami) -> list[dict[str, Any]]:
+        if ami.id not in volumes:
+            return list(moto_mappings(ami))
+        return [_mapping(number, size) for number, size in enumerate(volumes[ami.id])]
+
+    monkeypatch.setattr(Ami, "block_device_mappings", property(mappings))
+    names = itertools.count(1)
+
+    def register(*sizes: int | None) -> str:
+        ami_id = str(ec2.register_image(Name=f"sized-{next(names)}")["ImageId"])
+        volumes[ami_id] = sizes
+        return ami_id
+
+    return register
+
+
+def _mapping(number: int, size: int | None) -> dict[str, Any]:
+    device = f"/dev/sd{chr(ord('a') + number)}"
+    if size is None:
+        return {"DeviceName": device, "VirtualName": f"ephemeral{number}"}
+    return {
+        "DeviceName": device,
+        "Ebs": {"VolumeSize": size, "VolumeType": "gp3", "DeleteOnTermination": True},
+    }

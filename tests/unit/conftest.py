@@ -15,13 +15,21 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
 
+from ami_store_notifier.assurance import NO_ASSURANCE, AssurancePolicy
 from ami_store_notifier.cli.sightings import ObjectUnreadableError
 from ami_store_notifier.domain.hints import Hint, HintKind
 from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState, format_timestamp
 from ami_store_notifier.domain.reading import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import TransientAwsError
-from tests.fakes import FakePublisher, FakeStateStore, FakeTaskSource, ManualClock
+from tests.fakes import (
+    FakeArchiveReader,
+    FakeImageSizes,
+    FakePublisher,
+    FakeStateStore,
+    FakeTaskSource,
+    ManualClock,
+)
 from tests.world import ACCOUNT, REGION
 
 
@@ -76,6 +84,9 @@ def make_poller(
         page_size: int = 200,
         policy_override: Policy | None = None,
         quiet_when_idle: bool = False,
+        assurance: AssurancePolicy = NO_ASSURANCE,
+        archives: FakeArchiveReader | None = None,
+        sizes: FakeImageSizes | None = None,
     ) -> Poller:
         return Poller(
             region=REGION,
@@ -89,6 +100,9 @@ def make_poller(
             seconds_left=seconds_left,
             delivery_reserve_seconds=5,
             quiet_when_idle=quiet_when_idle,
+            assurance=assurance,
+            archives=archives,
+            sizes=sizes,
         )
 
     return build
@@ -303,5 +317,36 @@ def make_hint(clock: ManualClock) -> Callable[..., Hint]:
             receive_count=receives,
             event_time=format_timestamp(task.task_start_time if started else clock.now),
         )
+
+    return build
+
+
+@pytest.fixture
+def archives() -> FakeArchiveReader:
+    return FakeArchiveReader()
+
+
+@pytest.fixture
+def image_sizes() -> FakeImageSizes:
+    return FakeImageSizes()
+
+
+@pytest.fixture
+def make_assured_poller(
+    make_poller: Callable[..., Poller], archives: FakeArchiveReader, image_sizes: FakeImageSizes
+) -> Callable[..., Poller]:
+    """A poller with every assurance on: archive-bucket readable, approved-* approved, stalls after 2 h."""
+
+    def build(**overrides: Any) -> Poller:
+        settings: dict[str, Any] = {
+            "assurance": AssurancePolicy(
+                readable_buckets=frozenset({"archive-bucket"}),
+                approved_buckets=("archive-*",),
+                stall_after=timedelta(hours=2),
+            ),
+            "archives": archives,
+            "sizes": image_sizes,
+        }
+        return make_poller(**(settings | overrides))
 
     return build

@@ -20,6 +20,7 @@ from ami_store_notifier.adapters.table_items import (
     LEASE_BATCHES,
     LEASE_ENTRIES,
     PARTITION_KEY,
+    announcements_of,
     cursor_from_items,
     cursor_pk,
     from_item,
@@ -34,8 +35,9 @@ from ami_store_notifier.adapters.table_items import (
     task_key_of,
     task_pk,
     to_item,
+    watch_item,
+    watch_pk,
 )
-from ami_store_notifier.domain.announcements import Announcement
 from ami_store_notifier.domain.model import (
     LEGACY_BATCH,
     Cursor,
@@ -44,6 +46,7 @@ from ami_store_notifier.domain.model import (
     TaskState,
     format_timestamp,
 )
+from ami_store_notifier.domain.notices import Deliverable, stored_deliverable
 from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
 from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult, TransientAwsError
@@ -103,11 +106,14 @@ class DynamoDbStateStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def load_cursor(self) -> Cursor:
-        """The cursor and the tasks it knows in one request; its lease batches in a second one, when
-        deliveries are pending."""
+        """The cursor, the tasks it knows and the store watches in one request; its lease batches in a
+        second one, when deliveries are pending."""
+        region = self._region
         items = {
             item[PARTITION_KEY]: item
-            for item in self._batch_get([cursor_pk(self._region), known_pk(self._region)], projection=None)
+            for item in self._batch_get(
+                [cursor_pk(region), known_pk(region), watch_pk(region)], projection=None
+            )
         }
         head = items.get(cursor_pk(self._region))
         if head is None:
@@ -115,20 +121,20 @@ class DynamoDbStateStore:
         batches = lease_batches_of(head)
         pks = {lease_batch_pk(self._region, batch): batch for batch in batches}
         found = {pks[item[PARTITION_KEY]]: item for item in self._batch_get(list(pks), projection=None)}
-        return cursor_from_items(head, items.get(known_pk(self._region)), found)
+        return cursor_from_items(head, items.get(known_pk(region)), found, items.get(watch_pk(region)))
 
-    def load_records(self, keys: Sequence[str], *, with_announced: bool = False) -> dict[str, RecordedTask]:
-        """The tasks' recorded states; with the states announced too for the operator's `status`."""
+    def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
+        """The tasks' recorded states, and what was announced of each (a notice is claimed only once)."""
         records = {}
         pks = [task_pk(self._region, task_key) for task_key in keys]
-        projection = f"{PARTITION_KEY}, #state" + (", announcements" if with_announced else "")
+        projection = f"{PARTITION_KEY}, #state, announcements"
         for item in self._batch_get(pks, projection=projection, names={"#state": "state"}):
             task_key = task_key_of(item[PARTITION_KEY])
-            announced = tuple(sorted(TaskState(state) for state in item.get("announcements", {})))
+            announced = tuple(sorted(item.get("announcements", {})))
             records[task_key] = RecordedTask(task_key, TaskState(item["state"]), announced)
         return records
 
-    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Announcement]:
+    def load_announcements(self, deliveries: Sequence[PendingDelivery]) -> dict[str, Deliverable]:
         keys = sorted({delivery.key for delivery in deliveries})
         pks = [task_pk(self._region, task_key) for task_key in keys]
         stored = {
@@ -137,9 +143,9 @@ class DynamoDbStateStore:
         }
         found = {}
         for delivery in deliveries:
-            detail = stored.get(delivery.key, {}).get(delivery.state.value)
+            detail = stored.get(delivery.key, {}).get(delivery.milestone)
             if detail is not None:
-                found[delivery.entry_id] = Announcement.from_detail_json(detail)
+                found[delivery.entry_id] = stored_deliverable(delivery.milestone, detail)
         return found
 
     def _batch_get(
@@ -221,29 +227,35 @@ class DynamoDbStateStore:
         if cursor.known is not None:
             item = known_item(self._region, version, cursor.known)
             operations.append({"Put": {"TableName": self._table, "Item": to_item(item)}})
+        if cursor.watches is not None:
+            item = watch_item(self._region, version, cursor.watches)
+            operations.append({"Put": {"TableName": self._table, "Item": to_item(item)}})
         return operations
 
     def _claim_operation(self, claim: Claim) -> TransactWriteItemTypeDef:
         if claim.previous_state is None:
             item = new_task_item(self._region, claim, now=self._clock(), ttl=self._ttl)
             return self._put_new(item)
-        expression = "SET #state = :state, recordedAt = :now"
-        values: dict[str, Any] = {
-            ":state": claim.state.value,
-            ":now": format_timestamp(self._clock()),
-            ":previous": claim.previous_state.value,
-        }
         names = {"#state": "state"}
-        if claim.announcement is not None:
-            expression += ", announcements.#announced = :detail"
-            names["#announced"] = claim.state.value
-            values[":detail"] = claim.announcement.detail_json()
+        values: dict[str, Any] = {":previous": claim.previous_state.value}
+        assignments = []
+        conditions = ["#state = :previous"]
+        if claim.moves:
+            assignments += ["#state = :state", "recordedAt = :now"]
+            values |= {":state": claim.state.value, ":now": format_timestamp(self._clock())}
+        for index, (milestone, detail) in enumerate(announcements_of(claim).items()):
+            names[f"#m{index}"] = milestone
+            values[f":m{index}"] = detail
+            assignments.append(f"announcements.#m{index} = :m{index}")
+            if not claim.moves:
+                # A notice is announced once per task: the run that writes it first wins.
+                conditions.append(f"attribute_not_exists(announcements.#m{index})")
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": self._task_key(claim.task.key),
-                "UpdateExpression": expression,
-                "ConditionExpression": "#state = :previous",
+                "UpdateExpression": "SET " + ", ".join(assignments),
+                "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": to_item(values),
             }

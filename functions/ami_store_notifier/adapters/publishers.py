@@ -15,9 +15,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ami_store_notifier.adapters.aws import error_code, transient_errors
 from ami_store_notifier.adapters.batching import batches
-from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement, email_text, subject
+from ami_store_notifier.domain.announcements import email_text, subject
 from ami_store_notifier.domain.chat import chat_notification
 from ami_store_notifier.domain.model import parse_timestamp
+from ami_store_notifier.domain.notice_texts import notice_chat_notification, notice_email_text, notice_subject
+from ami_store_notifier.domain.notices import ArchiveCheck, Deliverable, Notice
 from ami_store_notifier.domain.planning import CHAT_CHANNEL
 from ami_store_notifier.ports import PublishResult, TransientAwsError
 
@@ -25,11 +27,13 @@ if TYPE_CHECKING:
     from types_boto3_events import EventBridgeClient
     from types_boto3_events.type_defs import PutEventsRequestEntryTypeDef
     from types_boto3_sns import SNSClient
-    from types_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
+    from types_boto3_sns.type_defs import MessageAttributeValueTypeDef, PublishBatchRequestEntryTypeDef
 
 # One channel's request entry (an SNS batch entry, an EventBridge event).
 Entry = TypeVar("Entry")
 _FILTERABLE_ATTRIBUTES = ("state", "amiId", "bucket", "region", "account")
+# A notice has no state: subscribers filter on its kind (and a verification's verdict) instead.
+_NOTICE_ATTRIBUTES = ("notice", "verdict", "amiId", "bucket", "region", "account")
 
 
 def _call_failed(error: BaseException) -> str:
@@ -96,14 +100,14 @@ class SnsPublisher:
         self._account_name = account_name
 
     def publish(
-        self, announcements: Sequence[Announcement], go_on: Callable[[], bool] = _always
+        self, announcements: Sequence[Deliverable], go_on: Callable[[], bool] = _always
     ) -> PublishResult:
         entries = [
             (item.event_id, self._entry(item, self._account_name(item.account))) for item in announcements
         ]
         return publish_in_batches("sns:PublishBatch", entries, _sns_entry_size, self._send, go_on)
 
-    def _entry(self, announcement: Announcement, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
+    def _entry(self, announcement: Deliverable, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
         return sns_entry(announcement, account_name)
 
     def _send(self, batch: list[tuple[str, PublishBatchRequestEntryTypeDef]]) -> dict[str, str | None]:
@@ -118,19 +122,36 @@ class SnsPublisher:
         return outcomes
 
 
-def sns_entry(announcement: Announcement, account_name: str | None = None) -> PublishBatchRequestEntryTypeDef:
+def sns_entry(announcement: Deliverable, account_name: str | None = None) -> PublishBatchRequestEntryTypeDef:
+    if isinstance(announcement, Notice):
+        return _notice_entry(announcement, account_name)
     message = {"default": announcement.detail_json(), "email": email_text(announcement, account_name)}
-    detail = announcement.detail()
     return {
         "Id": announcement.event_id,
         "Subject": subject(announcement),
         "Message": json.dumps(message, ensure_ascii=False),
         "MessageStructure": "json",
-        "MessageAttributes": {
-            name: {"DataType": "String", "StringValue": str(detail[name])}
-            for name in _FILTERABLE_ATTRIBUTES
-            if detail.get(name)
-        },
+        "MessageAttributes": _attributes(announcement.detail(), _FILTERABLE_ATTRIBUTES),
+    }
+
+
+def _notice_entry(notice: Notice, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
+    message = {"default": notice.detail_json(), "email": notice_email_text(notice, account_name)}
+    filterable = {**notice.detail(), "notice": notice.kind.value}
+    if isinstance(notice.facts, ArchiveCheck):
+        filterable["verdict"] = notice.facts.verdict.value
+    return {
+        "Id": notice.event_id,
+        "Subject": notice_subject(notice),
+        "Message": json.dumps(message, ensure_ascii=False),
+        "MessageStructure": "json",
+        "MessageAttributes": _attributes(filterable, _NOTICE_ATTRIBUTES),
+    }
+
+
+def _attributes(detail: dict[str, object], names: Sequence[str]) -> dict[str, MessageAttributeValueTypeDef]:
+    return {
+        name: {"DataType": "String", "StringValue": str(detail[name])} for name in names if detail.get(name)
     }
 
 
@@ -139,11 +160,13 @@ class ChatPublisher(SnsPublisher):
 
     channel = CHAT_CHANNEL
 
-    def _entry(self, announcement: Announcement, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
-        return {
-            "Id": announcement.event_id,
-            "Message": json.dumps(chat_notification(announcement, account_name), ensure_ascii=False),
-        }
+    def _entry(self, announcement: Deliverable, account_name: str | None) -> PublishBatchRequestEntryTypeDef:
+        notification = (
+            notice_chat_notification(announcement, account_name)
+            if isinstance(announcement, Notice)
+            else chat_notification(announcement, account_name)
+        )
+        return {"Id": announcement.event_id, "Message": json.dumps(notification, ensure_ascii=False)}
 
 
 def _sns_entry_size(entry: PublishBatchRequestEntryTypeDef) -> int:
@@ -163,7 +186,7 @@ class EventBridgePublisher:
         self._source = source
 
     def publish(
-        self, announcements: Sequence[Announcement], go_on: Callable[[], bool] = _always
+        self, announcements: Sequence[Deliverable], go_on: Callable[[], bool] = _always
     ) -> PublishResult:
         entries = [(item.event_id, self._event(item)) for item in announcements]
         return publish_in_batches("events:PutEvents", entries, _event_size, self._send, go_on)
@@ -178,10 +201,10 @@ class EventBridgePublisher:
             for (event_id, _), result in zip(batch, response.get("Entries", []), strict=False)
         }
 
-    def _event(self, announcement: Announcement) -> PutEventsRequestEntryTypeDef:
+    def _event(self, announcement: Deliverable) -> PutEventsRequestEntryTypeDef:
         return {
             "Source": self._source,
-            "DetailType": DETAIL_TYPE,
+            "DetailType": announcement.detail_type,
             "Resources": [announcement.resource_arn],
             "Detail": announcement.detail_json(),
             "EventBusName": self._bus,

@@ -2,10 +2,11 @@
 
 Per region: the cursor (`CURSOR#<region>`, small: it is written by every commit step), the tasks the
 cursor knows (`KNOWN#<region>`, written once a run), one item per batch of pending deliveries
-(`LEASES#<region>#<batch>`), and one item per task with its recorded state and announcements
-(`TASK#<region>#<task key>`). DynamoDB bills a write by the size of the whole item, not of the change
-(DynamoDB developer guide, "Write request units"), so what changes at every step is kept apart from
-what is large. Everything else that touches the table goes through here.
+(`LEASES#<region>#<batch>`), the stores' sizes, progress and archives still to check
+(`WATCH#<region>`, written only when one of them changes), and one item per task with its recorded
+state and announcements (`TASK#<region>#<task key>`). DynamoDB bills a write by the size of the whole
+item, not of the change (DynamoDB developer guide, "Write request units"), so what changes at every step
+is kept apart from what is large. Everything else that touches the table goes through here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ami_store_notifier.domain.model import (
 )
 from ami_store_notifier.domain.planning import CursorUpdate
 from ami_store_notifier.domain.reading import Claim
+from ami_store_notifier.domain.store_watch import StoreWatch
 
 PARTITION_KEY = "pk"
 # The table's time-to-live attribute: DynamoDB deletes an item some time after this epoch second.
@@ -39,6 +41,7 @@ _CURSOR_PREFIX = "CURSOR#"
 _KNOWN_PREFIX = "KNOWN#"
 _LEASES_PREFIX = "LEASES#"
 _TASK_PREFIX = "TASK#"
+_WATCH_PREFIX = "WATCH#"
 _HINT_CALLS_PREFIX = "HINTCALLS#"
 
 _serializer = TypeSerializer()
@@ -51,6 +54,10 @@ def cursor_pk(region: str) -> str:
 
 def known_pk(region: str) -> str:
     return f"{_KNOWN_PREFIX}{region}"
+
+
+def watch_pk(region: str) -> str:
+    return f"{_WATCH_PREFIX}{region}"
 
 
 def lease_batch_pk(region: str, batch: int) -> str:
@@ -92,7 +99,10 @@ def _parse_or_none(value: Any) -> datetime | None:
 
 
 def cursor_from_items(
-    head: Mapping[str, Any], known: Mapping[str, Any] | None, batches: Mapping[int, Mapping[str, Any]]
+    head: Mapping[str, Any],
+    known: Mapping[str, Any] | None,
+    batches: Mapping[int, Mapping[str, Any]],
+    watches: Mapping[str, Any] | None = None,
 ) -> Cursor:
     """The cursor from its items, as `from_item` decoded them. A cursor written by an earlier version
     holds its known tasks and its pending deliveries (the legacy batch) in the head item itself."""
@@ -117,6 +127,7 @@ def cursor_from_items(
         full_scan_horizon=_parse_or_none(head.get("fullScanHorizon")),
         progress=_progress_or_none(head.get("progress")),
         awake_until=_parse_or_none(head.get("awakeUntil")),
+        watches=watches_from_item(watches or {}),
         legacy_layout=legacy_layout,
     )
 
@@ -144,6 +155,48 @@ def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dic
         "version": version,
         "known": {task: state.value for task, state in known.items()},
     }
+
+
+def watch_item(region: str, version: int, watches: Mapping[str, StoreWatch]) -> dict[str, Any]:
+    """One short list per store: about 80 bytes for a store in progress (at most MAX_WATCHED_IN_PROGRESS of
+    them, store_watch.py), about 150 with an archive's bucket and key, which a run checks a hundred at a
+    time as they complete: well under DynamoDB's 400 KB an item."""
+    return {
+        PARTITION_KEY: watch_pk(region),
+        "version": version,
+        "watches": {key: _watch_attribute(watch) for key, watch in watches.items()},
+    }
+
+
+def _watch_attribute(watch: StoreWatch) -> list[Any]:
+    return [
+        watch.snapshot_gb if watch.sized else -1,
+        watch.progress,
+        _timestamp_or_none(watch.progress_since),
+        _timestamp_or_none(watch.seen_at),
+        watch.stalled,
+        watch.bucket,
+        watch.object_key,
+        _timestamp_or_none(watch.completed_seen_at),
+    ]
+
+
+def watches_from_item(item: Mapping[str, Any]) -> dict[str, StoreWatch]:
+    watches = {}
+    for key, value in item.get("watches", {}).items():
+        size, progress, since, seen, stalled, bucket, object_key, completed = value
+        watches[key] = StoreWatch(
+            snapshot_gb=None if size is None or size < 0 else int(size),
+            sized=size is None or size >= 0,
+            progress=None if progress is None else int(progress),
+            progress_since=_parse_or_none(since),
+            seen_at=_parse_or_none(seen),
+            stalled=bool(stalled),
+            bucket=bucket,
+            object_key=object_key,
+            completed_seen_at=_parse_or_none(completed),
+        )
+    return watches
 
 
 def lease_batch_item(
@@ -193,5 +246,11 @@ def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -
         "state": claim.state.value,
         "recordedAt": format_timestamp(now),
         TTL_ATTRIBUTE: int((task.task_start_time + ttl).timestamp()),
-        "announcements": {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {},
+        "announcements": announcements_of(claim),
     }
+
+
+def announcements_of(claim: Claim) -> dict[str, str]:
+    """The details a claim records, by milestone: its state change's (when announced) and its notices'."""
+    told = {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {}
+    return told | {notice.kind.value: notice.detail_json() for notice in claim.notices}

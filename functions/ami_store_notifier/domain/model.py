@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ami_store_notifier.domain.store_watch import StoreWatch
 
 
 class TaskState(StrEnum):
@@ -87,28 +91,30 @@ LEGACY_BATCH = 0
 
 @dataclass(frozen=True)
 class PendingDelivery:
-    """One announcement still owed to one channel, held under a lease by the run that claimed it.
+    """One announcement (a state change, or a notice: domain/notices.py) still owed to one channel, held
+    under a lease by the run that claimed it.
 
     Deliveries are kept in batches, one per commit step that claimed or took them over; a batch's
     deliveries share one lease, so a later run takes over a whole batch at once."""
 
     channel: str
-    state: TaskState
+    # A TaskState, or the name of a notice's kind (domain/notices.py: Milestone).
+    milestone: str
     key: str
     lease_expires_at: int
     batch: int = LEGACY_BATCH
 
     @property
     def entry_id(self) -> str:
-        return f"{self.channel}|{self.state.value}|{self.key}"
+        return f"{self.channel}|{self.milestone}|{self.key}"
 
     @classmethod
     def from_entry(cls, entry_id: str, lease_expires_at: int, batch: int) -> PendingDelivery:
-        channel, state, key = entry_id.split("|", 2)
-        return cls(channel, TaskState(state), key, lease_expires_at, batch)
+        channel, milestone, key = entry_id.split("|", 2)
+        return cls(channel, milestone, key, lease_expires_at, batch)
 
     def moved_to(self, batch: int, lease_expires_at: int) -> PendingDelivery:
-        return PendingDelivery(self.channel, self.state, self.key, lease_expires_at, batch)
+        return PendingDelivery(self.channel, self.milestone, self.key, lease_expires_at, batch)
 
 
 class ReadMode(Enum):
@@ -161,6 +167,8 @@ class Cursor:
     # Until when a quietWhenIdle deployment reads at every run although it knows of no store in progress:
     # a start hint came before EC2 listed its task (domain/hints.py).
     awake_until: datetime | None = None
+    # By task key: stores' sizes, progress and archives still to check (domain/store_watch.py).
+    watches: Mapping[str, StoreWatch] = field(default_factory=dict)
     # Written by an earlier version, which kept the known tasks in the cursor item itself: the next
     # commit moves them into their own item.
     legacy_layout: bool = False
@@ -172,5 +180,5 @@ class RecordedTask:
 
     key: str
     state: TaskState
-    # The states announced so far (read only for the operator's `status`).
-    announced: tuple[TaskState, ...] = ()
+    # The state changes and notices announced so far (their values, sorted).
+    announced: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ from ami_store_notifier.domain.model import (
     TaskState,
 )
 from ami_store_notifier.domain.reading import Claim, ListingReader
+from ami_store_notifier.domain.store_watch import StoreWatch
 
 # Every deployment delivers on these; chat is a third channel when the chat notifications are on.
 CHANNELS = ("sns", "events")
@@ -48,6 +49,8 @@ class CursorUpdate:
     full_scan_horizon: datetime | None
     progress: ReadProgress | None = None
     awake_until: datetime | None = None
+    # None: the step leaves the store watches as they are (only the last step of a run rewrites them).
+    watches: Mapping[str, StoreWatch] | None = None
     # The step's own batch of deliveries (its id is the cursor version the step writes).
     leases: tuple[PendingDelivery, ...] = ()
     # The batches still holding deliveries once the step is written, and those it removes.
@@ -64,10 +67,18 @@ class CommitStep:
 class Planner:
     """The commit steps still owed for what the reader concluded, as the run's steps get committed."""
 
-    def __init__(self, cursor: Cursor, reader: ListingReader, channels: tuple[str, ...] = CHANNELS) -> None:
+    def __init__(
+        self,
+        cursor: Cursor,
+        reader: ListingReader,
+        channels: tuple[str, ...] = CHANNELS,
+        watches: Mapping[str, StoreWatch] | None = None,
+    ) -> None:
         self._cursor = cursor
         self._reader = reader
         self._channels = channels
+        # The store watches once the run's claims are in; None when the run leaves them as they were.
+        self._watches = watches
         self._committed: set[str] = set()
 
     @property
@@ -81,15 +92,32 @@ class Planner:
         builder = StepBuilder(as_update(cursor), cursor.version, batches_of(cursor.pending), self._channels)
         for retired in chunks(expired_batches(cursor, self._reader.now), MAX_BATCHES_RETIRED_PER_STEP):
             builder.take_over(cursor.pending, retired, expiry)
+        claimed: set[str] = set()
         for chunk in chunks(self.unwritten_claims(), MAX_CLAIMS_PER_STEP):
-            builder.claim(chunk, expiry)
+            claimed.update(claim.task.key for claim in chunk)
+            builder.claim(chunk, expiry, self._watches_after(claimed))
         return builder.finish(self._final())
+
+    def _watches_after(self, claimed: set[str]) -> dict[str, StoreWatch] | None:
+        """The watches a step writes: the final ones of the tasks claimed up to it, the others as they
+        were. A step that claims a store's completion thus writes, with it, that its archive is still to
+        check; the watches of the tasks it does not claim move with the run's last step alone."""
+        if self._watches is None:
+            return None
+        watches = dict(self._cursor.watches)
+        for key in claimed:
+            watches.pop(key, None)
+            if key in self._watches:
+                watches[key] = self._watches[key]
+        return watches if watches != self._cursor.watches else None
 
     def unwritten_claims(self) -> list[Claim]:
         return [claim for key, claim in self._reader.claims.items() if key not in self._committed]
 
     def _final(self) -> CursorUpdate:
         final = final_cursor(self._cursor, self._reader)
+        watches = self._watches if self._watches != self._cursor.watches else None
+        final = replace(final, watches=watches)
         if final.known != self._cursor.known or self._cursor.legacy_layout:
             return final
         return replace(final, known=None)
@@ -108,6 +136,7 @@ class Planner:
             full_scan_horizon=update.full_scan_horizon,
             progress=update.progress,
             awake_until=update.awake_until,
+            watches=dict(update.watches) if update.watches is not None else self._cursor.watches,
         )
 
     def in_progress_count(self) -> int:
@@ -134,11 +163,21 @@ class StepBuilder:
         return self._base + len(self.steps) + 1
 
     def _add(
-        self, claims: tuple[Claim, ...], leases: tuple[PendingDelivery, ...], retired: tuple[int, ...]
+        self,
+        claims: tuple[Claim, ...],
+        leases: tuple[PendingDelivery, ...],
+        retired: tuple[int, ...],
+        watches: Mapping[str, StoreWatch] | None = None,
     ) -> None:
         batch = self._next_batch()
         self._batches = (self._batches - set(retired)) | ({batch} if leases else set())
-        cursor = replace(self._current, leases=leases, lease_batches=self._batches, retired_batches=retired)
+        cursor = replace(
+            self._current,
+            leases=leases,
+            lease_batches=self._batches,
+            retired_batches=retired,
+            watches=watches,
+        )
         self.steps.append(CommitStep(claims, cursor))
 
     def take_over(self, pending: Sequence[PendingDelivery], retired: tuple[int, ...], expiry: int) -> None:
@@ -147,15 +186,17 @@ class StepBuilder:
         moved = tuple(lease.moved_to(batch, expiry) for lease in pending if lease.batch in retired)
         self._add((), moved, retired)
 
-    def claim(self, claims: tuple[Claim, ...], expiry: int) -> None:
+    def claim(
+        self, claims: tuple[Claim, ...], expiry: int, watches: Mapping[str, StoreWatch] | None = None
+    ) -> None:
         batch = self._next_batch()
         leases = tuple(
-            PendingDelivery(channel, claim.state, claim.task.key, expiry, batch)
+            PendingDelivery(channel, milestone, claim.task.key, expiry, batch)
             for claim in claims
-            if claim.announcement is not None
+            for milestone in announced_milestones(claim)
             for channel in self._channels
         )
-        self._add(claims, leases, ())
+        self._add(claims, leases, (), watches)
 
     def finish(self, final: CursorUpdate) -> list[CommitStep]:
         """The steps, the last one carrying the final cursor; one step of its own when the cursor
@@ -173,10 +214,17 @@ class StepBuilder:
             )
         elif (
             final.known is not None
+            or final.watches is not None
             or replace(final, lease_batches=self._current.lease_batches) != self._current
         ):
             self.steps.append(CommitStep((), replace(final, lease_batches=self._batches)))
         return self.steps
+
+
+def announced_milestones(claim: Claim) -> list[str]:
+    """What a claim announces: its state change (when announced) and its notices."""
+    told = [claim.state.value] if claim.announcement is not None else []
+    return told + [notice.kind.value for notice in claim.notices]
 
 
 def chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:

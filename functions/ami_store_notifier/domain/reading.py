@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ami_store_notifier.domain.announcements import (
@@ -30,6 +30,7 @@ from ami_store_notifier.domain.model import (
     TaskState,
     split_task_key,
 )
+from ami_store_notifier.domain.notices import Notice
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
 
 MAX_CLAIMS_PER_RUN = 1000
@@ -57,12 +58,23 @@ class Policy:
 @dataclass(frozen=True)
 class Claim:
     """Recording `state` for a task. `previous_state` is what the table must hold for the write to
-    win: None means the task must not be recorded yet. Only one run can win each claim."""
+    win: None means the task must not be recorded yet. Only one run can win each claim.
+
+    `notices` are claimed with it, each only if the task has not had one of its kind (domain/notices.py);
+    a claim whose state is its previous state moves nothing and claims its notices alone."""
 
     task: StoreTask
     state: TaskState
     previous_state: TaskState | None
     announcement: Announcement | None
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def moves(self) -> bool:
+        return self.state is not self.previous_state
+
+    def with_notice(self, notice: Notice) -> Claim:
+        return replace(self, notices=(*self.notices, notice))
 
 
 def _recheck_calls(amis: int) -> int:
@@ -81,13 +93,14 @@ def _fitting(room: int, pace: float, seconds_behind: Sequence[float]) -> int:
 
 
 def idle(cursor: Cursor, now: datetime) -> bool:
-    """Nothing in progress that the notifier knows or was told of, no read to go on with and nothing to
-    deliver."""
+    """Nothing in progress that the notifier knows or was told of, no read to go on with, nothing to
+    deliver and no archive still to check."""
     return (
         cursor.baselined
         and cursor.progress is None
         and not cursor.pending
         and TaskState.IN_PROGRESS not in cursor.known.values()
+        and not any(watch.awaits_check for watch in cursor.watches.values())
         and (cursor.awake_until is None or now >= cursor.awake_until)
     )
 
@@ -134,6 +147,8 @@ class ListingReader:
         self.known: dict[str, TaskState] = dict(cursor.known)
         self.claims: dict[str, Claim] = {}
         self.suspects: dict[str, StoreTask] = {}
+        # Every task the run saw, as EC2 last showed it (for the archive checks and stall watches).
+        self.observed: dict[str, StoreTask] = {}
         self.findings = Findings()
         # Set by a hint run told of a start EC2 does not list yet: scheduled runs read until then.
         self.awake_until: datetime | None = None
@@ -144,6 +159,19 @@ class ListingReader:
             self._tokens[self.resumed.phase] = self.resumed.token
             self.findings.newest_start = self.resumed.newest_start
             self.findings.listing_complete = self.resumed.phase is ReadPhase.SWEEP
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def account(self) -> str:
+        return self._account
+
+    @property
+    def hint_facts(self) -> Mapping[str, HintFacts]:
+        """A hint run's facts by AMI; empty for a scheduled run."""
+        return self._hints or {}
 
     # -- the listing ---------------------------------------------------------------------------
 
@@ -306,6 +334,7 @@ class ListingReader:
             self._note_unknown_state(task)
             return
         self.findings.tasks_seen += 1
+        self.observed[task.key] = task
         if moves_high_water_mark:
             self.findings.note_start(task, self.now)
         recorded = self.claims[task.key].state if task.key in self.claims else self.known.get(task.key)
@@ -409,16 +438,28 @@ class ListingReader:
         lost their condition because the table knew more than the cursor did."""
         for task in tasks:
             self.suspects.pop(task.key, None)
-            self.claims.pop(task.key, None)
+            earlier = self.claims.pop(task.key, None)
             state = task.state
             if state is None:
                 continue
             record = records.get(task.key)
             if record is None:
                 self._claim(task, state, previous=None)
-                continue
-            self.known[task.key] = record.state
-            self._observe_recorded(task, state, record.state)
+            else:
+                self.known[task.key] = record.state
+                self._observe_recorded(task, state, record.state)
+            told = record.announced if record is not None else ()
+            for notice in earlier.notices if earlier is not None else ():
+                if notice.kind.value not in told:
+                    self.add_notice(task, notice, recorded=record.state if record else state)
+
+    def add_notice(self, task: StoreTask, notice: Notice, *, recorded: TaskState) -> None:
+        """Claims a notice about a task: with the run's claim of the task, or alone when the task is
+        recorded in `recorded` and the run claims nothing else of it."""
+        claim = self.claims.get(task.key)
+        if claim is None:
+            claim = Claim(task, recorded, recorded, None)
+        self.claims[task.key] = claim.with_notice(notice)
 
     # -- claims ---------------------------------------------------------------------------------
 
