@@ -17,16 +17,19 @@ from pydantic import ValidationError as ModelError
 
 from ami_store_notifier import contract
 from ami_store_notifier.contract import AmiStoreTaskDetail, AmiStoreTaskStateChange
-from ami_store_notifier.domain.announcements import Announcement, announce
+from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement, announce
 from ami_store_notifier.domain.model import StoreTask, TaskState
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES
 from ami_store_notifier.event_schema import detail_schema, event_schema
 from tests.world import ACCOUNT, EVENT_DETAIL_KEYS, HINT_FACT_KEYS, REGION, bus_event
 
+CONTRACT_VERSIONS = Path(__file__).parent / "contract_versions"
 DETAIL = Draft4Validator(detail_schema())
 BEFORE_HINTS = Draft4Validator(
-    json.loads(
-        (Path(__file__).parent / "contract_versions" / "event_detail.before_hints.schema.json").read_text()
-    )
+    json.loads((CONTRACT_VERSIONS / "event_detail.before_hints.schema.json").read_text())
+)
+BEFORE_NOTICES_SCHEMA = json.loads(
+    (CONTRACT_VERSIONS / "event_detail.before_notices.schema.json").read_text()
 )
 STARTED = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -114,6 +117,19 @@ def test_the_hints_facts_match_the_new_schema_and_model_and_only_they_are_new(ki
     # the deployment turns hints on (README); what it refuses is exactly the three new keys.
     assert [error.validator for error in BEFORE_HINTS.iter_errors(detail)] == ["additionalProperties"]
     BEFORE_HINTS.validate({key: value for key, value in detail.items() if key not in HINT_FACT_KEYS})
+
+
+def test_the_notices_leave_the_state_change_detail_type_and_its_schema_as_they_were() -> None:
+    assert DETAIL_TYPE not in NOTICE_DETAIL_TYPES.values()
+    assert detail_schema() == BEFORE_NOTICES_SCHEMA
+
+
+@pytest.mark.parametrize("hints", [False, True], ids=["without hints", "with hints"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_state_change_still_matches_the_schema_before_the_notices(kind: str, hints: bool) -> None:
+    announcement = with_hint_facts(KINDS[kind]) if hints else KINDS[kind]
+
+    Draft4Validator(BEFORE_NOTICES_SCHEMA).validate(announcement.detail())
 
 
 @pytest.mark.parametrize(

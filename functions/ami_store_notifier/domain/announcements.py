@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp, parse_timestamp
 from ami_store_notifier.domain.partitions import partition_of
@@ -71,6 +71,10 @@ class Announcement:
     started_by: str | None = None
     object_size: int | None = None
     object_etag: str | None = None
+
+    @property
+    def detail_type(self) -> str:
+        return DETAIL_TYPE
 
     def detail(self) -> dict[str, Any]:
         """The detail as subscribers see it, with the contract's camelCase keys."""
@@ -161,8 +165,11 @@ def _bounded(reason: str) -> str:
 
 
 def subject(announcement: Announcement) -> str:
-    """An SNS subject: ASCII, no control characters, at most 100 characters."""
-    text = f"AMI store {announcement.state}: {announcement.ami_id} to {announcement.bucket}"
+    return sns_subject(f"AMI store {announcement.state}: {announcement.ami_id} to {announcement.bucket}")
+
+
+def sns_subject(text: str) -> str:
+    """``text`` as SNS takes a subject: ASCII, no control characters, at most 100 characters."""
     text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
     if len(text) > MAX_SUBJECT_CHARS:
         text = text[: MAX_SUBJECT_CHARS - 3] + "..."
@@ -206,6 +213,29 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
     return "\n".join(lines)
 
 
+class AboutAStore(Protocol):
+    """What every message about a store task carries, a state change's or a notice's: what its links,
+    durations and chat thread are made of."""
+
+    @property
+    def ami_id(self) -> str: ...
+
+    @property
+    def bucket(self) -> str: ...
+
+    @property
+    def s3_object_key(self) -> str: ...
+
+    @property
+    def task_start_time(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def observed_at(self) -> str: ...
+
+
 # The consoles of the partitions that have their own, where the partition's accounts sign in:
 # - China's: "The domain for Amazon Web Services China is www.amazonaws.cn"
 #   (https://docs.amazonaws.cn/en_us/aws/latest/userguide/general-info.html), and its guides open
@@ -232,30 +262,30 @@ def _console(service: str, region: str) -> str:
     return f"{home.format(region=region)}/{service}"
 
 
-def ami_console_url(announcement: Announcement) -> str:
-    region = announcement.region
-    return f"{_console('ec2', region)}/home?region={region}#ImageDetails:imageId={announcement.ami_id}"
+def ami_console_url(store: AboutAStore) -> str:
+    region = store.region
+    return f"{_console('ec2', region)}/home?region={region}#ImageDetails:imageId={store.ami_id}"
 
 
-def bucket_console_url(announcement: Announcement) -> str:
-    return f"{_console('s3', announcement.region)}/buckets/{announcement.bucket}?region={announcement.region}"
+def bucket_console_url(store: AboutAStore) -> str:
+    return f"{_console('s3', store.region)}/buckets/{store.bucket}?region={store.region}"
 
 
-def object_console_url(announcement: Announcement) -> str:
+def object_console_url(store: AboutAStore) -> str:
     return (
-        f"{_console('s3', announcement.region)}/object/{announcement.bucket}?region={announcement.region}"
-        f"&prefix={announcement.s3_object_key}"
+        f"{_console('s3', store.region)}/object/{store.bucket}?region={store.region}"
+        f"&prefix={store.s3_object_key}"
     )
 
 
-def elapsed_text(announcement: Announcement) -> str:
+def elapsed_text(store: AboutAStore) -> str:
     """How long after its start the move was observed, in words ("about 7 min")."""
-    seconds = int(
-        (
-            parse_timestamp(announcement.observed_at) - parse_timestamp(announcement.task_start_time)
-        ).total_seconds()
-    )
-    seconds = max(seconds, 0)
+    return duration_text(store.task_start_time, store.observed_at)
+
+
+def duration_text(start: str, end: str) -> str:
+    """The time from one of the contract's timestamps to another, in words ("about 1 h 5 min")."""
+    seconds = max(int((parse_timestamp(end) - parse_timestamp(start)).total_seconds()), 0)
     hours, remainder = divmod(seconds, 3600)
     minutes = remainder // 60
     if hours:

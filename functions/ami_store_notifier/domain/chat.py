@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ami_store_notifier.domain.announcements import (
+    AboutAStore,
     Announcement,
     ami_console_url,
     bucket_console_url,
@@ -58,10 +59,11 @@ def chat_title(announcement: Announcement) -> str:
     return f"{emoji} AMI store {announcement.state}: {announcement.ami_id}"
 
 
-def thread_id(announcement: Announcement) -> str:
-    """One thread per store task (a later store of the same AMI starts another)."""
-    started = "".join(ch for ch in announcement.task_start_time if ch.isdigit())
-    return f"ami-store-{announcement.region}-{announcement.ami_id}-{started}"
+def thread_id(store: AboutAStore) -> str:
+    """One thread per store task (a later store of the same AMI starts another), its state changes' and
+    its notices' alike."""
+    started = "".join(ch for ch in store.task_start_time if ch.isdigit())
+    return f"ami-store-{store.region}-{store.ami_id}-{started}"
 
 
 def _description(announcement: Announcement, account_name: str | None) -> str:
@@ -76,11 +78,20 @@ def _description(announcement: Announcement, account_name: str | None) -> str:
     return "\n".join(lines)
 
 
+def restore_command(store: AboutAStore) -> str:
+    return (
+        f"aws ec2 create-restore-image-task --region {store.region} --bucket {store.bucket} "
+        f"--object-key {store.s3_object_key} --name <new AMI name>"
+    )
+
+
+def watch_command(store: AboutAStore) -> str:
+    return f"ami-store-notifier watch {store.ami_id} --region {store.region}"
+
+
 def _restore_it(announcement: Announcement) -> list[str]:
     return [
-        "Restore it as a new AMI: `aws ec2 create-restore-image-task "
-        f"--region {announcement.region} --bucket {announcement.bucket} "
-        f"--object-key {announcement.s3_object_key} --name <new AMI name>`",
+        f"Restore it as a new AMI: `{restore_command(announcement)}`",
         f"<{object_console_url(announcement)}|Open the object in the S3 console>",
     ]
 
@@ -96,7 +107,7 @@ def _find_out_why(announcement: Announcement) -> list[str]:
 
 
 def _follow_it(announcement: Announcement) -> list[str]:
-    return [f"Follow it: `ami-store-notifier watch {announcement.ami_id} --region {announcement.region}`"]
+    return [f"Follow it: `{watch_command(announcement)}`"]
 
 
 def _look_it_up(announcement: Announcement) -> list[str]:
