@@ -33,6 +33,7 @@ from local.moto_backends import forget_all
 from .clock import Clock, as_utc
 from .faults import FaultInjector
 from .hint_events import HintEvents
+from .objects import StoreObjects, stored_image
 from .throttling import THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS, RequestThrottle
 
 IN_PROGRESS: Final = "InProgress"
@@ -54,7 +55,6 @@ MAX_IMAGE_IDS: Final = MAX_IMAGE_IDS_PER_CALL
 DEFAULT_DURATION_SECONDS: Final = 300.0
 DEFAULT_FAILURE_REASON: Final = "The store task failed."
 FILTER_NAMES: Final = ("task-state", "bucket")
-OBJECT_MAGIC: Final = "local.ec2_store_tasks"
 DEFAULT_IMAGE_SIZE_GB: Final = 8
 """Snapshot data of an AMI without `set_image_size` (moto registers 8 GiB root volumes)."""
 STORE_QUOTA_CODE: Final = "ResourceLimitExceeded"
@@ -128,19 +128,24 @@ class StoreTask:
     image_name: str | None = None
     object_written: bool = False
     size_gb: float = DEFAULT_IMAGE_SIZE_GB
+    stalled_at: datetime | None = None
+    """Set while the task is stalled (`backend.stall`): its progress stands still and it does not end."""
+    stalled_seconds: float = 0.0
+    """How long the task stood still in the stalls it was resumed from: its end comes as much later."""
 
     @property
     def due(self) -> datetime | None:
-        if self.duration_seconds is None:
+        if self.duration_seconds is None or self.stalled_at is not None:
             return None
-        return self.start_time + timedelta(seconds=self.duration_seconds)
+        return self.start_time + timedelta(seconds=self.duration_seconds + self.stalled_seconds)
 
     def progress_at(self, now: datetime) -> int:
         if self.state != IN_PROGRESS or self.duration_seconds is None:
             return self.progress
         if self.duration_seconds <= 0:
             return 99
-        elapsed = (now - self.start_time).total_seconds()
+        moving_until = self.stalled_at or now
+        elapsed = (moving_until - self.start_time).total_seconds() - self.stalled_seconds
         return max(0, min(99, int(100 * elapsed / self.duration_seconds)))
 
 
@@ -238,6 +243,8 @@ class StoreTaskBackend(BaseBackend):
         """The answer to `ImageIds` naming an AMI that is neither in moto EC2 nor has a store task."""
         self.hint_events = HintEvents()
         """The events put on the default bus at a store's start and end (hint_events.py; off by default)."""
+        self.objects = StoreObjects(account_id, region_name, lambda: self.hint_events)
+        """What each AMI's completed stores leave in the bucket (objects.py: `objects.plan(ami_id, ...)`)."""
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self._plans: dict[str, deque[TaskPlan]] = {}
@@ -372,6 +379,37 @@ class StoreTaskBackend(BaseBackend):
             if task is not None:
                 task.duration_seconds = None  # its planned end, still queued, no longer lands
                 self._dirty = True
+
+    def stall(self, ami_id: str) -> StoreTask:
+        """The AMI's store in progress stands still at the progress it reached: it neither moves nor ends
+        (nor fails as planned) until `resume`."""
+        with self._lock:
+            task = self._in_progress(ami_id)
+            if task.stalled_at is None:
+                task.stalled_at = self.clock.now()
+            return task
+
+    def resume(self, ami_id: str) -> StoreTask:
+        """A stalled store moves on from where it stood; it ends as much later as it stood still."""
+        with self._lock:
+            task = self._in_progress(ami_id)
+            if task.stalled_at is not None:
+                task.stalled_seconds += (self.clock.now() - task.stalled_at).total_seconds()
+                task.stalled_at = None
+                self._queue_end(task)
+            return task
+
+    def write_object(self, ami_id: str) -> StoreTask:
+        """Writes the object of the AMI's completed store now, as its object plan says it looks (for an
+        object left out at the completion, or one that should appear early)."""
+        with self._lock:
+            now = self.clock.now()
+            self._settle(now)
+            task = self._current.get(ami_id)
+            if task is None or task.state != COMPLETED:
+                raise ValueError(f"no completed store of {ami_id} to write the object of")
+            self.objects.write(task, now)
+            return task
 
     def task(self, ami_id: str) -> StoreTask | None:
         """The listed (newest) task of `ami_id`, settled to the current clock."""
@@ -528,7 +566,7 @@ class StoreTaskBackend(BaseBackend):
             key = self._s3().get_object(bucket, object_key)
             if key is None:
                 raise _invalid(f"The object {object_key} does not exist in the bucket {bucket}.")
-            original = _read_object(key.value)
+            original = stored_image(key.value)
             name = name or original.get("name") or f"restored-{object_key.removesuffix('.bin')}"
             ec2 = ec2_backends[self.account_id][self.region_name]
             if any(a.name == name and a.owner_id == self.account_id for a in ec2.amis.values()):
@@ -564,6 +602,13 @@ class StoreTaskBackend(BaseBackend):
         """moto EC2's AMIs of this account and region."""
         amis: dict[str, Any] = ec2_backends[self.account_id][self.region_name].amis
         return amis
+
+    def _in_progress(self, ami_id: str) -> StoreTask:
+        self._settle(self.clock.now())
+        task = self._current.get(ami_id)
+        if task is None or task.state != IN_PROGRESS:
+            raise ValueError(f"no store of {ami_id} in progress")
+        return task
 
     def _refuse_unknown(self, ids: Sequence[str]) -> None:
         """Refuses `ImageIds` naming an AMI known neither to moto EC2 nor by a store task, unless the
@@ -607,6 +652,9 @@ class StoreTaskBackend(BaseBackend):
                 self._asc_starts.append(task.start_time)
             else:
                 self._dirty = True
+        self._queue_end(task)
+
+    def _queue_end(self, task: StoreTask) -> None:
         due = task.due
         if task.state == IN_PROGRESS and due is not None:
             heapq.heappush(self._pending, (due, task.seq, task))
@@ -630,6 +678,7 @@ class StoreTaskBackend(BaseBackend):
                 task.duration_seconds = None
             else:
                 self._complete(task, due)
+        self.objects.release(now)
         self.hint_events.release(now)
 
     def _complete(self, task: StoreTask, at: datetime) -> None:
@@ -638,24 +687,7 @@ class StoreTaskBackend(BaseBackend):
         task.failure_reason = None
         task.end_time = at
         task.duration_seconds = None
-        task.object_written = self._write_object(task)
-
-    def _write_object(self, task: StoreTask) -> bool:
-        s3 = self._s3()
-        body = json.dumps(
-            {"format": OBJECT_MAGIC, "amiId": task.ami_id, "name": task.image_name}, sort_keys=True
-        ).encode()
-        try:
-            # moto's own S3 event is not S3's shape; hint_events sends S3's, where the bucket asks for it.
-            key = s3.put_object(task.bucket, task.object_key, body, disable_notification=True)
-        except MissingBucket:
-            return False  # seeded task, or bucket deleted meanwhile: nothing to write into
-        if task.end_time is not None:  # written when the store ended by the emulator clock, not moto's
-            key.last_modified = as_utc(task.end_time).replace(tzinfo=None)
-        if task.object_tags:
-            s3.put_object_tagging(key, dict(task.object_tags))
-        self.hint_events.object_written(task, self.account_id, self.region_name, key)
-        return True
+        self.objects.completed(task, at)
 
     def _page(
         self,
@@ -718,14 +750,6 @@ def _parse_filters(filters: Sequence[Mapping[str, Any]]) -> tuple[set[str] | Non
         chosen = {str(v) for v in given}
         values[name] = values[name] & chosen if name in values else chosen
     return values.get("task-state"), values.get("bucket")
-
-
-def _read_object(value: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) and data.get("format") == OBJECT_MAGIC else {}
 
 
 CLOCK = Clock()

@@ -92,3 +92,20 @@ def store(
         return ami_id
 
     return start
+
+
+@pytest.fixture
+def start_store(ec2: Any, store_tasks: StoreTaskBackend, bucket: str) -> Callable[..., str]:
+    """Registers an AMI with a description and starts its store into the bucket, planned to take
+    `seconds` (and fail with `fail_reason`); returns the AMI id."""
+    names = iter(range(1, 1_000_000))
+
+    def start(seconds: float = 100, fail_reason: str | None = None) -> str:
+        ami_id = str(
+            ec2.register_image(Name=f"golden-{next(names)}", Description="CIS-hardened base")["ImageId"]
+        )
+        store_tasks.plan(ami_id, duration_seconds=seconds, fail_reason=fail_reason)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+        return ami_id
+
+    return start
