@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
@@ -11,16 +12,31 @@ from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
-from ami_store_notifier.event_schema import event_schema
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, NoticeKind
+from ami_store_notifier.event_schema import event_schema, notice_event_schema
 from infra.encrypted_topic import TopicEncryption
 from infra.names import BUS, SCHEMA, SCHEMA_REGISTRY, NamePrefix
 from infra.regions import SCHEMA_REGISTRY_PART
 from infra.settings import Settings
 
 
-def announcement_pattern(event_source: str) -> events.EventPattern:
-    """Every announcement of this product on a bus, whatever its state."""
-    return events.EventPattern(source=[event_source], detail_type=[DETAIL_TYPE])
+def schema_name(source: str, detail_type: str) -> str:
+    """`<source>@<detail-type in CamelCase, without "EC2">`: unique in the registry, since the detail-types
+    are, and the same at every synthesis (`ami-store-notifier@AmiStoreTaskStateChange`)."""
+    words = detail_type.removeprefix("EC2 ").split()
+    return f"{source.replace('/', '.')}@{''.join(word.capitalize() for word in words)}"
+
+
+# Every detail-type the poller puts on its bus: the state changes, and the notices beside them (archive
+# checks, stores into unapproved buckets, stalls: domain/notices.py), which a hub forwards like the rest.
+ANNOUNCED_DETAIL_TYPES = (DETAIL_TYPE, *NOTICE_DETAIL_TYPES.values())
+
+
+def announcement_pattern(
+    event_source: str, detail_types: Sequence[str] = ANNOUNCED_DETAIL_TYPES
+) -> events.EventPattern:
+    """This product's announcements on a bus, whatever their state: of every detail-type unless told."""
+    return events.EventPattern(source=[event_source], detail_type=list(detail_types))
 
 
 class Announcements(Construct):
@@ -57,27 +73,48 @@ class Announcements(Construct):
 
     def _register_the_event_schema(self, source: str, names: NamePrefix) -> eventschemas.CfnSchema:
         """The event contract in a schema registry of its own, where consumers find it (and EventBridge's
-        code bindings for it); the content is `event_detail.schema.json` inside the event envelope.
-        Left out, by a condition on the Region, where EventBridge has no schema registry."""
+        code bindings for it): one schema per detail-type, each the whole event around its detail's schema
+        (`event_detail.schema.json` for the state change, `notice_schemas/` for each notice). Returns the
+        state change's. Left out, by a condition on the Region, where EventBridge has no schema registry."""
         registry = eventschemas.CfnRegistry(
             self,
             "SchemaRegistry",
             registry_name=names.name(SCHEMA_REGISTRY, "events", stack=Stack.of(self)),
             description="AMI Store Notifier: the events it puts on its bus",
         )
-        schema = eventschemas.CfnSchema(
-            self,
-            "EventSchema",
-            registry_name=registry.attr_registry_name,
-            schema_name=SCHEMA.check(
-                f"{source.replace('/', '.')}@AmiStoreTaskStateChange", made_from="eventSource"
-            ),
-            type="JSONSchemaDraft4",
-            content=json.dumps(event_schema(source)),
-            description="EC2 AMI Store Task State Change, as announced by AMI Store Notifier",
-        )
-        SCHEMA_REGISTRY_PART.leave_out_where_missing(registry, schema)
+        # The state change's construct id is that of earlier releases: another would replace the schema,
+        # and CloudFormation cannot create the new one while the old holds its name.
+        schema = self._schema(registry, "EventSchema", source, DETAIL_TYPE, event_schema(source))
+        notice_schemas = [
+            self._schema(
+                registry,
+                f"{kind.value}EventSchema",
+                source,
+                NOTICE_DETAIL_TYPES[kind],
+                notice_event_schema(source, kind),
+            )
+            for kind in NoticeKind
+        ]
+        SCHEMA_REGISTRY_PART.leave_out_where_missing(registry, schema, *notice_schemas)
         return schema
+
+    def _schema(
+        self,
+        registry: eventschemas.CfnRegistry,
+        construct_id: str,
+        source: str,
+        detail_type: str,
+        content: dict[str, Any],
+    ) -> eventschemas.CfnSchema:
+        return eventschemas.CfnSchema(
+            self,
+            construct_id,
+            registry_name=registry.attr_registry_name,
+            schema_name=SCHEMA.check(schema_name(source, detail_type), made_from="eventSource"),
+            type="JSONSchemaDraft4",
+            content=json.dumps(content),
+            description=f"{detail_type}, as announced by AMI Store Notifier",
+        )
 
     def _event_bus(self, settings: Settings, names: NamePrefix) -> tuple[events.IEventBus, str, str]:
         imported = settings.imported_bus

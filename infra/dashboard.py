@@ -2,11 +2,11 @@
 
 A dashboard costs $3 a month past an account's first three, however many widgets it has
 (https://aws.amazon.com/cloudwatch/pricing/); the `dashboard` setting leaves it out. It graphs only what is
-published: the poller's few custom metrics (the heartbeat, failures; report.py), and for the rest
-Lambda's own metrics of the function (Invocations, Errors, Throttles, Duration), which AWS publishes
-at no charge. The figures that are in the run's log line only (announcements, tasks seen and in progress,
-API calls, the region's poll duration) are read from the log group by Logs Insights widgets, billed per GB
-they scan when the dashboard is viewed, not by the month.
+published: the poller's few custom metrics (the heartbeat, failures, the store quota; report.py), and for
+the rest Lambda's own metrics of the function (Invocations, Errors, Throttles, Duration), which AWS
+publishes at no charge. The figures that are in the run's log line only (announcements, tasks seen and in
+progress, API calls, the region's poll duration) are read from the log group by Logs Insights widgets,
+billed per GB they scan when the dashboard is viewed, not by the month.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
 from ami_store_notifier.report import METRICS, Metric
+from infra.store_quota import STORE_QUOTA_ALARM_GB, STORE_QUOTA_METRIC
 
 # The handler's log line for a region's finished poll (handler.py) and the fields of its `report`.
 POLL_SUMMARIES_QUERY = (
@@ -53,8 +55,8 @@ def poller_dashboard(
 
     ``metrics``: the poller's metrics that the deployment publishes (an empty graph tells nothing)."""
     heartbeat = METRICS["successful_polls"]
-    # Every other metric the poller publishes is a failure or throttling counter.
-    failures = [declared for declared in metrics if declared != heartbeat]
+    # Every other metric the poller publishes, but the store quota's, is a failure or throttling counter.
+    failures = [declared for declared in metrics if declared not in (heartbeat, STORE_QUOTA_METRIC)]
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=name)
     dashboard.add_widgets(
         cloudwatch.GraphWidget(
@@ -92,13 +94,35 @@ def poller_dashboard(
         ),
     )
     dashboard.add_widgets(
+        store_quota_widget(metric, period),
         cloudwatch.LogQueryWidget(
             title="Latest poll summaries (the log line; Logs Insights)",
             log_group_names=[log_group.log_group_name],
             query_string=POLL_SUMMARIES_QUERY,
             view=cloudwatch.LogQueryVisualizationType.TABLE,
-            width=24,
+            width=16,
             height=8,
         ),
     )
     return dashboard
+
+
+def store_quota_widget(
+    metric: Callable[[Metric, str, Duration], cloudwatch.Metric], period: Duration
+) -> cloudwatch.GraphWidget:
+    """The fullest polled Region's snapshot data in progress, under EC2's quota and the alarm's threshold."""
+    return cloudwatch.GraphWidget(
+        title="Store quota: GB of snapshot data in progress (fullest Region)",
+        left=[metric(STORE_QUOTA_METRIC, "Maximum", period)],
+        left_annotations=[
+            cloudwatch.HorizontalAnnotation(
+                value=STORE_QUOTA_GB, label="EC2's store quota", color=cloudwatch.Color.RED
+            ),
+            cloudwatch.HorizontalAnnotation(
+                value=STORE_QUOTA_ALARM_GB, label="StoreQuota alarm", color=cloudwatch.Color.ORANGE
+            ),
+        ],
+        left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+        width=8,
+        height=8,
+    )

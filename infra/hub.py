@@ -25,10 +25,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.domain.planning import CHAT_CHANNEL, RELAY_CHANNEL
 from infra.alarms import ALARM_PERIOD, AlarmSet
-from infra.announcements import announcement_pattern
+from infra.announcements import ANNOUNCED_DETAIL_TYPES, announcement_pattern
 from infra.chat import ChatNotifications
 from infra.dead_letter_queue import dead_letter_queue
 from infra.encrypted_topic import TopicEncryption
@@ -104,6 +103,8 @@ class Hub(Construct):
             "ToTopic",
             description="Hands every announcement on the hub bus to the relay, which publishes it",
             event_bus=self.bus,
+            # The notices too (an unapproved bucket in any account reaches the security team at the hub):
+            # the relay reads each by its detail-type (hub_relay.py).
             event_pattern=announcement_pattern(settings.event_source),
             targets=self._relay_targets(),
         )
@@ -121,7 +122,11 @@ class Hub(Construct):
                 targets.LambdaFunction(
                     self.relay,
                     event=events.RuleTargetInput.from_object(
-                        {RELAY_CHANNEL: CHAT_CHANNEL, "detail": events.EventField.from_path("$.detail")}
+                        {
+                            RELAY_CHANNEL: CHAT_CHANNEL,
+                            "detail-type": events.EventField.from_path("$.detail-type"),
+                            "detail": events.EventField.from_path("$.detail"),
+                        }
                     ),
                     retry_attempts=8,
                     dead_letter_queue=self.rule_dead_letter_queue,
@@ -143,7 +148,7 @@ class Hub(Construct):
                     "StringEquals": {"aws:PrincipalOrgID": organization_id},
                     "ForAllValues:StringEquals": {
                         "events:source": [event_source],
-                        "events:detail-type": [DETAIL_TYPE],
+                        "events:detail-type": list(ANNOUNCED_DETAIL_TYPES),
                     },
                 },
             )

@@ -19,6 +19,9 @@ something the others do not (`alarms: all`):
   queue that keeps dead-lettering says the rules or the runs are broken.
 - StartsWithoutHint, with quietWhenIdle: the safety net found a store that no CloudTrail hint announced,
   so quiet runs are missing starts: the trail is not delivering.
+- StoreQuota: the stores in progress in a polled Region hold 90 % of the snapshot data EC2 lets an account
+  have in progress there (infra/store_quota.py); past the quota EC2 refuses new stores, which no other
+  alarm would tell, as the notifier only sees the stores EC2 accepted.
 
 Not alarmed any more, since a persistent cause of each stops the heartbeat, which fires, and a passing one
 loses nothing (a tick carries no data; the next one does the same work): Lambda throttling a tick
@@ -39,6 +42,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
 from ami_store_notifier.report import ALL_METRICS, METRICS, REGION_FAILURES, Metric
 from infra.alarms import ALARM_PERIOD, AlarmSet
 from infra.dashboard import poller_dashboard
@@ -46,6 +50,7 @@ from infra.encrypted_topic import TopicEncryption
 from infra.hints import MAX_RECEIVES
 from infra.names import DASHBOARD, NamePrefix
 from infra.settings import Settings
+from infra.store_quota import STORE_QUOTA_ALARM_GB, STORE_QUOTA_ALARM_PERCENT, STORE_QUOTA_METRIC
 
 HEARTBEAT_PERIODS = 3
 AT_LEAST_ONE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -100,6 +105,7 @@ class Monitoring(AlarmSet):
                 "Errors": self._errors_alarm(function),
                 "PublishFailures": self._publish_failures_alarm(),
                 "RegionFailures": self._region_failures_alarm(),
+                "StoreQuota": self._store_quota_alarm(),
                 **(self._hub_forwarding_alarms(hub_dead_letter_queue) if hub_dead_letter_queue else {}),
                 **(self._hint_alarms(hint_dead_letter_queue) if hint_dead_letter_queue else {}),
             }
@@ -113,7 +119,7 @@ class Monitoring(AlarmSet):
                 metrics=published_metrics(settings),
                 function=function,
                 log_group=log_group,
-                period=Duration.minutes(max(5, settings.schedule_minutes)),
+                period=self._at_least_one_schedule_period(),
                 timeout=Duration.seconds(settings.function_timeout_seconds),
             )
             if settings.with_dashboard
@@ -186,6 +192,31 @@ class Monitoring(AlarmSet):
             comparison=AT_LEAST_ONE,
             missing=COUNTER_SILENCE,
         )
+
+    def _store_quota_alarm(self) -> cloudwatch.Alarm:
+        return self._alarm(
+            "StoreQuotaAlarm",
+            "StoreQuota",
+            what_happened=(
+                f"The stores in progress in a polled Region hold {STORE_QUOTA_ALARM_GB:,} GB or more of "
+                f"EBS snapshot data, {STORE_QUOTA_ALARM_PERCENT} % of the {STORE_QUOTA_GB:,} GB EC2 lets an "
+                "account have in progress per Region: a store that would go past it is refused."
+            ),
+            what_to_do="find the Region in the poller's 'Poll finished' log lines (report.region beside "
+            "report.storeQuotaGigabytes), list its stores with aws ec2 describe-store-image-tasks --region "
+            "<region> --filters Name=task-state,Values=InProgress, and hold back new stores there until "
+            "some complete.",
+            # One schedule period at least, so that every period holds a run's figure while stores are in
+            # progress, and the alarm does not recover between two runs.
+            metric=self.metric(STORE_QUOTA_METRIC, "Maximum", self._at_least_one_schedule_period()),
+            threshold=STORE_QUOTA_ALARM_GB,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # Published only while stores are in progress: no data is nothing in progress.
+            missing=COUNTER_SILENCE,
+        )
+
+    def _at_least_one_schedule_period(self) -> Duration:
+        return Duration.minutes(max(int(ALARM_PERIOD.to_minutes()), self._settings.schedule_minutes))
 
     def _hub_forwarding_alarms(self, dead_letter_queue: sqs.IQueue) -> dict[str, cloudwatch.Alarm]:
         return {

@@ -17,6 +17,7 @@ from ami_store_notifier.report import NAMESPACE
 from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
 from infra.announcements import Announcements
+from infra.archive_access import acknowledge_every_archive_object, reading_archives
 from infra.asset import HANDLER
 from infra.chat import ChatNotifications
 from infra.checkov import skip_checkov
@@ -73,6 +74,18 @@ class Poller(Construct):
                 conditions={"StringEquals": {"aws:RequestedRegion": list(polled_regions)}},
             ),
             iam.PolicyStatement(
+                sid="SizeStoresForTheQuota",
+                # The AMIs of the stores in progress, whose snapshot sizes add up to the StoreQuotaGigabytes
+                # metric. Like the listing, DescribeImages names no resource type, so it can only be
+                # granted on '*' (Service Authorization Reference, Amazon EC2,
+                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html);
+                # and only in the Regions polled.
+                actions=["ec2:DescribeImages"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:RequestedRegion": list(polled_regions)}},
+            ),
+            *reading_archives(self, self._settings.readable_buckets),
+            iam.PolicyStatement(
                 sid="TaskStateItems",
                 # TransactWriteItems is authorized per contained action: the poller's transactions
                 # hold PutItem and UpdateItem. No Scan, Query, DeleteItem or BatchWriteItem: delivered
@@ -97,20 +110,22 @@ class Poller(Construct):
         if self._chat is not None:
             self._chat.allow_publishing(role)
         traced = (
-            ", and X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing, the `tracing` "
-            "setting) apply to no resource: both can only be granted on '*'"
+            " X-Ray's PutTraceSegments and PutTelemetryRecords (added by active tracing, the `tracing` "
+            "setting) apply to no resource either."
             if self._settings.tracing
-            else ": it can only be granted on '*'"
+            else ""
         )
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason=(
-                    f"ec2:DescribeStoreImageTasks has no resource-level permissions{traced}. Every other "
-                    "statement names its one resource."
+                    "ec2:DescribeStoreImageTasks and ec2:DescribeImages have no resource-level permissions: "
+                    "they can only be granted on '*', and are limited to the polled Regions "
+                    f"(aws:RequestedRegion).{traced} Every other statement names its resources."
                 ),
             ),
         )
+        acknowledge_every_archive_object(role, self._settings.readable_buckets)
         return role
 
     def _function(self, environment: Mapping[str, str]) -> lambda_.Function:

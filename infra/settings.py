@@ -34,8 +34,9 @@ RETIRED_KEYS = {
 # What a spoke takes for a setting left unset, where it differs from a single account's default. The hub
 # shows the Organization's announcements, so a spoke's own dashboard ($3 a month past an account's first
 # three) tells nobody more; and a customer managed key ($1 a month) would take a spoke past its $1.50 a
-# month (the heartbeat metric $0.30, five alarms $0.50, Lambda and logs about $0.10), while SNS's AWS
-# managed key serves the topic only the poller publishes to (infra/encrypted_topic.py).
+# month (the heartbeat metric $0.30, six alarms $0.60, Lambda and logs about $0.10, and StoreQuotaGigabytes
+# at most $0.30, published only in the hours a store is in progress), while SNS's AWS managed key serves the
+# topic only the poller publishes to (infra/encrypted_topic.py).
 @dataclass(frozen=True)
 class SpokeDefaults:
     dashboard: bool = False
@@ -65,6 +66,9 @@ class Settings:
     full_scan_interval_minutes: int
     hints: bool
     quiet_when_idle: bool
+    readable_buckets: tuple[str, ...]  # empty: no archive checks, and no S3 permission
+    approved_buckets: tuple[str, ...]  # names, or beginnings ending in `*`; empty: no alert
+    stall_after_minutes: int  # 0: no stall notices
     delivery_reserve_seconds: int
     state_ttl_days: int
     function_timeout_seconds: int

@@ -86,6 +86,11 @@ class AmiStoreNotifierStack(Stack):
                 notifier.hub_forwarding.dead_letter_queue.queue_url,
                 "Announcements EventBridge could not put on the hub bus",
             )
+        if notifier.settings.readable_buckets:
+            # For the key policies of readable buckets encrypted with a customer managed key (the role has
+            # no KMS permission of its own) and the bucket policies of other accounts' buckets
+            # (infra/archive_access.py).
+            outputs["PollerRoleArn"] = (poller.role.role_arn, "The role the archive checks read buckets as")
         if notifier.hints is not None:
             outputs["HintQueueUrl"] = (notifier.hints.queue.queue_url, "Hints for the poller (hints setting)")
             outputs["HintDeadLetterQueueUrl"] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ami_store_notifier.domain.announcements import DETAIL_TYPE, Announcement
+from ami_store_notifier.domain.notices import Deliverable
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -29,12 +29,12 @@ EVENT_DETAIL_KEYS = [
 HINT_FACT_KEYS = ["startedBy", "objectSize", "objectEtag"]
 
 
-def bus_event(announcement: Announcement, source: str = "ami-store-notifier") -> dict[str, Any]:
+def bus_event(announcement: Deliverable, source: str = "ami-store-notifier") -> dict[str, Any]:
     """An announcement as EventBridge hands it to a rule's target (a consumer, the hub's relay)."""
     return {
         "version": "0",
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": DETAIL_TYPE,
+        "detail-type": announcement.detail_type,
         "source": source,
         "account": announcement.account,
         "region": announcement.region,

@@ -1,17 +1,19 @@
 """The hub's relay (Organization-wide mode): an announcement that reached the hub's bus from any account
 of the Organization, published to the hub's topic as a notifier publishes to its own (the same message
-structure, subject and attributes), with the account's name where the hub may read it.
+structure, subject and attributes), with the account's name where the hub may read it: the state changes
+and the notices alike (told apart by the event's detail-type).
 
 EventBridge invokes it asynchronously, one event per invocation. A publish SNS refuses raises, so Lambda
 retries the event and, after its retries, keeps it in the relay's dead-letter queue. With chat
 notifications the hub's rule invokes it a second time per announcement, with `{"channel": "chat",
-"detail": ...}`, to publish the custom notification to the hub's chat topic: each channel is retried on
-its own.
+"detail-type": ..., "detail": ...}`, to publish the custom notification to the hub's chat topic: each
+channel is retried on its own.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Any
 
@@ -23,6 +25,7 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.publishers import ChatPublisher, SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, Deliverable, Notice
 from ami_store_notifier.domain.planning import RELAY_CHANNEL
 from ami_store_notifier.report import SERVICE
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
@@ -52,9 +55,20 @@ def publisher(channel: str = SnsPublisher.channel) -> SnsPublisher:
     return kind(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
 
 
+_NOTICE_KINDS = {detail_type: kind for kind, detail_type in NOTICE_DETAIL_TYPES.items()}
+
+
+def relayed(event: dict[str, Any]) -> Deliverable:
+    """The announcement an event carries: a notice by its detail-type, a state change otherwise."""
+    kind = _NOTICE_KINDS.get(str(event.get("detail-type")))
+    if kind is None:
+        return Announcement.from_detail(event["detail"])
+    return Notice.from_detail_json(kind, json.dumps(event["detail"]))
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    announcement = Announcement.from_detail(event["detail"])
+    announcement = relayed(event)
     channel = str(event.get(RELAY_CHANNEL, SnsPublisher.channel))
     logger.append_keys(
         eventId=announcement.event_id,

@@ -84,6 +84,14 @@ def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def archive_assurance(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Archive checks in two readable buckets, the unapproved-bucket alert and a stall time set."""
+    from tests.infra.support import ARCHIVE_ASSURANCE, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("archive-assurance"), ARCHIVE_ASSURANCE)
+
+
+@pytest.fixture(scope="session")
 def spoke(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """A notifier of the Organization-wide mode: its announcements forwarded to a hub bus."""
     from tests.infra.support import HUB_BUS_ARN, synthesize
@@ -121,6 +129,15 @@ def rollout_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.infra.support import synthesize_rollout
 
     return synthesize_rollout(tmp_path_factory.mktemp("rollout"))
+
+
+@pytest.fixture(scope="session")
+def archive_rollout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The rollout's templates, by file name, with archive assurance set for the whole Organization."""
+    from tests.infra.support import ARCHIVE_ASSURANCE, synthesize_rollout
+
+    outdir = synthesize_rollout(tmp_path_factory.mktemp("archive-rollout"), ARCHIVE_ASSURANCE)
+    return {path.name: json.loads(path.read_text()) for path in outdir.glob("*.template.json")}
 
 
 @pytest.fixture(scope="session")

@@ -116,9 +116,9 @@ ROLLOUT = {
 }
 
 
-def synthesize_rollout(outdir: Path) -> Path:
-    """The app with the Organization-wide rollout set, synthesized into `outdir`."""
-    app, _ = build_app({**cdk_json_context(), **ROLLOUT}, outdir=str(outdir))
+def synthesize_rollout(outdir: Path, context: Mapping[str, Any] | None = None) -> Path:
+    """The app with the Organization-wide rollout set (and ``context``), synthesized into `outdir`."""
+    app, _ = build_app({**cdk_json_context(), **ROLLOUT, **(context or {})}, outdir=str(outdir))
     app.synth()
     return outdir
 
@@ -152,6 +152,9 @@ CUSTOM = {
     "pageSize": "100",
     "listingOverlapMinutes": "30",
     "fullScanIntervalMinutes": "240",
+    "readableBuckets": "acme-ami-archive",
+    "approvedBuckets": "acme-*",
+    "stallAfterMinutes": "60",
     "deliveryReserveSeconds": "30",
     "stateTtlDays": "60",
     "functionTimeoutSeconds": "300",
@@ -195,6 +198,16 @@ QUIET = {
     "fullScanIntervalMinutes": "10080",
     "functionTimeoutSeconds": "900",
     "reservedConcurrency": "3",
+}
+
+
+# Archive assurance (infra/archive_access.py): archive checks in two buckets (one with a dot, whose ARN is
+# as plain), the unapproved-bucket alert with a name and a beginning, and a stall time of its own.
+READABLE_BUCKETS = ("acme-ami-archive", "acme.ami-archive.eu")
+ARCHIVE_ASSURANCE = {
+    "readableBuckets": ",".join(READABLE_BUCKETS),
+    "approvedBuckets": "acme-ami-archive,acme-dr-*",
+    "stallAfterMinutes": "90",
 }
 
 
@@ -301,9 +314,9 @@ class Resources:
 
 
 # Every app variant the session fixtures of tests/infra/conftest.py synthesize: the notifier (default,
-# every setting changed, an existing bus, chat, spoke forwarding, lean, hints, quiet when idle) and the hub
-# beside it (with and without chat, lean); the Organization-wide rollout (`rollout_dir`) is synthesized
-# apart.
+# every setting changed, an existing bus, chat, spoke forwarding, lean, hints, quiet when idle, archive
+# assurance) and the hub beside it (with and without chat, lean); the Organization-wide rollouts
+# (`rollout_dir`, and `archive_rollout` with archive assurance) are synthesized apart.
 SYNTHESIZED_VARIANTS = (
     "synth",
     "custom",
@@ -313,6 +326,7 @@ SYNTHESIZED_VARIANTS = (
     "lean",
     "hints",
     "quiet",
+    "archive_assurance",
     "hub",
     "hub_chat",
     "hub_lean",

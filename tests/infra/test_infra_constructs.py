@@ -82,7 +82,7 @@ def test_two_notifiers_in_one_stack_share_no_fixed_name(host: Template) -> None:
         for kind in ("AWS::Events::EventBus", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard")
         for props in (resource["Properties"] for resource in host.find_resources(kind).values())
     ]
-    assert len(names) == len(set(names)) == 2 * (1 + 4 + 1)
+    assert len(names) == len(set(names)) == 2 * (1 + 5 + 1)  # a bus, five alarms, a dashboard
 
 
 def test_the_state_table_construct_stands_alone() -> None:

@@ -43,13 +43,14 @@ CLOUDWATCH = "cloudwatch.amazonaws.com"
 
 # (customer managed keys, alarms, dashboards) of each variant the suite synthesizes.
 MODES = {
-    "synth": (1, 4, 1),  # the default: one key for every topic, four alarms, the dashboard
-    "custom": (1, 4, 1),  # two Regions polled, still one RegionFailures alarm
-    "chat": (1, 4, 1),  # the chat topic shares the key
-    "spoke": (1, 5, 1),  # a stack forwarding to a hub, deployed as any stack: + HubForwardingDeadLetters
+    "synth": (1, 5, 1),  # the default: one key for every topic, five alarms, the dashboard
+    "custom": (1, 5, 1),  # two Regions polled, still one RegionFailures and one StoreQuota alarm
+    "chat": (1, 5, 1),  # the chat topic shares the key
+    "spoke": (1, 6, 1),  # a stack forwarding to a hub, deployed as any stack: + HubForwardingDeadLetters
     "lean": (0, 1, 0),  # the heartbeat alarm only, no dashboard, no customer managed key
-    "hints": (1, 5, 1),  # + HintDeadLetters
-    "quiet": (1, 6, 1),  # + HintDeadLetters and StartsWithoutHint
+    "hints": (1, 6, 1),  # + HintDeadLetters
+    "quiet": (1, 7, 1),  # + HintDeadLetters and StartsWithoutHint
+    "archive_assurance": (1, 5, 1),  # archive checks, alerts and stalls add no alarm
     "hub": (1, 3, 0),  # the hub: its key, its three alarms whatever `alarms` says
     "hub_chat": (1, 3, 0),
     "hub_lean": (0, 3, 0),
@@ -81,8 +82,9 @@ def stack_set_spoke(rollout: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def test_stackset_and_management_spokes_have_no_dashboard_and_no_customer_managed_key(
     rollout: dict[str, dict[str, Any]],
 ) -> None:
-    """A spoke within $1.50 a month: the heartbeat metric ($0.30), five alarms ($0.50), Lambda and logs;
-    the hub shows the Organization's announcements, and SNS's AWS managed key serves the spoke's topics."""
+    """A spoke within $1.50 a month: the heartbeat metric ($0.30), six alarms ($0.60), Lambda and logs, and
+    StoreQuotaGigabytes in the hours a store is in progress (at most $0.30); the hub shows the
+    Organization's announcements, and SNS's AWS managed key serves the spoke's topics."""
     spokes = [stack_set_spoke(rollout)] + [
         template for name, template in rollout.items() if name.startswith(f"{MANAGEMENT_SPOKE_STACK_PREFIX}-")
     ]
@@ -90,9 +92,9 @@ def test_stackset_and_management_spokes_have_no_dashboard_and_no_customer_manage
     for template in spokes:
         Template.from_json(template).resource_count_is(KEY, 0)
         Template.from_json(template).resource_count_is(DASHBOARD, 0)
-        assert counts(template) == (0, 5, 0)
+        assert counts(template) == (0, 6, 0)
     # The app's own stack and the hub keep their single-account defaults.
-    assert counts(rollout["AmiStoreNotifier.template.json"]) == (1, 5, 1)
+    assert counts(rollout["AmiStoreNotifier.template.json"]) == (1, 6, 1)
     assert counts(rollout["AmiStoreNotifierHub.template.json"]) == (1, 3, 0)
 
 
@@ -123,6 +125,7 @@ ALARMS = [
     ("synth", "AmiStoreNotifier-PollerErrors"),
     ("synth", "AmiStoreNotifier-PublishFailures"),
     ("synth", "AmiStoreNotifier-RegionFailures"),
+    ("synth", "AmiStoreNotifier-StoreQuota"),
     ("spoke", "AmiStoreNotifier-HubForwardingDeadLetters"),
     ("lean", "AmiStoreNotifier-NoSuccessfulPolls"),
     ("hints", "AmiStoreNotifier-HintDeadLetters"),

@@ -238,6 +238,7 @@ def test_the_deployed_role_is_enough_for_the_deployed_code(
     assert refusals(decisions) == []
     assert {(decision.action, decision.resource) for decision in decisions} == {
         ("ec2:DescribeStoreImageTasks", "*"),
+        ("ec2:DescribeImages", "*"),  # the store in progress, sized for the store quota
         ("dynamodb:BatchGetItem", resources.table),  # the cursor and the tasks it knows
         ("dynamodb:PutItem", resources.table),  # inside TransactWriteItems: the first claim and cursor
         ("dynamodb:UpdateItem", resources.table),  # inside TransactWriteItems, and settling the leases
@@ -292,7 +293,7 @@ def test_calls_outside_the_deployed_role_are_refused(
                     }
                 ]
             ),
-            "DescribeImages": lambda: ec2.describe_images(Owners=["self"]),
+            "DescribeInstances": ec2.describe_instances,
         }
         outcomes = {}
         for name, call in outside.items():
@@ -313,7 +314,7 @@ def test_calls_outside_the_deployed_role_are_refused(
         "PublishBatch to another topic": "sns:Publish",
         "PutEvents on the default bus": "events:PutEvents",
         "PutEvents on another bus": "events:PutEvents",
-        "DescribeImages": "ec2:DescribeImages",
+        "DescribeInstances": "ec2:DescribeInstances",
     }
     assert {decision.principal for decision in decisions} == {role.session_arn}
     default_bus = f"arn:aws:events:{REGION}:{deployed.account}:event-bus/default"
@@ -327,7 +328,7 @@ def test_calls_outside_the_deployed_role_are_refused(
         ("sns:Publish", resources.other_topic),
         ("events:PutEvents", default_bus),
         ("events:PutEvents", resources.other_bus),
-        ("ec2:DescribeImages", "*"),
+        ("ec2:DescribeInstances", "*"),
     ]
     allowed = [(decision.action, decision.resource) for decision in decisions if decision.allowed]
     assert allowed == [("dynamodb:BatchGetItem", resources.table), ("dynamodb:PutItem", resources.table)]

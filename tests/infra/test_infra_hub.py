@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from infra.announcements import ANNOUNCED_DETAIL_TYPES
 from tests.infra.policy import (
     ALLOW,
     IMPLICIT_DENY,
@@ -86,7 +87,10 @@ def test_the_archive_keeps_every_announcement_for_the_configured_days(resolved: 
     archive = only(resolved, "AWS::Events::Archive")["Properties"]
 
     assert archive["RetentionDays"] == 365
-    assert archive["EventPattern"] == {"source": ["ami-store-notifier"], "detail-type": [DETAIL_TYPE]}
+    assert archive["EventPattern"] == {
+        "source": ["ami-store-notifier"],
+        "detail-type": list(ANNOUNCED_DETAIL_TYPES),
+    }
 
 
 def test_the_hub_rule_hands_announcements_to_the_relay_with_retries_and_a_dead_letter_queue(
@@ -156,8 +160,14 @@ def test_with_chat_the_hub_rule_invokes_the_relay_once_more_per_announcement_for
 
     assert to_topic["Arn"] == to_chat["Arn"]
     assert "InputTransformer" not in to_topic
-    assert to_chat["InputTransformer"]["InputPathsMap"] == {"detail": "$.detail"}
-    assert to_chat["InputTransformer"]["InputTemplate"] == '{"channel":"chat","detail":<detail>}'
+    assert to_chat["InputTransformer"]["InputPathsMap"] == {
+        "detail-type": "$.detail-type",
+        "detail": "$.detail",
+    }
+    assert (
+        to_chat["InputTransformer"]["InputTemplate"]
+        == '{"channel":"chat","detail-type":<detail-type>,"detail":<detail>}'
+    )
     assert to_chat["RetryPolicy"]["MaximumRetryAttempts"] == 8
     assert to_chat["DeadLetterConfig"] == to_topic["DeadLetterConfig"]
     assert function["Environment"]["Variables"]["CHAT_TOPIC_ARN"] == chat_topic

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ami_store_notifier.domain.announcements import DETAIL_TYPE
+from infra.announcements import ANNOUNCED_DETAIL_TYPES
 from tests.infra.policy import (
     ACCOUNT,
     ALLOW,
@@ -54,7 +54,11 @@ def test_a_spoke_forwards_only_this_products_announcements_to_the_hub_bus(resolv
     rule = forwarding_rule(resolved)
     (target,) = rule["Targets"]
 
-    assert rule["EventPattern"] == {"source": ["ami-store-notifier"], "detail-type": [DETAIL_TYPE]}
+    # State changes and the notices beside them (infra/announcements.py).
+    assert rule["EventPattern"] == {
+        "source": ["ami-store-notifier"],
+        "detail-type": list(ANNOUNCED_DETAIL_TYPES),
+    }
     assert rule["EventBusName"].startswith("AmiStoreNotifier")
     assert target["Arn"] == HUB_BUS_ARN
     assert "RoleArn" in target

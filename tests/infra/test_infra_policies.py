@@ -75,7 +75,7 @@ def alarm_key_policy(synth: Synthesized, resolved: ResolvedTemplate) -> dict[str
 def test_every_alarm_of_the_stack_may_publish_to_the_alarm_topic(alarm_topic, resolved) -> None:
     topic_arn, policy = alarm_topic
     arns = alarm_arns(resolved)
-    assert len(arns) == 4
+    assert len(arns) == 5
     for arn in arns:
         assert evaluate(policy, alarm_publishing(topic_arn, arn)) == ALLOW, arn
 

@@ -17,6 +17,7 @@ from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.report import ALL_METRICS, METRICS
 from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
 from tests.infra.support import REPO_ROOT, Synthesized
+from tests.infra.template_reading import dashboard_widgets
 
 
 def ref(logical_id: str) -> dict[str, Any]:
@@ -145,6 +146,10 @@ def test_the_poller_environment_wires_every_setting_the_handler_reads(synth: Syn
         "LISTING_OVERLAP_MINUTES": "15",
         "FULL_SCAN_INTERVAL_MINUTES": "60",
         "QUIET_WHEN_IDLE": "false",
+        # No archive checks, no unapproved-bucket alert by default; stalls after two hours.
+        "READABLE_BUCKETS": "",
+        "APPROVED_BUCKETS": "",
+        "STALL_AFTER_MINUTES": "120",
         "CLAIM_LEASE_SECONDS": "180",
         "DELIVERY_RESERVE_SECONDS": "20",
         "STATE_TTL_DAYS": "45",
@@ -230,6 +235,13 @@ def expected_statements(synth: Synthesized) -> list[dict[str, Any]]:
             "Sid": "ListStoreImageTasks",
             "Effect": "Allow",
             "Action": "ec2:DescribeStoreImageTasks",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": [{"Ref": "AWS::Region"}]}},
+        },
+        {
+            "Sid": "SizeStoresForTheQuota",
+            "Effect": "Allow",
+            "Action": "ec2:DescribeImages",
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": [{"Ref": "AWS::Region"}]}},
         },
@@ -400,7 +412,7 @@ def test_a_new_custom_event_bus_named_after_the_stack_is_created_by_default(synt
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery(synth: Synthesized) -> None:
     alarm_topic = ref(synth.logical_id(synth.stack.notifier.monitoring.alarm_topic))
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 4
+    assert len(alarms) == 5
     for resource in alarms.values():
         assert resource["Properties"]["AlarmActions"] == [alarm_topic]
         assert resource["Properties"]["OKActions"] == [alarm_topic]
@@ -464,6 +476,7 @@ def test_what_stops_the_polls_for_good_is_left_to_the_heartbeat_not_alarmed_on_i
         "AmiStoreNotifier-PollerErrors",
         "AmiStoreNotifier-PublishFailures",
         "AmiStoreNotifier-RegionFailures",
+        "AmiStoreNotifier-StoreQuota",
     }
 
 
@@ -515,19 +528,6 @@ def test_the_heartbeat_alarm_fires_after_three_periods_without_a_successful_poll
     assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 1)
     # Silence is the failure this alarm is for: a poller that never runs emits nothing.
     assert props["TreatMissingData"] == "breaching"
-
-
-def dashboard_widgets(synthesized: Synthesized) -> list[dict[str, Any]]:
-    _, dashboard = synthesized.only("AWS::CloudWatch::Dashboard")
-    body = synthesized.stack.resolve(dashboard["Properties"]["DashboardBody"])
-    # The function's name and the Region are tokens inside the JSON text: stand-ins keep it JSON.
-    text = (
-        body
-        if isinstance(body, str)
-        else "".join(part if isinstance(part, str) else "token" for part in body["Fn::Join"][1])
-    )
-    widgets: list[dict[str, Any]] = json.loads(text)["widgets"]
-    return widgets
 
 
 def graphed(synthesized: Synthesized) -> set[tuple[str, str]]:
@@ -663,7 +663,7 @@ def test_every_alarm_on_the_pollers_namespace_watches_a_metric_the_handler_emits
         for resource in synth.resources("AWS::CloudWatch::Alarm").values()
         if resource["Properties"]["Namespace"] == "AmiStoreNotifier"
     ]
-    assert len(watched) == 3  # publish failures, the heartbeat, the region's failures
+    assert len(watched) == 4  # publish failures, the heartbeat, the region's failures, the store quota
     for alarm in watched:
         assert alarm["MetricName"] in emitted, alarm["MetricName"]
         dimensions = sorted(dimension["Name"] for dimension in alarm["Dimensions"])

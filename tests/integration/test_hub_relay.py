@@ -16,6 +16,7 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.publishers import sns_entry
 from ami_store_notifier.domain.announcements import announce, email_text
 from ami_store_notifier.domain.model import StoreTask, TaskState
+from ami_store_notifier.domain.notices import UnapprovedStore, notice
 from local.deployment import CHAT_VALIDATOR
 from local.lambda_context import LambdaContextStub
 from tests.world import bus_event
@@ -79,6 +80,45 @@ def test_the_chat_input_of_the_hub_rule_reaches_the_hub_chat_topic_as_a_custom_n
     assert answer == {"eventId": announcement.event_id, "channel": "chat"}
     assert message["content"]["keywords"] == ["Completed", "eu-west-1", SPOKE_ACCOUNT]
     assert received(hub_topic) == []
+
+
+def spoke_unapproved_store():
+    task = spoke_announcement()
+    stored = StoreTask(
+        task.ami_id,
+        "scratch-exports",
+        task.s3_object_key,
+        datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
+        "InProgress",
+    )
+    facts = UnapprovedStore(("golden-ami-*",), "arn:aws:iam::222233334444:user/mallory")
+    return notice(
+        stored,
+        facts,
+        region="eu-west-1",
+        account=SPOKE_ACCOUNT,
+        observed_at=datetime(2026, 11, 29, 10, 1, tzinfo=UTC),
+    )
+
+
+def test_a_spokes_unapproved_bucket_notice_reaches_the_hub_topic_and_chat_as_the_spoke_publishes_it(
+    hub_topic, hub_chat_topic
+):
+    alert = spoke_unapproved_store()
+    event = bus_event(alert)
+
+    hub_relay.lambda_handler(event, LambdaContextStub())
+    hub_relay.lambda_handler(
+        {"channel": "chat", "detail-type": event["detail-type"], "detail": event["detail"]},
+        LambdaContextStub(),
+    )
+
+    (envelope,) = received(hub_topic)
+    assert envelope["Subject"] == sns_entry(alert)["Subject"]
+    assert json.loads(envelope["Message"]) == alert.detail()
+    assert envelope["MessageAttributes"]["notice"]["Value"] == "UnapprovedBucket"
+    (chat,) = received(hub_chat_topic)
+    CHAT_VALIDATOR.validate(json.loads(chat["Message"]))
 
 
 def test_a_channel_the_hub_does_not_have_is_refused_so_that_it_lands_in_the_dead_letter_queue(hub_topic):
