@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.ec2.models.amis import Ami
 from moto.server import ThreadedMotoServer
 from rich.console import Console
 
@@ -79,6 +81,47 @@ def start_store(
     def start(*, minutes: float, fail_reason: str | None = None) -> str:
         ami_id = new_ami()
         store_tasks.plan(ami_id, duration_seconds=minutes * 60, fail_reason=fail_reason)
+        ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
+        return ami_id
+
+    return start
+
+
+@pytest.fixture
+def sized_ami(
+    ec2: Any, store_tasks: StoreTaskBackend, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[int], str]:
+    """A factory of AMIs of one EBS volume of the given GiB: DescribeImages describes them so (moto gives
+    every AMI one 15 GiB volume, whatever it was registered with), and the emulator counts their stores
+    so against the store quota."""
+    sizes: dict[str, int] = {}
+    moto_mappings = Ami.block_device_mappings.fget
+
+    def mappings(ami: Ami) -> list[dict[str, Any]]:
+        if ami.id not in sizes:
+            return list(moto_mappings(ami))
+        volume = {"VolumeSize": sizes[ami.id], "VolumeType": "gp3", "DeleteOnTermination": True}
+        return [{"DeviceName": "/dev/sda1", "Ebs": volume}]
+
+    monkeypatch.setattr(Ami, "block_device_mappings", property(mappings))
+    names = itertools.count(1)
+
+    def register(gigabytes: int) -> str:
+        ami_id = str(ec2.register_image(Name=f"sized-{next(names)}")["ImageId"])
+        sizes[ami_id] = gigabytes
+        store_tasks.set_image_size(ami_id, gigabytes)
+        return ami_id
+
+    return register
+
+
+@pytest.fixture
+def start_sized_store(
+    ec2: Any, bucket: str, sized_ami: Callable[[int], str], store_tasks: StoreTaskBackend
+) -> Callable[..., str]:
+    def start(gigabytes: int, *, minutes: float) -> str:
+        ami_id = sized_ami(gigabytes)
+        store_tasks.plan(ami_id, duration_seconds=minutes * 60)
         ec2.create_store_image_task(ImageId=ami_id, Bucket=bucket)
         return ami_id
 

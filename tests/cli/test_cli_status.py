@@ -26,6 +26,7 @@ def test_status_shows_the_stores_in_progress_and_those_ended_within_the_day(
     assert "snapshot unreadable" in rows[history["failed"]]
     assert "InProgress" in rows[history["running"]]
     assert "5%" in rows[history["running"]]
+    assert "Store quota" not in run.stdout
 
 
 def test_status_as_json_lists_each_region_and_its_tasks(
@@ -49,6 +50,7 @@ def test_status_as_json_lists_each_region_and_its_tasks(
     assert east[history["completed"]]["state"] == "Completed"
     assert history["old"] not in east
     assert all(region["complete"] for region in shown["regions"])
+    assert all("storeQuota" not in region for region in shown["regions"])
     assert store_tasks_backend(ACCOUNT, "eu-west-1").task(west_ami) is not None
 
 
@@ -140,3 +142,50 @@ def test_status_with_the_table_shows_an_announcement_still_owed_to_a_channel(
     [task] = json.loads(run.stdout)["regions"][0]["tasks"]
     assert task["amiId"] == fails
     assert task["notifier"] == {"recordedState": "Failed", "announced": ["Failed"], "deliveryPending": True}
+
+
+def test_status_with_the_table_shows_the_snapshot_data_the_notifier_counts_against_the_store_quota(
+    run_cli: Callable[..., CliRun],
+    start_sized_store: Callable[..., str],
+    notifier: DeployedNotifier,
+    ec2: Any,
+) -> None:
+    notifier.run()
+    start_sized_store(700, minutes=60)
+    start_sized_store(300, minutes=60)
+    deregistered = start_sized_store(100, minutes=60)
+    ec2.deregister_image(ImageId=deregistered)
+    CLOCK.advance(60)
+    notifier.run()
+    table = notifier.deployment.table_name
+
+    run = run_cli(["status", "--json", "--table", table])
+    text = run_cli(["status", "--table", table])
+
+    assert run.exit_code == text.exit_code == 0
+    [region] = json.loads(run.stdout)["regions"]
+    assert region["storeQuota"] == {
+        "gigabytesInProgress": 1000,
+        "limitGigabytes": 1200,
+        "storesInProgress": 3,
+        "storesOfUnknownSize": 1,
+    }
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("us-east-1: 3 in progress")
+    assert lines[1].strip() == "Store quota: 1,000 of 1,200 GB in progress (3 stores, 1 of unknown size)"
+
+
+def test_status_with_the_table_shows_no_store_quota_for_a_region_the_notifier_does_not_poll(
+    run_cli: Callable[..., CliRun], notifier: DeployedNotifier
+) -> None:
+    notifier.run()
+    table = notifier.deployment.table_name
+
+    run = run_cli(["status", "--json", "--table", table, "--region", "us-east-1", "--region", "eu-west-1"])
+    text = run_cli(["status", "--table", table, "--region", "eu-west-1"])
+
+    assert run.exit_code == text.exit_code == 0
+    east, west = json.loads(run.stdout)["regions"]
+    assert east["storeQuota"]["storesInProgress"] == 0
+    assert "storeQuota" not in west
+    assert "Store quota" not in text.stdout

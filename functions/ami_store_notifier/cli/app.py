@@ -18,10 +18,12 @@ from rich.console import Console
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
+from ami_store_notifier.adapters.image_sizes import Ec2ImageSizes
 from ami_store_notifier.adapters.s3_objects import S3_PROBE_CONFIG, S3ObjectProbe
 from ami_store_notifier.cli.refusals import aws_refusal, connection_refusal, store_refusal
 from ami_store_notifier.cli.status import as_json as status_json
 from ami_store_notifier.cli.status import region_status, with_notifier
+from ami_store_notifier.cli.store_quota import store_warning
 from ami_store_notifier.cli.views import LineView, LiveView, status_table, summary
 from ami_store_notifier.cli.watching import NothingToWatchError, Watcher, WatchResult, WatchView
 from ami_store_notifier.ports import TransientAwsError
@@ -85,14 +87,34 @@ def watch(env: Environment, ami_ids: tuple[str, ...], regions: tuple[str, ...]) 
 @click.option(
     "--watch", "then_watch", is_flag=True, help="Then follow the store to its end, as `watch` does."
 )
+@click.option(
+    "--table",
+    "table_name",
+    help="The notifier's state table: warn when its stores in progress leave no room for the AMI.",
+)
 @click.pass_obj
 def store(
-    env: Environment, ami_id: str, bucket: str, region: str | None, tags: tuple[str, ...], then_watch: bool
+    env: Environment,
+    ami_id: str,
+    bucket: str,
+    region: str | None,
+    tags: tuple[str, ...],
+    then_watch: bool,
+    table_name: str | None,
 ) -> None:
-    """Store an AMI in S3 (CreateStoreImageTask), and with --watch follow it to its end."""
+    """Store an AMI in S3 (CreateStoreImageTask), and with --watch follow it to its end.
+
+    Warns first when the AMI's snapshot data would take the stores in progress over EC2's store quota;
+    EC2 is asked all the same, and decides.
+    """
     (chosen,) = _regions(env, (region,) if region else ())
     with _reported(env, [chosen]):
-        ec2 = env.session().client("ec2", region_name=chosen, config=EC2_CLIENT_CONFIG)
+        session = env.session()
+        ec2 = session.client("ec2", region_name=chosen, config=EC2_CLIENT_CONFIG)
+        records = _state_store(session, table_name, chosen, env.clock) if table_name else None
+        warning = store_warning(ami_id, Ec2ImageSizes(ec2), records)
+        if warning is not None:
+            env.errors.print(warning, highlight=False, soft_wrap=True)
         try:
             answer = ec2.create_store_image_task(
                 ImageId=ami_id, Bucket=bucket, S3ObjectTags=_object_tags(tags)
@@ -112,7 +134,9 @@ def store(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option(
-    "--table", "table_name", help="The notifier's state table: show what it recorded and announced."
+    "--table",
+    "table_name",
+    help="The notifier's state table: show what it recorded and announced, and the store quota's use.",
 )
 @click.pass_obj
 def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name: str | None) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from ami_store_notifier.cli.store_quota import StoreQuota, recorded_quota
 from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, format_timestamp
-from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
+from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE, STORE_QUOTA_GB
 from ami_store_notifier.ports import CallBudget, CallBudgetSpentError, TaskSource
 
 ENDED_WITHIN = timedelta(days=1)
@@ -21,7 +22,7 @@ class NotifierRecords(Protocol):
 
     def load_cursor(self) -> Cursor: ...
 
-    def load_records(self, keys: list[str], *, with_announced: bool = False) -> dict[str, RecordedTask]: ...
+    def load_records(self, keys: list[str]) -> dict[str, RecordedTask]: ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class RegionStatus:
     # The listing went on past the calls allowed: older tasks are not shown.
     incomplete: bool
     notifier: Mapping[str, NotifierView] = field(default_factory=dict)
+    # What the notifier's table counts against the store quota; None without the table, or its cursor.
+    quota: StoreQuota | None = None
 
     @property
     def tasks(self) -> tuple[StoreTask, ...]:
@@ -79,30 +82,40 @@ def _each_task_once(
 
 def with_notifier(status: RegionStatus, records: NotifierRecords) -> RegionStatus:
     keys = [task.key for task in status.tasks]
-    recorded = records.load_records(keys, with_announced=True)
-    owed = {delivery.key for delivery in records.load_cursor().pending}
+    recorded = records.load_records(keys)
+    cursor = records.load_cursor()
+    owed = {delivery.key for delivery in cursor.pending}
     views = {
         key: NotifierView(
             recorded=recorded[key].state.value if key in recorded else None,
-            announced=tuple(state.value for state in recorded[key].announced) if key in recorded else (),
+            announced=recorded[key].announced if key in recorded else (),
             delivery_pending=key in owed,
         )
         for key in keys
     }
-    return RegionStatus(status.region, status.in_progress, status.ended, status.incomplete, views)
+    # A Region the notifier does not poll has no cursor: it counts nothing there, which is not 0 GB.
+    quota = recorded_quota(cursor) if cursor.version else None
+    return replace(status, notifier=views, quota=quota)
 
 
 def as_json(statuses: list[RegionStatus]) -> dict[str, Any]:
-    return {
-        "regions": [
-            {
-                "region": status.region,
-                "complete": not status.incomplete,
-                "tasks": [_task_json(task, status.notifier.get(task.key)) for task in status.tasks],
-            }
-            for status in statuses
-        ]
+    return {"regions": [_region_json(status) for status in statuses]}
+
+
+def _region_json(status: RegionStatus) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "region": status.region,
+        "complete": not status.incomplete,
+        "tasks": [_task_json(task, status.notifier.get(task.key)) for task in status.tasks],
     }
+    if status.quota is not None:
+        shown["storeQuota"] = {
+            "gigabytesInProgress": status.quota.gigabytes,
+            "limitGigabytes": STORE_QUOTA_GB,
+            "storesInProgress": status.quota.stores,
+            "storesOfUnknownSize": status.quota.unsized,
+        }
+    return shown
 
 
 def _task_json(task: StoreTask, notifier: NotifierView | None) -> dict[str, Any]:

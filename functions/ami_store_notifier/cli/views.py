@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ami_store_notifier.cli.progress import FULL, FollowedTask
 from ami_store_notifier.cli.status import NotifierView, RegionStatus
+from ami_store_notifier.cli.store_quota import quota_line
 from ami_store_notifier.cli.watching import WatchResult
 from ami_store_notifier.domain.model import StoreTask
 
@@ -164,11 +165,18 @@ class LiveView:
 
 
 def status_table(status: RegionStatus, now: datetime) -> Table:
+    """The Region's tasks under its header; with the notifier's table, the store quota's use on a line of
+    its own below the header. The title wraps at the table's width, so the table is at least as wide as
+    that line: at most 80 columns below 10,000 GB, with up to the 1,200 stores the quota leaves room for."""
     more = ", older tasks not read (the call limit)" if status.incomplete else ""
+    header = (
+        f"{status.region}: {len(status.in_progress)} in progress, {len(status.ended)} ended in the last day"
+    )
+    quota = None if status.quota is None else quota_line(status.quota)
     table = Table(
-        title=f"{status.region}: {len(status.in_progress)} in progress, "
-        f"{len(status.ended)} ended in the last day{more}",
+        title=header + more + ("" if quota is None else f"\n{quota}"),
         title_justify="left",
+        min_width=None if quota is None else len(quota),
     )
     columns = ["AMI", "State", "Progress", "Started", "Object or reason"]
     if status.notifier:
