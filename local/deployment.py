@@ -21,7 +21,8 @@ from jsonschema import Draft4Validator
 from ami_store_notifier.adapters.table_items import PARTITION_KEY
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.domain.hints import OBJECT_CREATED_PATTERN, STORE_STARTED_PATTERN
-from ami_store_notifier.event_schema import detail_schema
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, NoticeKind
+from ami_store_notifier.event_schema import detail_schema, notice_detail_schema
 from ami_store_notifier.report import NAMESPACE, SERVICE
 from local.event_source_mapping import EventSourceMapping, HintBatch, Invoke, Polling
 
@@ -30,7 +31,17 @@ TOPIC_QUEUE = "topic-all"
 CHAT_QUEUE = "chat-topic"
 TOPIC_FAILED_QUEUE = "topic-failed-only"
 RULE_QUEUE = "rule-completed-or-failed"
+# Behind the README's consumer rule: only archives checked Verified, where cleanup may start.
+VERIFIED_QUEUE = "rule-verified-archives"
 DETAIL_VALIDATOR = Draft4Validator(detail_schema())
+NOTICE_VALIDATORS = {kind: Draft4Validator(notice_detail_schema(kind)) for kind in NoticeKind}
+# The README's example rule for cleanup automation: only an archive checked Verified.
+VERIFIED_ARCHIVE_PATTERN: Final = {
+    "source": [EVENT_SOURCE],
+    "detail-type": [NOTICE_DETAIL_TYPES[NoticeKind.VERIFICATION]],
+    "detail": {"verdict": ["Verified"]},
+}
+NOTICE_KINDS_BY_DETAIL_TYPE = {detail_type: kind for kind, detail_type in NOTICE_DETAIL_TYPES.items()}
 # What Amazon Q Developer in chat applications accepts as a custom notification (it drops anything else
 # without an error): every chat message the demo and the tests receive is checked against it.
 CHAT_SCHEMA_PATH = Path(__file__).with_name("custom_notification.schema.json")
@@ -49,6 +60,8 @@ class Received:
     subject: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     email: str | None = None
+    # The notice's kind (domain/notices.py); None for a state change.
+    notice: NoticeKind | None = None
 
 
 @dataclass
@@ -123,16 +136,22 @@ class LocalDeployment:
 
 
 def decode(queue: str, body: str) -> Received:
-    """The message as a subscriber reads it; its detail is checked against the published event schema,
-    so every announcement the demo and the tests receive is one the contract allows."""
+    """The message as a subscriber reads it; its detail is checked against the published schema of its
+    detail-type, so every announcement the demo and the tests receive is one the contract allows."""
     envelope = json.loads(body)
     if envelope.get("Type") == "Notification":
         attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
         detail = json.loads(envelope["Message"])
-        DETAIL_VALIDATOR.validate(detail)
-        return Received(queue, detail, envelope.get("Subject"), attributes)
-    DETAIL_VALIDATOR.validate(envelope["detail"])
-    return Received(queue, envelope["detail"])
+        notice = NoticeKind(attributes["notice"]) if "notice" in attributes else None
+        _validator(notice).validate(detail)
+        return Received(queue, detail, envelope.get("Subject"), attributes, notice=notice)
+    notice = NOTICE_KINDS_BY_DETAIL_TYPE.get(envelope["detail-type"])
+    _validator(notice).validate(envelope["detail"])
+    return Received(queue, envelope["detail"], notice=notice)
+
+
+def _validator(notice: NoticeKind | None) -> Draft4Validator:
+    return DETAIL_VALIDATOR if notice is None else NOTICE_VALIDATORS[notice]
 
 
 def create_table(dynamodb: Any, name: str) -> str:
@@ -228,7 +247,7 @@ def subscribe(session: Any, region: str, topic_arn: str, bus_name: str, *, name:
     events = session.client("events", region_name=region)
     sqs = session.client("sqs", region_name=region)
     queue_urls = {}
-    for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE):
+    for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE, VERIFIED_QUEUE):
         queue_urls[queue] = sqs.create_queue(QueueName=f"{name}-{queue}")["QueueUrl"]
 
     def queue_arn(queue: str) -> str:
@@ -256,5 +275,15 @@ def subscribe(session: Any, region: str, topic_arn: str, bus_name: str, *, name:
         Rule=f"{name}-store-finished",
         EventBusName=bus_name,
         Targets=[{"Id": "subscriber", "Arn": queue_arn(RULE_QUEUE)}],
+    )
+    events.put_rule(
+        Name=f"{name}-archive-verified",
+        EventBusName=bus_name,
+        EventPattern=json.dumps(VERIFIED_ARCHIVE_PATTERN),
+    )
+    events.put_targets(
+        Rule=f"{name}-archive-verified",
+        EventBusName=bus_name,
+        Targets=[{"Id": "cleanup", "Arn": queue_arn(VERIFIED_QUEUE)}],
     )
     return queue_urls

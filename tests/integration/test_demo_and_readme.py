@@ -13,7 +13,7 @@ from local import demo
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_shows_watch_following_the_stores_beside_notifications_through_both_channels(
+def test_the_demo_shows_watch_following_the_stores_beside_notifications_and_archive_assurance(
     capsys, aws_credentials, monkeypatch
 ):
     # The demo configures its process as a user's shell would; keep that out of the other tests.
@@ -29,11 +29,18 @@ def test_the_demo_shows_watch_following_the_stores_beside_notifications_through_
     assert archived not in output.split("the first run must not announce it")[1], "history is not announced"
     watched = output.split("$ ami-store-notifier watch ")[1]
     assert re.search(r"^\d\d:\d\d:\d\dZ ami-\w+ us-east-1 InProgress \d+% elapsed", watched, re.MULTILINE)
-    assert "Summary: 3 completed, 1 did not complete." in watched
+    assert "Summary: 4 completed, 1 did not complete." in watched
     assert "(watch exited with 1" in watched
     assert watched.index('SNS -> topic-all: "AMI store Completed') < watched.index("Summary:")
     assert re.search(r"Chat -> chat-topic: :x: AMI store Failed: ami-\w+", output)
-    assert "A Slack or Teams channel would have shown this card for it:" in output
+    assert "A Slack or Teams channel would have shown this card for the failure:" in output
+    assert re.search(r"Store quota: \d+ of 1,200 GB in progress \(5 stores\)", output)
+    assert re.search(r'SNS -> topic-all: "AMI archive Verified: ami-\w+ in golden-ami-archive"', output)
+    assert "EventBridge -> rule-verified-archives: EC2 AMI Store Archive Verification" in output
+    assert "reasons: ['needs a restore: the object is in GLACIER" in output
+    assert "reasons: ['s3://scratch-exports is not among the buckets this deployment may read" in output
+    assert len(re.findall(r'SNS -> topic-all: "ALERT: AMI ami-\w+ stored to unapproved bucket', output)) == 1
+    assert len(re.findall(r'SNS -> topic-all: "AMI store Stalled', output)) == 1
     assert "Demo finished" in output
 
 
