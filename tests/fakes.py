@@ -207,6 +207,8 @@ class FakeArchiveReader:
     objects: dict[tuple[str, str], ObjectFacts] = field(default_factory=dict)
     facts: dict[str, BucketFacts] = field(default_factory=dict)
     denied: set[str] = field(default_factory=set)
+    # Buckets whose HEAD S3 answers with another error code.
+    refused: dict[str, str] = field(default_factory=dict)
     throttled_looks: int = 0
     looks: list[tuple[str, str]] = field(default_factory=list)
     bucket_reads: list[str] = field(default_factory=list)
@@ -218,6 +220,8 @@ class FakeArchiveReader:
             raise TransientAwsError("s3:HeadObject: SlowDown", throttled=True)
         if bucket in self.denied:
             return Inspection(denied="s3:GetObject")
+        if bucket in self.refused:
+            return Inspection(refused=self.refused[bucket])
         return Inspection(object=self.objects.get((bucket, key)))
 
     def bucket_facts(self, bucket: str) -> BucketFacts:

@@ -19,8 +19,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState, format_timestamp, split_task_key
-from ami_store_notifier.domain.notices import Notice, NoticeFacts, Stall, UnapprovedStore, notice
+from ami_store_notifier.domain.model import (
+    Cursor,
+    ReadMode,
+    StoreTask,
+    TaskState,
+    format_timestamp,
+    split_task_key,
+)
+from ami_store_notifier.domain.notices import (
+    ArchiveCheck,
+    Notice,
+    NoticeFacts,
+    Stall,
+    UnapprovedStore,
+    notice,
+)
 from ami_store_notifier.domain.reading import ListingReader
 from ami_store_notifier.domain.store_watch import (
     MAX_WATCHED_IN_PROGRESS,
@@ -29,7 +43,14 @@ from ami_store_notifier.domain.store_watch import (
     quota_use,
     stall_due,
 )
-from ami_store_notifier.domain.verification import BucketFacts, Inspection, judge, not_readable
+from ami_store_notifier.domain.verification import (
+    ARCHIVE_CHECK_GIVE_UP,
+    BucketFacts,
+    Inspection,
+    judge,
+    not_readable,
+    unanswered,
+)
 from ami_store_notifier.ports import ArchiveReader, ImageSizes, TransientAwsError
 from ami_store_notifier.report import RunReport
 
@@ -102,7 +123,7 @@ class Assurance:
             return
         for claim in list(reader.claims.values()):
             first_seen = claim.previous_state is None
-            history = claim.announcement is None and claim.state is not TaskState.IN_PROGRESS
+            history = reader.mode is ReadMode.BASELINE and claim.state is not TaskState.IN_PROGRESS
             if first_seen and not history and not approved(claim.task.bucket, patterns):
                 facts = reader.hint_facts.get(claim.task.ami_id)
                 started_by = facts.started_by if facts is not None and facts.name(claim.task) else None
@@ -174,31 +195,36 @@ class Assurance:
     def _check(
         self, reader: ListingReader, task: StoreTask, waiting: StoreWatch, watches: dict[str, StoreWatch]
     ) -> bool:
-        """Checks one archive; False when S3 could not answer."""
-        readable_buckets = self._policy.readable_buckets or frozenset()
+        """Checks one archive; False when S3 did not answer (the run's next checks wait too)."""
         try:
-            result = (
-                judge(
-                    task,
-                    self._inspect(task),
-                    completed_seen_at=waiting.completed_seen_at or reader.now,
-                    now=reader.now,
-                )
-                if task.bucket in readable_buckets
-                else not_readable(task)
-            )
+            result = self._judged(reader, task, waiting)
         except TransientAwsError as error:
             logger.warning("Archive check waits: S3 did not answer", extra={"error": str(error)})
-            watches[task.key] = waiting
+            since = waiting.completed_seen_at or reader.now
+            if reader.now - since < ARCHIVE_CHECK_GIVE_UP:
+                watches[task.key] = waiting
+            else:
+                self._conclude(reader, task, unanswered(task, since), watches)
             return False
         if result is None:
             watches[task.key] = waiting
-            return True
+        else:
+            self._conclude(reader, task, result, watches)
+        return True
+
+    def _judged(self, reader: ListingReader, task: StoreTask, waiting: StoreWatch) -> ArchiveCheck | None:
+        if task.bucket not in (self._policy.readable_buckets or frozenset()):
+            return not_readable(task)
+        seen = waiting.completed_seen_at or reader.now
+        return judge(task, self._inspect(task), completed_seen_at=seen, now=reader.now)
+
+    def _conclude(
+        self, reader: ListingReader, task: StoreTask, result: ArchiveCheck, watches: dict[str, StoreWatch]
+    ) -> None:
         watches.pop(task.key, None)
         reader.add_notice(task, self._notice(reader, task, result), recorded=TaskState.COMPLETED)
         self._report.archives_checked += 1
         self._report.archives_not_verified += result.reasons != ()
-        return True
 
     def _inspect(self, task: StoreTask) -> Inspection:
         assert self._archives is not None

@@ -16,7 +16,13 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG, ApiCallCounter, error_code
+from ami_store_notifier.adapters.aws import (
+    CLIENT_CONFIG,
+    EC2_CLIENT_CONFIG,
+    S3_CLIENT_CONFIG,
+    ApiCallCounter,
+    error_code,
+)
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.ec2_task_source import Ec2TaskSource
 from ami_store_notifier.adapters.hint_call_allowance import HintCallAllowance
@@ -90,7 +96,7 @@ def wiring() -> Wiring:
             for region in settings.regions
         },
         s3_clients={
-            region: api_calls.attach(session.client("s3", region_name=region, config=CLIENT_CONFIG))
+            region: api_calls.attach(session.client("s3", region_name=region, config=S3_CLIENT_CONFIG))
             for region in (settings.regions if settings.readable_buckets else ())
         },
         dynamodb=api_calls.attach(session.client("dynamodb", config=CLIENT_CONFIG)),

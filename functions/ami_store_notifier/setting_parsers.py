@@ -187,8 +187,20 @@ BUCKET_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 BUCKET_PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{0,61}\*")
 
 
-def bucket_names(raw: object, name: str) -> tuple[str, ...]:
+# Lambda allows 4 KB of environment variables in all ("Lambda quotas"); 25 names of up to 63 characters
+# take 1.6 KB, and keep the role's S3 statements well inside IAM's inline policy size.
+MAX_BUCKETS = 25
+
+
+def _bucket_list(raw: object, name: str) -> list[str]:
     items = _string_list(raw, name)
+    if len(items) > MAX_BUCKETS:
+        raise SettingError(f"{name} may list at most {MAX_BUCKETS} buckets, got {len(items)}")
+    return items
+
+
+def bucket_names(raw: object, name: str) -> tuple[str, ...]:
+    items = _bucket_list(raw, name)
     bad = [item for item in items if not BUCKET_NAME_PATTERN.fullmatch(item)]
     if bad:
         raise SettingError(f"{name} must list S3 bucket names, got {', '.join(bad)}")
@@ -196,7 +208,7 @@ def bucket_names(raw: object, name: str) -> tuple[str, ...]:
 
 
 def bucket_names_or_prefixes(raw: object, name: str) -> tuple[str, ...]:
-    items = _string_list(raw, name)
+    items = _bucket_list(raw, name)
     bad = [
         item
         for item in items

@@ -179,7 +179,7 @@ SETTINGS: tuple[Setting, ...] = (
         parse=bucket_names,
         default=(),
         shown_default="none (no archive checks)",
-        allowed="bucket names, comma-separated or a list",
+        allowed="at most 25 bucket names, comma-separated or a list",
         meaning="Turns on archive checks: after each store completes, one `HeadObject` checks its object "
         "and an `EC2 AMI Store Archive Verification` event says `Verified` or `NotVerified` with the "
         "reason. The function may read these buckets only (`s3:GetObject`, `s3:ListBucket` and the "
@@ -192,7 +192,7 @@ SETTINGS: tuple[Setting, ...] = (
         parse=bucket_names_or_prefixes,
         default=(),
         shown_default="none (off)",
-        allowed="bucket names, or beginnings ending in `*` (`archive-*`)",
+        allowed="at most 25 bucket names, or beginnings ending in `*` (`archive-*`)",
         meaning="Turns on the unapproved-bucket alert: a store into a bucket not listed is announced the "
         "first time the notifier sees it, as an `EC2 AMI Store Into Unapproved Bucket` event (with who "
         "started it when `hints` is on).",

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ami_store_notifier.adapters.s3_archive import S3ArchiveReader
-from ami_store_notifier.domain.verification import BucketFacts, Inspection, LifecycleTransition
+from ami_store_notifier.domain.verification import EXPIRATION, BucketFacts, Inspection, LifecycleTransition
 from ami_store_notifier.ports import TransientAwsError
 
 KEY = "ami-0123456789abcdef0.bin"
@@ -112,6 +112,31 @@ def test_s3_throttling_or_failing_after_the_retries_raises_a_transient_error(
         S3ArchiveReader(stubbed_s3.client).look("ami-archive", KEY)
 
     assert raised.value.throttled is throttled
+
+
+def test_any_other_head_answer_is_reported_as_s3s_refusal_not_raised(stubbed_s3: Stubber) -> None:
+    stubbed_s3.add_client_error(
+        "head_object", service_error_code="400", http_status_code=400, expected_params=HEAD_REQUEST
+    )
+
+    inspection = S3ArchiveReader(stubbed_s3.client).look("ami-archive", KEY)
+
+    assert inspection == Inspection(refused="400")
+
+
+def test_an_expiration_of_an_enabled_rule_is_read_as_a_move_out_of_the_bucket(
+    archive_s3: Any, bucket: str
+) -> None:
+    archive_s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [{"ID": "tidy-up", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 90}}]
+        },
+    )
+
+    facts = S3ArchiveReader(archive_s3).bucket_facts(bucket)
+
+    assert facts.lifecycle == (LifecycleTransition("tidy-up", EXPIRATION, 90),)
 
 
 def test_a_glacier_transition_of_an_enabled_rule_is_read_with_its_prefix(

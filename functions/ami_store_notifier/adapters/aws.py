@@ -37,6 +37,11 @@ CLIENT_CONFIG = Config(
 # to the queue. One retry absorbs a passing refusal; what outlasts it ends the run, and the next run,
 # a minute later, goes on.
 EC2_CLIENT_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}))
+# The archive checks run before the run's claims are written: a slow S3 must not hold the announcements
+# back. Two attempts with short timeouts, and a check S3 did not answer waits for the next run.
+S3_CLIENT_CONFIG = CLIENT_CONFIG.merge(
+    Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=3)
+)
 
 # The error codes as AWS sends them, which botocore puts in ClientError's Error.Code: for the JSON
 # services (DynamoDB, EventBridge, Organizations) the error shape's name in botocore's service model,

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import error_code, transient_errors
-from ami_store_notifier.domain.verification import BucketFacts, Inspection, LifecycleTransition, ObjectFacts
+from ami_store_notifier.domain.verification import (
+    EXPIRATION,
+    BucketFacts,
+    Inspection,
+    LifecycleTransition,
+    ObjectFacts,
+)
 from ami_store_notifier.ports import TransientAwsError
 
 if TYPE_CHECKING:
@@ -77,7 +83,8 @@ class S3ArchiveReader:
                 return Inspection(object=None)
             if code in DENIED_CODES:
                 return Inspection(denied="s3:GetObject")
-            raise
+            # Any other answer is S3's word on this object, not a reason to stop the run's claims.
+            return Inspection(refused=code)
         return Inspection(object=_object_facts(answer))
 
     def bucket_facts(self, bucket: str) -> BucketFacts:
@@ -96,10 +103,9 @@ class S3ArchiveReader:
         try:
             with _s3_errors("s3:GetBucketVersioning"):
                 answer = self._s3.get_bucket_versioning(Bucket=bucket)
-        except ClientError as error:
-            if error_code(error) in DENIED_CODES:
-                return None
-            raise
+        except ClientError:
+            # Refused (or any other answer): named in not_read, the object's check goes on.
+            return None
         return answer.get("Status") or NEVER_ENABLED
 
     def _lifecycle(self, bucket: str) -> tuple[LifecycleTransition, ...] | None:
@@ -109,11 +115,7 @@ class S3ArchiveReader:
                 answer = self._s3.get_bucket_lifecycle_configuration(Bucket=bucket)
         except ClientError as error:
             code = error_code(error)
-            if code == NO_LIFECYCLE_CODE:
-                return ()
-            if code in DENIED_CODES:
-                return None
-            raise
+            return () if code == NO_LIFECYCLE_CODE else None
         return tuple(
             transition
             for rule in answer.get("Rules", [])
@@ -166,17 +168,29 @@ def _utc(when: datetime | None) -> datetime | None:
     return when.astimezone(UTC) if when is not None else None
 
 
+def _moves(rule: LifecycleRuleOutputTypeDef) -> list[tuple[str, int | None]]:
+    """Where the rule moves the current object, and after how many days: each transition's class, and
+    EXPIRATION when it deletes it (on a date: no days)."""
+    moves: list[tuple[str, int | None]] = [
+        (transition["StorageClass"], transition.get("Days")) for transition in rule.get("Transitions", [])
+    ]
+    expiration = rule.get("Expiration") or {}
+    if "Days" in expiration or "Date" in expiration:
+        moves.append((EXPIRATION, expiration.get("Days")))
+    return moves
+
+
 def _transitions(rule: LifecycleRuleOutputTypeDef) -> Iterator[LifecycleTransition]:
     """One LifecycleTransition per transition of the rule, with the rule's filter. A rule filters by the
     legacy top-level Prefix, or by Filter: one Prefix, Tag or size condition, or several under And
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-filters.html)."""
     rule_filter: Mapping[str, Any] = rule.get("Filter") or {}
     conditions: Mapping[str, Any] = rule_filter.get("And") or rule_filter
-    for transition in rule.get("Transitions", []):
+    for storage_class, days in _moves(rule):
         yield LifecycleTransition(
             rule_id=rule.get("ID") or UNNAMED_RULE,
-            storage_class=transition["StorageClass"],
-            days=transition.get("Days"),
+            storage_class=storage_class,
+            days=days,
             prefix=conditions.get("Prefix") or rule.get("Prefix") or "",
             tagged=bool(conditions.get("Tag") or conditions.get("Tags")),
             larger_than=conditions.get("ObjectSizeGreaterThan"),

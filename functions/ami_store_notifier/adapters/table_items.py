@@ -12,7 +12,7 @@ is kept apart from what is large. Everything else that touches the table goes th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -42,6 +42,8 @@ _KNOWN_PREFIX = "KNOWN#"
 _LEASES_PREFIX = "LEASES#"
 _TASK_PREFIX = "TASK#"
 _WATCH_PREFIX = "WATCH#"
+# A store's size not asked for yet (None: EC2 did not describe its AMI).
+_NOT_SIZED = -1
 _HINT_CALLS_PREFIX = "HINTCALLS#"
 
 _serializer = TypeSerializer()
@@ -158,44 +160,46 @@ def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dic
 
 
 def watch_item(region: str, version: int, watches: Mapping[str, StoreWatch]) -> dict[str, Any]:
-    """One short list per store: about 80 bytes for a store in progress (at most MAX_WATCHED_IN_PROGRESS of
-    them, store_watch.py), about 150 with an archive's bucket and key, which a run checks a hundred at a
-    time as they complete: well under DynamoDB's 400 KB an item."""
-    return {
-        PARTITION_KEY: watch_pk(region),
-        "version": version,
-        "watches": {key: _watch_attribute(watch) for key, watch in watches.items()},
-    }
+    """A store in progress takes about 60 bytes (its key, then numbers: GiB, progress and two epoch
+    seconds; at most MAX_WATCHED_IN_PROGRESS of them, store_watch.py), an archive still to check about 150
+    with its bucket and key, which a run checks a hundred at a time as they complete: well under DynamoDB's
+    400 KB an item, and small to rewrite, which DynamoDB bills by the whole item."""
+    stores = {key: _store_attribute(watch) for key, watch in watches.items() if not watch.awaits_check}
+    archives = {key: _archive_attribute(watch) for key, watch in watches.items() if watch.awaits_check}
+    return {PARTITION_KEY: watch_pk(region), "version": version, "stores": stores, "archives": archives}
 
 
-def _watch_attribute(watch: StoreWatch) -> list[Any]:
-    return [
-        watch.snapshot_gb if watch.sized else -1,
-        watch.progress,
-        _timestamp_or_none(watch.progress_since),
-        _timestamp_or_none(watch.seen_at),
-        watch.stalled,
-        watch.bucket,
-        watch.object_key,
-        _timestamp_or_none(watch.completed_seen_at),
-    ]
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def _moment(epoch: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch is not None else None
+
+
+def _store_attribute(watch: StoreWatch) -> list[Any]:
+    size = watch.snapshot_gb if watch.sized else _NOT_SIZED
+    stalled = 1 if watch.stalled else 0
+    return [size, watch.progress, _epoch(watch.progress_since), _epoch(watch.seen_at), stalled]
+
+
+def _archive_attribute(watch: StoreWatch) -> list[Any]:
+    return [watch.bucket, watch.object_key, _epoch(watch.completed_seen_at)]
 
 
 def watches_from_item(item: Mapping[str, Any]) -> dict[str, StoreWatch]:
     watches = {}
-    for key, value in item.get("watches", {}).items():
-        size, progress, since, seen, stalled, bucket, object_key, completed = value
+    for key, (size, progress, since, seen, stalled) in item.get("stores", {}).items():
         watches[key] = StoreWatch(
-            snapshot_gb=None if size is None or size < 0 else int(size),
-            sized=size is None or size >= 0,
+            snapshot_gb=None if size is None or size == _NOT_SIZED else int(size),
+            sized=size != _NOT_SIZED,
             progress=None if progress is None else int(progress),
-            progress_since=_parse_or_none(since),
-            seen_at=_parse_or_none(seen),
+            progress_since=_moment(since),
+            seen_at=_moment(seen),
             stalled=bool(stalled),
-            bucket=bucket,
-            object_key=object_key,
-            completed_seen_at=_parse_or_none(completed),
         )
+    for key, (bucket, object_key, completed) in item.get("archives", {}).items():
+        watches[key] = StoreWatch(bucket=bucket, object_key=object_key, completed_seen_at=_moment(completed))
     return watches
 
 

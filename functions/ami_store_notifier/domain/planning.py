@@ -95,20 +95,23 @@ class Planner:
         claimed: set[str] = set()
         for chunk in chunks(self.unwritten_claims(), MAX_CLAIMS_PER_STEP):
             claimed.update(claim.task.key for claim in chunk)
-            builder.claim(chunk, expiry, self._watches_after(claimed))
+            builder.claim(chunk, expiry, self._watches_after(claimed, chunk))
         return builder.finish(self._final())
 
-    def _watches_after(self, claimed: set[str]) -> dict[str, StoreWatch] | None:
-        """The watches a step writes: the final ones of the tasks claimed up to it, the others as they
-        were. A step that claims a store's completion thus writes, with it, that its archive is still to
-        check; the watches of the tasks it does not claim move with the run's last step alone."""
-        if self._watches is None:
+    def _watches_after(self, claimed: set[str], step: tuple[Claim, ...]) -> dict[str, StoreWatch] | None:
+        """The watches a step writes when it claims a completion whose archive is still to check: the
+        final ones of the tasks claimed up to it, the others as they were. Only that must be written with
+        its claim (a later run would not know to check it); the rest moves with the run's last step."""
+        final = self._watches
+        if final is None or not any(
+            claim.task.key in final and final[claim.task.key].awaits_check for claim in step
+        ):
             return None
         watches = dict(self._cursor.watches)
         for key in claimed:
             watches.pop(key, None)
-            if key in self._watches:
-                watches[key] = self._watches[key]
+            if key in final:
+                watches[key] = final[key]
         return watches if watches != self._cursor.watches else None
 
     def unwritten_claims(self) -> list[Claim]:

@@ -18,12 +18,21 @@ from ami_store_notifier.domain.model import StoreTask, format_timestamp
 from ami_store_notifier.domain.notices import ArchiveCheck, ArchiveTransition, Verdict
 
 RESTORE_NEEDED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+# A lifecycle rule's Expiration, read as a move out of the bucket: S3 deletes the object (S3 user guide,
+# "Lifecycle configuration elements": https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html).
+EXPIRATION = "EXPIRATION"
 # HeadObject's ArchiveStatus for an Intelligent-Tiering object in an archive tier.
 RESTORE_NEEDED_ARCHIVE_STATUSES = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"})
 # EC2 shows Completed once its multipart upload is complete, and S3 reads after writes are strongly
 # consistent; an object still missing this long after the notifier saw the completion is missing.
 MISSING_OBJECT_GRACE = timedelta(minutes=10)
 NOT_READABLE = "not among the buckets this deployment may read (readableBuckets)"
+# A multipart object's Last-Modified is when its upload was initiated (S3 user guide, "Working with object
+# metadata": https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html), and no page orders
+# that against the task's start: only an object older by more than this is a leftover of another store.
+LAST_MODIFIED_TOLERANCE = timedelta(minutes=5)
+# A check S3 has not answered for this long is concluded: the archive could not be verified.
+ARCHIVE_CHECK_GIVE_UP = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,8 @@ class Inspection:
     object: ObjectFacts | None = None
     # The permission S3 refused for the object itself.
     denied: str | None = None
+    # Another error code S3 answered for the object.
+    refused: str | None = None
     bucket: BucketFacts = BucketFacts()
 
 
@@ -108,12 +119,14 @@ def judge(
                 "object's KMS key, if the bucket encrypts with a customer managed key)",
             ),
         )
+    if inspection.refused is not None:
+        return ArchiveCheck(Verdict.NOT_VERIFIED, (f"S3 answered {inspection.refused} for {uri}",))
     found = inspection.object
     if found is None:
         if now - completed_seen_at < MISSING_OBJECT_GRACE:
             return None
         return ArchiveCheck(Verdict.NOT_VERIFIED, (f"missing: there is no object at {uri}",))
-    reasons = _problems(task, found)
+    reasons = _problems(task, found) + _deleted_by(task, found, inspection.bucket)
     return ArchiveCheck(
         Verdict.NOT_VERIFIED if reasons else Verdict.VERIFIED,
         reasons,
@@ -139,8 +152,7 @@ def _problems(task: StoreTask, found: ObjectFacts) -> tuple[str, ...]:
     reasons = []
     if found.size == 0:
         reasons.append("empty: the object holds 0 bytes")
-    # S3 keeps Last-Modified to the second (and, for a multipart upload, the time it was initiated).
-    if found.last_modified < task.task_start_time.replace(microsecond=0):
+    if found.last_modified < task.task_start_time - LAST_MODIFIED_TOLERANCE:
         reasons.append(
             f"older than the task: the object was written {format_timestamp(found.last_modified)}, "
             f"before the store started {format_timestamp(task.task_start_time)}"
@@ -153,6 +165,24 @@ def _problems(task: StoreTask, found: ObjectFacts) -> tuple[str, ...]:
             "CreateRestoreImageTask can read it"
         )
     return tuple(reasons)
+
+
+def _deleted_by(task: StoreTask, found: ObjectFacts, bucket: BucketFacts) -> tuple[str, ...]:
+    return tuple(
+        f"deleted by a lifecycle rule: {rule.rule_id} expires it"
+        + (f" {rule.days} days after it was written" if rule.days is not None else " on a date")
+        + (" (filtered by tags: may apply)" if rule.tagged else "")
+        for rule in bucket.lifecycle
+        if rule.storage_class == EXPIRATION and rule.applies_to(task.s3_object_key, found.size)
+    )
+
+
+def unanswered(task: StoreTask, since: datetime) -> ArchiveCheck:
+    """A check S3 did not answer for ARCHIVE_CHECK_GIVE_UP: concluded rather than kept for ever."""
+    uri = f"s3://{task.bucket}/{task.s3_object_key}"
+    return ArchiveCheck(
+        Verdict.NOT_VERIFIED, (f"not checked: S3 did not answer for {uri} since {format_timestamp(since)}",)
+    )
 
 
 def _archive_transitions(
