@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: setup demo test suite lint typecheck unit integration infra chaos-quick synth lint-template docs bench bench-watch bench-hints chaos clean
+.PHONY: setup demo test suite lint typecheck unit integration infra chaos-quick synth lint-template docs bench bench-watch bench-hints bench-verification chaos clean
 
 # uv (pinned) installs the pinned requirements several times faster than pip; the project itself is
 # installed editable, so the CDK app imports the handler's settings declarations.
@@ -91,6 +91,10 @@ bench-watch: setup
 # The Hints section of `make bench` on its own (bench/HINTS.md), about 3 minutes.
 bench-hints: setup
 	PYTHONPATH=functions:. $(BIN)/python -m bench.hints > bench/HINTS.md
+
+# The archive verification section of `make bench` on its own (bench/VERIFICATION.md), about 2 minutes.
+bench-verification: setup
+	PYTHONPATH=functions:. $(BIN)/python -m bench.verification > bench/VERIFICATION.md
 
 chaos: setup
 	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000 --strict

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.bill.__main__ import keep
@@ -11,6 +12,8 @@ from bench.hints.plan import HintsPlan
 from bench.report import build_report
 from bench.runner import run_benchmark
 from bench.scenario import Plan
+from bench.verification.measure import VerificationPlan, measure_verification
+from bench.verification.section import verification_markdown, verification_targets
 
 BENCH_DIR = Path(__file__).resolve().parent
 FULL_RESULTS = BENCH_DIR / "RESULTS.md"
@@ -48,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="leave out the monthly bill (bench/bill/: it synthesizes each mode, runs the handler: minutes)",
     )
     parser.add_argument(
+        "--no-verification",
+        action="store_true",
+        help="leave out the archive verification section (bench/verification/: two passes of 1,000 "
+        "completions, about 2 minutes)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"where to write the markdown (default {FULL_RESULTS.relative_to(BENCH_DIR.parent)} for the "
@@ -68,6 +77,16 @@ def plan_for(args: argparse.Namespace) -> Plan:
     return Plan(sizes=args.sizes or default.sizes)
 
 
+def verification_part(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[str, int, float]:
+    """The archive verification section (bench/verification/), appended to the report: its markdown, its
+    failed targets and its seconds."""
+    if args.no_verification:
+        return "", 0, 0.0
+    results = measure_verification(VerificationPlan.small() if args.quick else VerificationPlan(), log=log)
+    failed = sum(not passed for _, passed, _ in verification_targets(results))
+    return "\n" + verification_markdown(results), failed, results.seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = plan_for(args)
@@ -79,13 +98,16 @@ def main(argv: list[str] | None = None) -> int:
 
     results = run_benchmark(plan, log=log, bill=not args.no_bill)
     report = build_report(results)
-    print(report.markdown)
+    section, section_failed, section_seconds = verification_part(args, log)
+    markdown = report.markdown + section
+    failed = sum(target.status == "FAIL" for target in report.targets) + section_failed
+    print(markdown)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.markdown, encoding="utf-8")
+    output.write_text(markdown, encoding="utf-8")
     if full_run and results.bill is not None:
         keep(results.bill, log)
-    failed = [target for target in report.targets if target.status == "FAIL"]
-    log(f"Report written to {output}; {len(failed)} target(s) failed; {results.seconds:.0f} s in all")
+    seconds = results.seconds + section_seconds
+    log(f"Report written to {output}; {failed} target(s) failed; {seconds:.0f} s in all")
     return 1 if failed else 0
 
 

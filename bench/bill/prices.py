@@ -23,6 +23,7 @@ XRAY = "https://aws.amazon.com/xray/pricing/"
 SNS = "https://aws.amazon.com/sns/pricing/"
 EVENTBRIDGE = "https://aws.amazon.com/eventbridge/pricing/"
 SQS = "https://aws.amazon.com/sqs/pricing/"
+S3 = "https://aws.amazon.com/s3/pricing/"
 
 FREE_DASHBOARDS = 3
 """CloudWatch's free tier: 3 dashboards (of up to 50 metrics each) per account a month."""
@@ -94,5 +95,9 @@ _ROWS = (
     ("events-schedule", "EventBridge", "scheduled rule invocations", 0.0, 1, "invocation", EVENTBRIDGE),
     ("sqs-requests", "SQS", "requests: hints sent, received, deleted", 0.40, M, "request", SQS),
     ("sqs-polling", "SQS", "requests: the hint queue's idle polling by Lambda", 0.40, M, "request", SQS),
+    # The archive checks' HeadObject, GetBucketVersioning and GetBucketLifecycleConfiguration: S3 Standard's
+    # "GET, SELECT, and all other requests" (Requests & data retrievals tab). S3 bills them to the bucket's
+    # owner, which may be another account than the notifier's.
+    ("s3-requests", "S3", "GET, HEAD and all other requests (S3 Standard)", 0.0004, 1_000, "request", S3),
 )
 PRICES: dict[str, Price] = {row[0]: Price(*row) for row in _ROWS}
