@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.notices import NoticeKind
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
 from ami_store_notifier.report import METRICS, Metric
 from infra.store_quota import STORE_QUOTA_ALARM_GB, STORE_QUOTA_METRIC
@@ -32,11 +33,18 @@ POLL_SUMMARIES_QUERY = (
     "| sort @timestamp desc\n"
     "| limit 50"
 )
-# Announcements by state, from the same log line (`report.announced` counts them by state).
+# Announcements by state and notices by kind, from the same log line (`report.announced` counts them).
 ANNOUNCED_QUERY = (
     'filter message = "Poll finished"\n| stats '
-    + ", ".join(f"sum(report.announced.{state.value}) as {state.value}" for state in TaskState.known())
+    + ", ".join(
+        f"sum(report.announced.{milestone}) as {milestone}"
+        for milestone in (*(state.value for state in TaskState.known()), *(kind.value for kind in NoticeKind))
+    )
     + " by bin(1h)"
+)
+# The store quota of every run, from the log line: the metric is published from half the quota up only.
+STORE_QUOTA_QUERY = (
+    'filter message = "Poll finished"\n| stats max(report.storeQuotaGigabytes) as GB_in_progress by bin(15m)'
 )
 
 
@@ -96,11 +104,19 @@ def poller_dashboard(
     dashboard.add_widgets(
         store_quota_widget(metric, period),
         cloudwatch.LogQueryWidget(
+            title="Store quota, every run (the log line; Logs Insights)",
+            log_group_names=[log_group.log_group_name],
+            query_string=STORE_QUOTA_QUERY,
+            view=cloudwatch.LogQueryVisualizationType.LINE,
+            width=8,
+            height=8,
+        ),
+        cloudwatch.LogQueryWidget(
             title="Latest poll summaries (the log line; Logs Insights)",
             log_group_names=[log_group.log_group_name],
             query_string=POLL_SUMMARIES_QUERY,
             view=cloudwatch.LogQueryVisualizationType.TABLE,
-            width=16,
+            width=8,
             height=8,
         ),
     )
@@ -112,7 +128,7 @@ def store_quota_widget(
 ) -> cloudwatch.GraphWidget:
     """The fullest polled Region's snapshot data in progress, under EC2's quota and the alarm's threshold."""
     return cloudwatch.GraphWidget(
-        title="Store quota: GB of snapshot data in progress (fullest Region)",
+        title="Store quota: GB in progress, from half the quota (fullest Region)",
         left=[metric(STORE_QUOTA_METRIC, "Maximum", period)],
         left_annotations=[
             cloudwatch.HorizontalAnnotation(

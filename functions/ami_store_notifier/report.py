@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from ami_store_notifier.domain.model import ReadMode
+from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
 from ami_store_notifier.ports import TransientAwsError
 
 # Where the metrics go: the Powertools service (the `service` dimension) and the CloudWatch namespace.
@@ -51,6 +52,8 @@ class Metric:
     # Published by every run, zero included: the heartbeat, whose alarm reads silence as a poller that no
     # longer runs. The other metrics are published only when non-zero; their alarms read silence as zero.
     every_run: bool = False
+    # Published only from this value up (a gauge that is worth its hours only near its alarm).
+    published_from: float = 0
 
 
 def _described(
@@ -60,9 +63,17 @@ def _described(
     summary: bool = True,
     every_run: bool = False,
     unit: Unit = Unit.COUNT,
+    published_from: float = 0,
 ) -> dict[str, Any]:
     """A figure's metadata; `metric` names the metric it is also published as, None for log only."""
-    return {"metric": metric, "meaning": meaning, "summary": summary, "every_run": every_run, "unit": unit}
+    return {
+        "metric": metric,
+        "meaning": meaning,
+        "summary": summary,
+        "every_run": every_run,
+        "unit": unit,
+        "published_from": published_from,
+    }
 
 
 def _measured(
@@ -73,11 +84,12 @@ def _measured(
     summary: bool = True,
     every_run: bool = False,
     unit: Unit = Unit.COUNT,
+    published_from: float = 0,
 ) -> Any:
-    return field(
-        default=default,
-        metadata=_described(metric, meaning, summary=summary, every_run=every_run, unit=unit),
+    described = _described(
+        metric, meaning, summary=summary, every_run=every_run, unit=unit, published_from=published_from
     )
+    return field(default=default, metadata=described)
 
 
 @dataclass
@@ -155,8 +167,11 @@ class RunReport:
         "StoreQuotaGigabytes",
         "GiB of EBS snapshot data in the stores in progress, from their AMIs' block device mappings, "
         "against the 1,200 GB EC2 lets an account and Region have in progress (a store beyond it is "
-        "refused).",
+        "refused). Published from half the quota up, where the alarm may soon matter: a metric is billed "
+        "for every hour it is published, and stores are in progress most hours of a busy account (the "
+        "log line has the figure of every run).",
         unit=Unit.GIGABYTES,
+        published_from=STORE_QUOTA_GB // 2,
     )
     stores_without_size: int = _measured(
         None, "Stores in progress whose AMI EC2 did not describe: the quota figure leaves them out."
@@ -186,7 +201,11 @@ class RunReport:
         counted = [(metric, float(getattr(self, name))) for name, metric in METRICS.items()]
         # A hint run is not a poll: the heartbeat tells of the schedule alone.
         heartbeat = self.mode != ReadMode.HINTS.value
-        return [(metric, value) for metric, value in counted if value or (metric.every_run and heartbeat)]
+        return [
+            (metric, value)
+            for metric, value in counted
+            if (value and value >= metric.published_from) or (metric.every_run and heartbeat)
+        ]
 
     def summary(self) -> dict[str, Any]:
         """The run's log line: every field but those only counted as metrics, in camelCase."""
@@ -212,6 +231,7 @@ def _declared_metrics() -> dict[str, Metric]:
             declared.metadata["unit"],
             declared.metadata["meaning"],
             every_run=declared.metadata["every_run"],
+            published_from=declared.metadata["published_from"],
         )
         for declared in fields(RunReport)
         if declared.metadata.get("metric")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.domain.notices import Notice, NoticeKind, Verdict
 from ami_store_notifier.domain.verification import BucketFacts, LifecycleTransition, ObjectFacts
+from ami_store_notifier.report import METRICS, RunReport
 
 COMPLETED = TaskState.COMPLETED
 IN_PROGRESS = TaskState.IN_PROGRESS
@@ -129,3 +130,13 @@ def test_a_short_store_into_an_unapproved_bucket_first_seen_finished_is_still_ca
     make_assured_poller(policy_override=quiet_about_completions).run()
 
     assert [item.kind for item in sns.sent if isinstance(item, Notice)] == [NoticeKind.UNAPPROVED_BUCKET]
+
+
+def test_the_store_quota_metric_is_published_from_half_the_quota_and_the_log_line_has_every_figure():
+    quota = METRICS["store_quota_gigabytes"]
+    below, at_half = RunReport(region="us-east-1"), RunReport(region="us-east-1")
+    below.store_quota_gigabytes, at_half.store_quota_gigabytes = 599, 600
+
+    assert quota not in dict(below.metric_values())
+    assert dict(at_half.metric_values())[quota] == 600
+    assert below.summary()["storeQuotaGigabytes"] == 599
