@@ -59,7 +59,9 @@ class Mode:
 
 
 MODES: tuple[Mode, ...] = (
-    Mode("default", "Single account, default settings", target_usd=2.00),
+    # $2.00 until the StoreQuota alarm the archive-assurance issue asks for, $0.10 at CloudWatch's price:
+    # nothing else a default deployment pays moved by more than a few tenths of a cent.
+    Mode("default", "Single account, default settings", target_usd=2.10),
     Mode("chat", "Single account, chat notifications on (one Slack channel)", CHAT),
     Mode(
         "lean",
