@@ -17,7 +17,7 @@ from moto.ec2.models.amis import Ami
 from ami_store_notifier import handler, hub_relay
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
 from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
-from ami_store_notifier.adapters.table_items import cursor_pk, known_pk, watch_pk
+from ami_store_notifier.adapters.table_items import cursor_pk, known_pk
 from local.deployment import LocalDeployment, deploy_hints, queue_arn_of
 from local.ec2_store_tasks import CLOCK, HintEvents, StoreTaskBackend
 from local.event_source_mapping import Polling
@@ -58,7 +58,7 @@ def overlapping_runs(
         dynamodb = handler.wiring().dynamodb
         cursor_read = {
             deployment.table_name: {
-                "Keys": [{"pk": {"S": pk}} for pk in (cursor_pk(REGION), known_pk(REGION), watch_pk(REGION))],
+                "Keys": [{"pk": {"S": pk}} for pk in (cursor_pk(REGION), known_pk(REGION))],
                 "ConsistentRead": True,
             }
         }

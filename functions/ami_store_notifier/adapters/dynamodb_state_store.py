@@ -106,22 +106,28 @@ class DynamoDbStateStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def load_cursor(self) -> Cursor:
-        """The cursor, the tasks it knows and the store watches in one request; its lease batches in a
-        second one, when deliveries are pending."""
+        """The cursor and the tasks it knows in one request; its lease batches and the store watches in
+        a second one.
+
+        BatchGetItem reads each item on its own, not the batch as one snapshot. The watches are read after
+        the cursor on purpose: an overlapping run's commit between the two reads then leaves this run a
+        cursor older than the watches, and its own commit, conditioned on the cursor's version, fails. Read
+        together, the watches could be the older, and this run's commit would write them back, forgetting
+        an archive check that run had left waiting."""
         region = self._region
         items = {
             item[PARTITION_KEY]: item
-            for item in self._batch_get(
-                [cursor_pk(region), known_pk(region), watch_pk(region)], projection=None
-            )
+            for item in self._batch_get([cursor_pk(region), known_pk(region)], projection=None)
         }
-        head = items.get(cursor_pk(self._region))
+        head = items.get(cursor_pk(region))
         if head is None:
             return Cursor()
-        batches = lease_batches_of(head)
-        pks = {lease_batch_pk(self._region, batch): batch for batch in batches}
-        found = {pks[item[PARTITION_KEY]]: item for item in self._batch_get(list(pks), projection=None)}
-        return cursor_from_items(head, items.get(known_pk(region)), found, items.get(watch_pk(region)))
+        pks = {lease_batch_pk(region, batch): batch for batch in lease_batches_of(head)}
+        later = {
+            item[PARTITION_KEY]: item for item in self._batch_get([*pks, watch_pk(region)], projection=None)
+        }
+        batches = {batch: later[pk] for pk, batch in pks.items() if pk in later}
+        return cursor_from_items(head, items.get(known_pk(region)), batches, later.get(watch_pk(region)))
 
     def load_records(self, keys: Sequence[str]) -> dict[str, RecordedTask]:
         """The tasks' recorded states, and what was announced of each (a notice is claimed only once)."""
