@@ -11,7 +11,8 @@ A fault is aimed at the n-th call of one operation from now. Kinds:
 
 Each error arrives with the code and HTTP status the service sends, so the code under test classifies it
 as it would in AWS: the codes are those of botocore's service models (the `error` trait's `code` for SNS,
-the shape name for the JSON services) and of EC2's API reference.
+the shape name for the JSON services), of EC2's API reference and of S3's error responses (a HEAD
+answer has no body, so S3's refusal of a HeadObject arrives with its HTTP status as its code).
 """
 
 from __future__ import annotations
@@ -34,20 +35,23 @@ CONFLICT = ("TransactionConflictException", 400)
 
 # How each service says it is throttling: code and HTTP status. `throttle` sends the first unless the
 # fault names another. SNS: ThrottledException is sent as Throttled (429), KMSThrottlingException (the
-# topic's key throttled by KMS) as KMSThrottling (400).
+# topic's key throttled by KMS) as KMSThrottling (400). S3: SlowDown (503) to a request with a body, the
+# bare status to a HEAD (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 THROTTLES: dict[str, dict[str, int]] = {
     "ec2": {"RequestLimitExceeded": EC2_STATUS["RequestLimitExceeded"]},
     "dynamodb": {"ThrottlingException": 400, "ProvisionedThroughputExceededException": 400},
     "sns": {"Throttled": 429, "KMSThrottling": 400},
     "events": {"ThrottlingException": 400},
+    "s3": {"SlowDown": 503, "503": 503},
 }
-# Each service's internal error (HTTP 500): EC2's and SNS's InternalError, DynamoDB's InternalServerError,
-# EventBridge's InternalException.
+# Each service's internal error (HTTP 500): EC2's, SNS's and S3's InternalError, DynamoDB's
+# InternalServerError, EventBridge's InternalException.
 SERVER_ERRORS = {
     "ec2": "InternalError",
     "dynamodb": "InternalServerError",
     "sns": "InternalError",
     "events": "InternalException",
+    "s3": "InternalError",
 }
 
 
@@ -88,6 +92,8 @@ class AwsFaults:
     faults: list[Fault] = field(default_factory=list)
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
+    injected_into: Counter[str] = field(default_factory=Counter)
+    """The faults that fired, by service."""
     _refusal: _Refusal | None = None
 
     def inject(
@@ -126,6 +132,7 @@ class AwsFaults:
         self.faults.clear()
         self.calls.clear()
         self.injected.clear()
+        self.injected_into.clear()
         self._refusal = None
 
     def _take(self, service: str, operation: str, number: int, kinds: tuple[str, ...]) -> Fault | None:
@@ -137,6 +144,7 @@ class AwsFaults:
             ) and fault.kind in kinds:
                 self.faults.remove(fault)
                 self.injected[fault.kind] += 1
+                self.injected_into[fault.service] += 1
                 return fault
         return None
 

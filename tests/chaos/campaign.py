@@ -2,7 +2,7 @@
 
     PYTHONPATH=functions python -m tests.chaos.campaign --scenarios 1000 [--seed S] [--workers W]
 
-Each scenario is drawn from random.Random(f"{seed}:{index}") (tests.chaos.scenarios.random_scenario):
+Each scenario is drawn from random.Random(f"{seed}:{index}") (tests.chaos.families.random_scenario):
 a handful of AMIs with some history, a baseline run, three to six rounds of store events, clock moves
 and runs, each run with a one-in-two chance of faults (AwsFaults at any call of the run, or EC2 errors
 inside the emulator), and now and then overlapping runs, a listing that shifts while it is paged,
@@ -18,10 +18,17 @@ sends CloudTrail's start and S3's Object Created for the stores, dropped, delaye
 the listing shows the task) or joined by forged objects, the queue hands some handled batches over again,
 and hint runs come between and overlapping the scheduled runs; some of those scenarios run quietWhenIdle.
 
-The exit status is 1 when a transition was lost, delivered twice with no fault to explain it, announced
-though EC2 never listed it (a phantom) or with a hint's false facts, a recorded state moved backwards, the
-handler crashed on its input, a run outlasted the Lambda timeout, or the campaign could not check a
-scenario; `--strict` also counts announcements of transitions from before the baseline.
+About a fifth run with archive assurance on (tests.chaos.assurance_scenarios): READABLE_BUCKETS,
+APPROVED_BUCKETS and STALL_AFTER_MINUTES (30) set, stores into buckets of every kind, objects late, left
+out, empty or archived, S3 refusing, throttling or failing HeadObject, and stores that stall and resume,
+watched by runs a few minutes apart. Their notices have a ledger of their own (tests.chaos.notice_ledger)
+with the same verdict: none lost, none twice without a fault, none the rules forbid or with false facts.
+
+The exit status is 1 when a transition or a notice was lost, delivered twice with no fault to explain
+it, announced though EC2 never listed it (a phantom) or with false facts (a hint's, a verdict S3 did not
+bear out), a recorded state moved backwards, the handler crashed on its input, a run outlasted the Lambda
+timeout, or the campaign could not check a scenario; `--strict` also counts announcements of
+transitions from before the baseline.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +60,9 @@ def run_scenarios(
 ) -> tuple[dict[str, Any], list[str], float]:
     """Plays the scenarios on `world`; returns summed figures, violations (prefixed with the scenario
     index) and the seconds spent."""
+    from tests.chaos.families import random_scenario
     from tests.chaos.harness import Figures
-    from tests.chaos.scenarios import play, random_scenario
+    from tests.chaos.scenarios import play
 
     figures = Figures()
     violations: list[str] = []
@@ -120,8 +128,9 @@ def _collect(
         busy += seconds
         if progress:
             print(
-                f"  {figures.scenarios}/{total} scenarios, lost {figures.lost}, "
-                f"fault-free duplicates {figures.duplicates_fault_free}",
+                f"  {figures.scenarios}/{total} scenarios, lost {figures.lost} (notices "
+                f"{figures.notices_lost}), fault-free duplicates {figures.duplicates_fault_free} (notices "
+                f"{figures.notice_duplicates_fault_free})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -138,6 +147,10 @@ def failures(figures: Any, *, strict: bool = False) -> list[str]:
         "runs ended by the Lambda timeout": figures.timeouts,
         "phantom announcements": figures.phantoms,
         "announcements with a hint's false facts": figures.phantom_facts,
+        "notices lost": figures.notices_lost,
+        "notices duplicated in fault-free runs": figures.notice_duplicates_fault_free,
+        "phantom notices": figures.notice_phantoms,
+        "notices with false facts": figures.notice_false_facts,
         "unchecked (harness errors, no complete run)": figures.other_violations,
     }
     if strict:
@@ -193,6 +206,18 @@ def report(figures: Any, *, wall: float, busy: float, workers: int, seed: int | 
         ("phantom announcements (must be 0)", figures.phantoms),
         ("announcements with a hint's false facts (must be 0)", figures.phantom_facts),
         ("history announced (must be 0 with --strict)", figures.history_announced),
+        ("scenarios with archive assurance", figures.assurance_scenarios),
+        *((f"  {step}", count) for step, count in sorted(figures.assurance_steps.items())),
+        ("notices expected", figures.notices_expected),
+        ("  delivered on both channels", figures.notices_delivered),
+        ("  lost (must be 0)", figures.notices_lost),
+        ("notices delivered, by kind", _listed(figures.notices_by_kind)),
+        *((f"  {verdict}", count) for verdict, count in sorted(figures.verdicts.items())),
+        ("notice messages received (both channels)", figures.notice_messages),
+        ("notice duplicates after a fault", figures.notice_duplicates_after_faults),
+        ("notice duplicates in fault-free runs (must be 0)", figures.notice_duplicates_fault_free),
+        ("phantom notices (must be 0)", figures.notice_phantoms),
+        ("notices with false facts (must be 0)", figures.notice_false_facts),
         ("other violations (must be 0)", figures.other_violations),
         ("wall time", f"{wall:.1f} s with {workers} worker(s)"),
         (
@@ -207,6 +232,10 @@ def report(figures: Any, *, wall: float, busy: float, workers: int, seed: int | 
     failed = failures(figures, strict=strict)
     lines.append("RESULT: " + ("FAIL (" + "; ".join(failed) + ")" if failed else "PASS"))
     return "\n".join(lines)
+
+
+def _listed(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     indices = list(args.only) if args.only else list(range(args.scenarios))
     if args.describe:
-        from tests.chaos.scenarios import random_scenario
+        from tests.chaos.families import random_scenario
 
         for index in indices:
             print(f"scenario {index}: " + random_scenario(random.Random(f"{args.seed}:{index}")).describe())

@@ -30,6 +30,16 @@ def chaos(chaos_world: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def archive_assurance(chaos: Any) -> Any:
+    """The module's ChaosWorld with READABLE_BUCKETS, APPROVED_BUCKETS and STALL_AFTER_MINUTES set as the
+    assurance family sets them (tests/chaos/archive_buckets.py: which bucket is which)."""
+    from tests.chaos.assurance_scenarios import ASSURANCE_SETTINGS
+
+    chaos.configure(**dict(ASSURANCE_SETTINGS))
+    return chaos
+
+
+@pytest.fixture
 def lambda_time(chaos: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The run's time as Lambda counts it (tests/chaos/lambda_time.py): each of botocore's backoffs spends
     it, and so does each request of a run kept with `lambda_time_kept`."""

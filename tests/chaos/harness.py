@@ -65,6 +65,11 @@ Invariants:
    object's (a phantom fact).
 Also checked: each detail matches its transition, and the topic's Failed-only subscriber gets exactly
 the Failed announcements of the topic.
+
+Notices (archive verifications, unapproved buckets, stalls) have a ledger of their own beside this one,
+with the same invariants 1, 2 and 6 (tests/chaos/notice_ledger.py). The world keeps the buckets they are
+about (tests/chaos/archive_buckets.py), answers the handler's HeadObject into a bucket whose policy refuses
+it, and reads the listing and S3 after each run (tests/chaos/world_views.py).
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -99,14 +104,18 @@ from ami_store_notifier.adapters.table_items import (
     cursor_pk,
     known_pk,
     lease_batch_pk,
+    watch_pk,
 )
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES
 from ami_store_notifier.poller import HintRun, Poller
 from ami_store_notifier.report import QUIET
 from local import dynamodb_tokens
 from local.deployment import (
+    EVENT_SOURCE,
     RULE_QUEUE,
     TOPIC_FAILED_QUEUE,
     TOPIC_QUEUE,
+    VERIFIED_QUEUE,
     LocalDeployment,
     Received,
     decode,
@@ -128,11 +137,25 @@ from local.ec2_store_tasks import (
 from local.ec2_store_tasks import reset as reset_emulator
 from local.event_source_mapping import EventSourceMapping, HintBatch, Polling
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, OFFLINE_UNSET, REGION, LambdaContextStub
+from tests.chaos.archive_buckets import (
+    ARCHIVE_BUCKETS,
+    REFUSED,
+    create_archive_buckets,
+    empty_archive_buckets,
+    refuse_head_object,
+)
 from tests.chaos.lambda_time import LambdaTimeout
 from tests.chaos.moto_shims import moto_costs_removed
+from tests.chaos.notice_ledger import NoticeLedger
+from tests.chaos.notice_rules import NOTICE_KINDS, AssuranceSettings
+from tests.chaos.world_views import RecordedTask, TaskView, WorldView, ec2_timestamp, tasks_view, world_view
 from tests.faults import AwsFaults, SimulatedCrash
 
 CHANNELS = {"sns": TOPIC_QUEUE, "events": RULE_QUEUE}
+# The harness's own subscriber of the notices on the bus (the deployment's rule takes state changes only).
+NOTICE_QUEUE = "rule-notices"
+NOTICE_CHANNELS = {"sns": TOPIC_QUEUE, "events": NOTICE_QUEUE}
+SUBSCRIBER_QUEUES = (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE, NOTICE_QUEUE, VERIFIED_QUEUE)
 TERMINAL = frozenset({COMPLETED, FAILED})
 BUCKET = "ami-archive"
 # The hint scenarios' bucket: it exists, with S3's delivery to EventBridge on, so that a completed store's
@@ -149,6 +172,7 @@ OVERLAP_SCHEDULED = f"{SCHEDULED}+{SCHEDULED}"
 OVERLAP_ORDERS = (OVERLAP_SCHEDULED, f"{HINTS}+{SCHEDULED}", f"{SCHEDULED}+{HINTS}", f"{HINTS}+{HINTS}")
 CURSOR_PK = cursor_pk(REGION)
 KNOWN_PK = known_pk(REGION)
+WATCH_PK = watch_pk(REGION)
 # Small pages so that a handful of tasks already spans several DescribeStoreImageTasks calls.
 DEFAULT_SETTINGS = {"PAGE_SIZE": "2"}
 _ENVIRONMENT = {
@@ -157,12 +181,6 @@ _ENVIRONMENT = {
     "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
 }
 _deserializer = TypeDeserializer()
-
-
-def ec2_timestamp(moment: datetime) -> str:
-    """A start time as EC2 shows it and as the event contract carries it (UTC, milliseconds, Z)."""
-    moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True, order=True)
@@ -227,16 +245,24 @@ class RunRecord:
     batch: HintBatch | None = None
     stale_cursor: bool = False
     """Served the cursor as it was before an overlapping run committed."""
+    outdated_cursor: bool = False
+    """Served a cursor that the overlapping run had moved since: it cannot know that run's claims and
+    leases, so it is not complete even when it had nothing to commit (and so no conflict to stop it)."""
     result: dict[str, Any] | None = None
     crash: str | None = None
     timed_out: bool = False
     error: str | None = None
     faults: Counter[str] = field(default_factory=Counter)
+    faulted_services: frozenset[str] = frozenset()
     unfired_faults: int = 0
     received: dict[str, list[Received]] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     complete: bool = False
+    view: WorldView | None = None
+    """The listing and the archive buckets at the end of the run."""
+    tasks_at_start: dict[str, TaskView] = field(default_factory=dict)
+    """The listing when the run began (a task a shifting listing supersedes is gone by its end)."""
 
     @property
     def report(self) -> dict[str, Any]:
@@ -255,8 +281,17 @@ class RunRecord:
 
     @property
     def delivered(self) -> dict[str, list[dict[str, Any]]]:
+        """The state changes each channel delivered."""
         return {
-            channel: [item.detail for item in self.received[queue]] for channel, queue in CHANNELS.items()
+            channel: [item.detail for item in self.received[queue] if item.notice is None]
+            for channel, queue in CHANNELS.items()
+        }
+
+    @property
+    def notices_delivered(self) -> dict[str, list[Received]]:
+        return {
+            channel: [item for item in self.received[queue] if item.notice is not None]
+            for channel, queue in NOTICE_CHANNELS.items()
         }
 
     def metric(self, name: str) -> float:
@@ -272,6 +307,7 @@ class TableSnapshot:
     cursor: dict[str, Any]
     states: dict[str, str]
     claimed: frozenset[Transition]
+    tasks: dict[str, RecordedTask] = field(default_factory=dict)
 
 
 @dataclass
@@ -323,6 +359,19 @@ class Figures:
     crashes: int = 0
     timeouts: int = 0
     other_violations: int = 0
+    assurance_scenarios: int = 0
+    assurance_steps: Counter[str] = field(default_factory=Counter)
+    """Stalls, resumes, objects written late, object plans and refused buckets of the assurance family."""
+    notices_expected: int = 0
+    notices_delivered: int = 0
+    notices_lost: int = 0
+    notice_messages: int = 0
+    notice_duplicates_after_faults: int = 0
+    notice_duplicates_fault_free: int = 0
+    notice_phantoms: int = 0
+    notice_false_facts: int = 0
+    notices_by_kind: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Figures) -> None:
         for name, value in vars(other).items():
@@ -350,7 +399,7 @@ class Figures:
 class Ledger:
     """Everything one scenario's runs did, and the invariants checked against it."""
 
-    def __init__(self) -> None:
+    def __init__(self, assurance: AssuranceSettings | None = None) -> None:
         self.runs: list[RunRecord] = []
         self.baseline_run: int | None = None
         self.history: set[Transition] = set()
@@ -377,6 +426,7 @@ class Ledger:
         self.cursor_version = 0
         self.violations: list[Violation] = []
         self.counts: Counter[str] = Counter()
+        self.notices = NoticeLedger(assurance or AssuranceSettings(), self._violate)
         self._finished = False
 
     # -- per run -----------------------------------------------------------------------------------
@@ -408,10 +458,32 @@ class Ledger:
                 self.seen.setdefault(transition, run.index)
         for transition in table.claimed:
             self.claimed.setdefault(transition, run.index)
+        assert run.view is not None
+        self.notices.observe(
+            run.index,
+            run.at,
+            run.complete,
+            "s3" in run.faulted_services,
+            run.view,
+            run.tasks_at_start,
+            run.notices_delivered,
+            run.received[VERIFIED_QUEUE],
+            table.tasks,
+        )
         if run.complete:
             self._check_owed(run, baselined_before)
+            self.notices.check_owed(run.index, self._announced_completions(), complete=True)
         elif baselined_before and self.quiet_interval is not None and _owes_when_quiet(run):
             self._check_owed(run, baselined_before, listed_by=run.at - self.quiet_interval)
+            self.notices.check_owed(run.index, {}, complete=False)
+
+    def _announced_completions(self) -> dict[str, datetime]:
+        """The completions the table holds announced, not the baseline's: when it first held each."""
+        return {
+            transition.key: self.runs[index].at
+            for transition, index in self.claimed.items()
+            if transition.state == COMPLETED and transition not in self.history | self.grace
+        }
 
     def _note_arrivals(self, run: RunRecord) -> None:
         topic_failed = Counter(
@@ -497,6 +569,8 @@ class Ledger:
                 self._violate("garbled", -1, f"eventId {event_id[:12]} carries {shown} for {transition}")
             self._check_listed_first(event_id, transition)
             self._check_hint_facts(event_id, detail, transition)
+        history = frozenset(transition.key for transition in self.history)
+        self.notices.finish(self.fault_runs, history, STARTED_BY)
         return self.violations
 
     def _check_listed_first(self, event_id: str, transition: Transition) -> None:
@@ -558,6 +632,7 @@ class Ledger:
         return Figures(
             scenarios=1,
             **self._run_figures(),
+            **self.notices.figures(),
             **counted,
             hint_faults=Counter(self.hint_faults),
             owed_by_quiet_runs=len(self.owed_when_quiet),
@@ -570,6 +645,9 @@ class Ledger:
             crashes=kinds["crash"],
             timeouts=kinds["timeout"],
             other_violations=kinds["filter"] + kinds["garbled"] + kinds["never-complete"],
+            assurance_steps=Counter(
+                {name: self.counts[name] for name in _ASSURANCE_STEPS if self.counts[name]}
+            ),
         )
 
     def _run_figures(self) -> dict[str, Any]:
@@ -628,6 +706,18 @@ _COUNTED = (
     "hints_delivered",
     "hints_retried",
     "hint_overlapping_pairs",
+    "assurance_scenarios",
+)
+# What the assurance family did to the world (tests/chaos/assurance_scenarios.py), counted as it goes.
+_ASSURANCE_STEPS = (
+    "stores stalled",
+    "stalls resumed",
+    "objects written late",
+    "objects left out",
+    "objects delayed",
+    "objects empty",
+    "objects in an archive class",
+    "stores into a refused bucket",
 )
 ListingEdit = Callable[[list[dict[str, Any]], Mapping[str, Any]], None]
 
@@ -677,6 +767,8 @@ class ChaosWorld:
         s3.put_bucket_notification_configuration(
             Bucket=HINTED_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
+        create_archive_buckets(s3)
+        self._subscribe_to_notices(session)
         # A hint run's report and answers, which the handler only logs (at INFO, below the deployment's
         # level): kept as the poller returns them.
         saved_run_hints = Poller.run_hints
@@ -715,6 +807,20 @@ class ChaosWorld:
     def close(self) -> None:
         self._stack.close()
 
+    def _subscribe_to_notices(self, session: Any) -> None:
+        """A queue behind a rule on the bus that takes every notice's detail-type, as a subscriber of the
+        notices would have."""
+        queue_url = self.sqs.create_queue(QueueName=f"chaos-{NOTICE_QUEUE}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        events = session.client("events", region_name=REGION)
+        rule = f"chaos-{NOTICE_QUEUE}"
+        pattern = {"source": [EVENT_SOURCE], "detail-type": sorted(NOTICE_DETAIL_TYPES.values())}
+        bus = self.deployment.bus_name
+        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern))
+        target = {"Id": NOTICE_QUEUE, "Arn": arn["Attributes"]["QueueArn"]}
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[target])
+        self.deployment.queue_urls[NOTICE_QUEUE] = queue_url
+
     @property
     def settings(self) -> dict[str, str]:
         return dict(self._settings)
@@ -729,13 +835,26 @@ class ChaosWorld:
         handler.wiring.cache_clear()
         wired = handler.wiring()
         self.faults = AwsFaults()
-        for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
+        for client in (
+            *wired.ec2_clients.values(),
+            *wired.s3_clients.values(),
+            wired.dynamodb,
+            wired.sns,
+            wired.events,
+        ):
             self.faults.attach(client)
+        for client in wired.s3_clients.values():
+            refuse_head_object(client)
+        self.ledger.notices.settings = self.assurance_settings()
         wired.ec2_clients[REGION].meta.events.register(
             "after-call.ec2.DescribeStoreImageTasks", self._edit_listing, unique_id="chaos-listing-edit"
         )
         self.lease_seconds = wired.settings.claim_lease_seconds
         self.reserve_seconds = wired.settings.delivery_reserve_seconds
+
+    def assurance_settings(self) -> AssuranceSettings:
+        """What the handler's settings turn on of the notices, with the buckets whose policy refuses it."""
+        return AssuranceSettings.of(self._settings, refused=REFUSED)
 
     def _clear_handler_environment(self) -> None:
         for name in self._environment_names:
@@ -761,8 +880,9 @@ class ChaosWorld:
             )
         for url in (*self.deployment.queue_urls.values(), self.deployment.hints_dead_letter_url):
             self.sqs.purge_queue(QueueUrl=url)
+        empty_archive_buckets()
         self.hints = None
-        self.ledger = Ledger()
+        self.ledger = Ledger(self.assurance_settings())
 
     def enable_hints(self, faults: HintFaults, polling: Polling) -> None:
         """Hints for this scenario: the emulator sends both kinds (a trail logs CreateStoreImageTask, the
@@ -808,6 +928,27 @@ class ChaosWorld:
             if batch.error is None and len(batch.retried) > len(answered):
                 faults["redelivered"] += 1
 
+    def listing_given(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Entries a run's listing was given by hand (malformed ones the emulator would refuse): those the
+        notifier may record (an AMI id, a start time with its zone, a bucket) are tasks the notices may be
+        about."""
+        for entry in entries:
+            start = entry.get("TaskStartTime")
+            if not (
+                entry.get("AmiId") and entry.get("Bucket") and isinstance(start, datetime) and start.tzinfo
+            ):
+                continue
+            progress = entry.get("ProgressPercentage")
+            task = TaskView(
+                entry["AmiId"],
+                ec2_timestamp(start),
+                entry["Bucket"],
+                entry.get("S3objectKey", ""),
+                str(entry.get("StoreTaskState", "")),
+                progress if isinstance(progress, int) else 0,
+            )
+            self.ledger.notices.listed(task, CLOCK.now())
+
     # -- what the world holds ----------------------------------------------------------------------
 
     @property
@@ -843,8 +984,22 @@ class ChaosWorld:
             leases += [int(item["leaseExpiresAt"])] if item else []
         return any(lease > int(now.timestamp()) for lease in leases)
 
+    def _outdated(self, stale_cursor: Mapping[str, Any] | None) -> bool:
+        """Whether the cursor a run is served is older than the table's."""
+        if stale_cursor is None:
+            return False
+        served = [
+            item
+            for items in stale_cursor.get("Responses", {}).values()
+            for item in items
+            if item.get("pk") == {"S": CURSOR_PK}
+        ]
+        version = int(served[0]["version"]["N"]) if served else 0
+        return version != int(self.cursor().get("version", 0))
+
     def cursor_answer(self) -> dict[str, Any]:
-        """What the cursor's read (its head and known tasks, one BatchGetItem) answers now."""
+        """What the cursor's first read (its head and known tasks, one BatchGetItem) answers now; the store
+        watches are read after it, fresh (DynamoDbStateStore.load_cursor)."""
         keys = [{"pk": {"S": pk}} for pk in (CURSOR_PK, KNOWN_PK)]
         table = self.deployment.table_name
         return self.dynamodb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
@@ -853,6 +1008,7 @@ class ChaosWorld:
         cursor: dict[str, Any] = {}
         states: dict[str, str] = {}
         claimed: set[Transition] = set()
+        tasks: dict[str, RecordedTask] = {}
         known: dict[str, Any] = {}
         for raw in self._scan():
             item = _plain(raw)
@@ -866,11 +1022,15 @@ class ChaosWorld:
                 continue
             key = item["pk"].split("#", 2)[2]
             states[key] = item.get("state", "")
-            for state in item.get("announcements") or {}:
+            milestones = frozenset(item.get("announcements") or {})
+            for state in milestones - set(NOTICE_KINDS):
                 claimed.add(Transition(item["amiId"], item["taskStartTime"], state))
+            tasks[key] = RecordedTask(
+                item["amiId"], item["taskStartTime"], item.get("bucket", ""), states[key], milestones
+            )
         if known:
             cursor = {**cursor, "known": known.get("known", {})}
-        return TableSnapshot(cursor, states, frozenset(claimed))
+        return TableSnapshot(cursor, states, frozenset(claimed), tasks)
 
     def _scan(self) -> list[dict[str, Any]]:
         """Every item, as a consistent Scan answers it, read from moto's table itself: moto's Scan
@@ -931,6 +1091,8 @@ class ChaosWorld:
             at=now,
             leases_live_at_start=self.leases_live(now),
             visible_start=visible_transitions(self.backend),
+            outdated_cursor=self._outdated(stale_cursor),
+            tasks_at_start=tasks_view(self.backend),
         )
         context = LambdaContextStub(seconds_left or (lambda: 120.0))
         self._played(record, stale_cursor, lambda: handler.lambda_handler({}, context))
@@ -957,6 +1119,8 @@ class ChaosWorld:
             leases_live_at_start=False,
             visible_start=visible_transitions(self.backend),
             kind=HINTS,
+            outdated_cursor=self._outdated(stale_cursor),
+            tasks_at_start=tasks_view(self.backend),
         )
         if inject is not None:
             inject()
@@ -1003,11 +1167,13 @@ class ChaosWorld:
         backend = self.backend
         record.stale_cursor = stale_cursor is not None
         fired_before = Counter(self.faults.injected)
+        services_before = Counter(self.faults.injected_into)
         emulator_queued = backend.faults.pending()
         printed = io.StringIO()
         with self._hooked(stale_cursor):
             self._invoke(record, printed, call)
         record.faults = Counter(self.faults.injected) - fired_before
+        record.faulted_services = frozenset(Counter(self.faults.injected_into) - services_before)
         emulator_fired = emulator_queued - backend.faults.pending()
         if emulator_fired:
             record.faults["ec2-error"] += emulator_fired
@@ -1016,9 +1182,8 @@ class ChaosWorld:
         backend.faults.clear()
         record.ended = CLOCK.now()
         record.visible_end = visible_transitions(backend)
-        record.received = {
-            queue: self._drain(queue) for queue in (TOPIC_QUEUE, TOPIC_FAILED_QUEUE, RULE_QUEUE)
-        }
+        record.received = {queue: self._drain(queue) for queue in SUBSCRIBER_QUEUES}
+        record.view = world_view(backend, ARCHIVE_BUCKETS)
         record.metrics = _json_lines(printed.getvalue(), lambda document: "_aws" in document)
         record.logs = _json_lines(self._log_stream.getvalue(), lambda document: "level" in document)
         record.complete = _complete(record)
@@ -1126,6 +1291,7 @@ def _complete(record: RunRecord) -> bool:
     such a run does not count as complete. A hint run reads no listing."""
     return (
         record.kind == SCHEDULED
+        and not record.outdated_cursor
         and record.crash is None
         and record.error is None
         and not record.faults

@@ -3,12 +3,14 @@
 A scenario is plain data (so Hypothesis can build and shrink it, and the campaign can draw it from a
 seeded random generator): a few AMIs with what they stored before the notifier's first run, then steps.
 `play` runs it and ends with `ChaosWorld.settle()`, so every scenario finishes with a complete run
-whose invariants the ledger has checked. Besides the ordinary scenarios, the campaign draws two
-families: a catch-up after a long absence (`Away`: hundreds of stores start and end while no run
-happens) and throttling that outlasts several runs (`Throttle`: EC2 or a channel refusing every call).
-And some scenarios run with hints on (`HintSetup`: the emulator's start and object events, spoiled by
-hint faults, handed over by the hints queue in `Hints` steps, some overlapping a scheduled run), a share
-of them in the quietWhenIdle mode.
+whose invariants the ledger has checked. Besides the ordinary scenarios, the campaign draws families
+(tests/chaos/families.py): a catch-up after a long absence (`Away`: hundreds of stores start and end
+while no run happens) and throttling that outlasts several runs (`Throttle`: EC2 or a channel refusing
+every call). Some scenarios run with hints on (`HintSetup`: the emulator's start and object events,
+spoiled by hint faults, handed over by the hints queue in `Hints` steps, some overlapping a scheduled
+run), a share of them in the quietWhenIdle mode. And some with archive assurance on (`AssuranceSetup`,
+tests/chaos/assurance_scenarios.py): stores into buckets readable or not, approved or not, objects late,
+missing, empty or archived, S3 refusing or throttling HeadObject, stores that stall.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS, HintFau
 from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
 from local.ec2_store_tasks.hint_events import OBJECT_CREATED, STARTED
 from local.event_source_mapping import Polling
+from tests.chaos.assurance_steps import (
+    AssuranceSetup,
+    ResumeStore,
+    StallStore,
+    WriteObject,
+    prepare_archives,
+    resume_store,
+    stall_store,
+    write_object_late,
+)
 from tests.chaos.harness import (
     BUCKET,
     DEFAULT_SETTINGS,
@@ -52,6 +64,7 @@ from tests.faults import CONFLICT_OPERATIONS
 CALL_SITES: tuple[tuple[str, str, int], ...] = (
     # (service, operation, how many calls of it a busy run makes)
     ("ec2", "DescribeStoreImageTasks", 6),
+    ("ec2", "DescribeImages", 3),
     ("dynamodb", "BatchGetItem", 4),
     ("dynamodb", "TransactWriteItems", 2),
     ("dynamodb", "UpdateItem", 3),
@@ -86,13 +99,15 @@ def kinds_for(service: str, operation: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class CallFault:
-    """An AwsFaults fault: the `call`-th call of the operation in the run goes wrong."""
+    """An AwsFaults fault: the `call`-th call of the operation in the run goes wrong (`code`: which of
+    the service's throttling codes, for a throttle)."""
 
     service: str
     operation: str
     kind: str
     call: int = 1
     entry: int = 0
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +315,9 @@ Step = (
     | Hints
     | HintOverlap
     | ForgeObject
+    | StallStore
+    | ResumeStore
+    | WriteObject
 )
 
 
@@ -355,6 +373,9 @@ class Scenario:
     """Fault-free runs the end may take to complete (a catch-up reads its backlog over several)."""
     hints: HintSetup | None = None
     """Hints on, and how they go wrong; None: no hint is sent."""
+    assurance: AssuranceSetup | None = None
+    """Each AMI's bucket and object plan, when the settings turn archive assurance on; None: every store
+    into the one bucket of the scenario."""
 
     @property
     def quiet_interval(self) -> timedelta | None:
@@ -371,6 +392,8 @@ class Scenario:
         ]
         if self.hints is not None:
             lines.append(f"hints: {self.hints}")
+        if self.assurance is not None:
+            lines.append(f"assurance: {self.assurance}")
         lines += ["  " + re.sub(r"'([^']{40})[^']{20,}'", r"'\1...'", repr(step)) for step in self.steps]
         return "\n".join(lines)
 
@@ -406,6 +429,10 @@ class _Play:
     away_stores: int = 0
     starved: Starve | None = None
     throttle: Throttle | None = None
+
+    def bucket_of(self, ami: int) -> str:
+        assurance = self.scenario.assurance
+        return self.bucket if assurance is None else assurance.bucket_of(ami)
 
     def starve_before_a_run(self) -> None:
         """The other caller's use since the last run: the bucket is left with what it leaves."""
@@ -455,12 +482,14 @@ def play(world: ChaosWorld, scenario: Scenario) -> Ledger:
     if quiet_interval is not None:
         world.ledger.quiet_interval = quiet_interval
         world.ledger.counts["quiet_scenarios"] += 1
+    if scenario.assurance is not None:
+        prepare_archives(world, scenario.assurance, ami_id)
     backend = world.backend
     now = CLOCK.now()
     for task in sorted(scenario.history, key=lambda item: -item.minutes_ago):
         backend.add_task(
             ami_id(task.ami),
-            state.bucket,
+            state.bucket_of(task.ami),
             now - timedelta(minutes=task.minutes_ago),
             task.state,
             100 if task.state == COMPLETED else task.progress,
@@ -486,7 +515,12 @@ def _start(play_state: _Play, step: Start) -> None:
     current = backend.task(ami_id(step.ami))
     if current is None or current.state != IN_PROGRESS:
         task = backend.add_task(
-            ami_id(step.ami), play_state.bucket, CLOCK.now(), IN_PROGRESS, 0, duration_seconds=step.duration
+            ami_id(step.ami),
+            play_state.bucket_of(step.ami),
+            CLOCK.now(),
+            IN_PROGRESS,
+            0,
+            duration_seconds=step.duration,
         )
         play_state.world.store_started(task)
 
@@ -589,6 +623,11 @@ def _forge_object(play_state: _Play, step: ForgeObject) -> None:
     play_state.world.forge_object(ami_id(step.ami))
 
 
+def _on_the_ami(act: Callable[[ChaosWorld, str], None]) -> Callable[[_Play, Any], None]:
+    """A step that does `act` to its AMI (tests/chaos/assurance_steps.py)."""
+    return lambda play_state, step: act(play_state.world, ami_id(step.ami))
+
+
 _APPLY: dict[type, Callable[[_Play, Any], None]] = {
     Start: _start,
     Finish: _finish,
@@ -602,6 +641,9 @@ _APPLY: dict[type, Callable[[_Play, Any], None]] = {
     Hints: _hints,
     HintOverlap: _hint_overlap,
     ForgeObject: _forge_object,
+    StallStore: _on_the_ami(stall_store),
+    ResumeStore: _on_the_ami(resume_store),
+    WriteObject: _on_the_ami(write_object_late),
 }
 
 
@@ -611,7 +653,12 @@ def _inject(world: ChaosWorld, faults: tuple[Fault, ...]) -> None:
             world.backend.faults.inject("DescribeStoreImageTasks", code=fault.code, times=fault.times)
         else:
             world.faults.inject(
-                fault.service, fault.operation, fault.kind, call=fault.call, entry=fault.entry
+                fault.service,
+                fault.operation,
+                fault.kind,
+                call=fault.call,
+                entry=fault.entry,
+                code=fault.code,
             )
 
 
@@ -640,10 +687,13 @@ def _malformed(play_state: _Play, kinds: tuple[str, ...]) -> Iterator[None]:
             return
         done["yes"] = True
         now = CLOCK.now()
+        added = []
         for kind in kinds:
             play_state.serial += 1
-            results.append(malformed_entry(kind, play_state.serial, now, results))
+            added.append(malformed_entry(kind, play_state.serial, now, results))
+            results.append(added[-1])
         play_state.world.ledger.counts["malformed_entries"] += len(kinds)
+        play_state.world.listing_given(added)
 
     with play_state.world.listing_edited(edit):
         yield
@@ -713,31 +763,11 @@ def prepare_busy_run(world: ChaosWorld) -> None:
     backend.add_task(ami_id(9), BUCKET, CLOCK.now() - timedelta(minutes=100), "InProgress", 10)
 
 
-# -- drawing scenarios at random (the campaign) -----------------------------------------------------------
+# -- drawing scenarios at random (the campaign's families: tests/chaos/families.py) ---------------------
 
 
-# The share of scenarios of each family, drawn after the ordinary scenario they extend (so the ordinary
-# draws of every index stay what they were). A catch-up costs some 15 s of a worker, a throttle over
-# several runs some 2 s, an ordinary scenario under 1 s: the two families add about a third of the
-# ordinary scenarios' cost, which the harness saved on moto (tests/chaos/moto_shims.py).
-LONG_ABSENCE_SHARE = 0.02
-MULTI_RUN_THROTTLE_SHARE = 0.04
-# Hints on, for an ordinary scenario or a throttle over several runs (drawn after them, so the draws of
-# the scenarios without hints stay what they were); quietWhenIdle for a share of those.
-HINT_SHARE = 0.25
+# The share of the scenarios with hints (tests/chaos/families.py) that run quietWhenIdle.
 QUIET_SHARE = 0.4
-
-
-def random_scenario(rng: random.Random) -> Scenario:
-    scenario = ordinary_scenario(rng)
-    roll = rng.random()
-    if roll < LONG_ABSENCE_SHARE:
-        return after_a_long_absence(scenario, rng)
-    if roll < LONG_ABSENCE_SHARE + MULTI_RUN_THROTTLE_SHARE:
-        scenario = with_a_throttle_over_several_runs(scenario, rng)
-    if rng.random() < HINT_SHARE:
-        return with_hints(scenario, rng)
-    return scenario
 
 
 def ordinary_scenario(rng: random.Random) -> Scenario:

@@ -29,6 +29,11 @@ BUSY_RUN_CALLS = (
     ("ec2", "DescribeStoreImageTasks", 5),  # the tasks in progress, page 2
     ("ec2", "DescribeStoreImageTasks", 6),  # re-check of a tracked AMI by ImageIds
     ("dynamodb", "BatchGetItem", 3),  # the records of the full scan's suspects
+    # The store quota: the two new stores in progress sized; moto knows neither AMI, so the refused
+    # request is asked again in halves.
+    ("ec2", "DescribeImages", 1),
+    ("ec2", "DescribeImages", 2),
+    ("ec2", "DescribeImages", 3),
     ("dynamodb", "TransactWriteItems", 1),  # renewing the lease of a refused delivery
     ("dynamodb", "TransactWriteItems", 2),  # the claims and the cursor
     ("dynamodb", "BatchGetItem", 4),  # the stored announcement of the taken-over delivery
@@ -53,6 +58,8 @@ MAY_REPEAT = {
     ("dynamodb", "UpdateItem", "timeout"),
 }
 CHANNEL_SERVICES = {"sns", "events"}
+# Calls whose failure the run goes on without: the store quota is an estimate (adapters/image_sizes.py).
+OPTIONAL_CALLS = {("ec2", "DescribeImages")}
 
 
 def test_the_matrix_covers_every_call_the_busy_run_makes(chaos):
@@ -102,6 +109,8 @@ def test_a_fault_at_any_call_of_a_run_loses_nothing_and_repeats_only_what_the_fa
     if kind in {"throttle", "server-error", "timeout"}:
         if service in CHANNEL_SERVICES:
             assert faulted.report["publishFailures"] > 0
+        elif (service, operation) in OPTIONAL_CALLS:
+            assert faulted.stopped_because is None
         else:
             assert faulted.stopped_because == "aws-unavailable"
     if kind == "partial":

@@ -21,6 +21,7 @@ from local.deployment import EVENT_SOURCE
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS
 from local.ec2_store_tasks.hint_events import OBJECT_CREATED, STARTED
 from local.lambda_context import ACCOUNT, REGION
+from tests.chaos.families import HINT_SHARE, random_scenario
 from tests.chaos.harness import (
     HINTED_BUCKET,
     HINTS,
@@ -30,7 +31,6 @@ from tests.chaos.harness import (
     assert_no_violations,
 )
 from tests.chaos.scenarios import (
-    HINT_SHARE,
     QUIET_SETTING,
     QUIET_SHARE,
     Advance,
@@ -44,7 +44,6 @@ from tests.chaos.scenarios import (
     Start,
     ami_id,
     play,
-    random_scenario,
 )
 
 QUIET_INTERVAL_MINUTES = 15
