@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp, parse_timestamp
@@ -79,7 +80,7 @@ class Announcement:
     def detail(self) -> dict[str, Any]:
         """The detail as subscribers see it, with the contract's camelCase keys."""
         return {
-            _camel(name): value
+            camel_case(name): value
             for name, value in asdict(self).items()
             if value is not None or name not in HINT_FACT_FIELDS
         }
@@ -97,10 +98,16 @@ class Announcement:
 
     @property
     def resource_arn(self) -> str:
-        return f"arn:{partition_of(self.region)}:ec2:{self.region}::image/{self.ami_id}"
+        return image_arn(self.region, self.ami_id)
 
 
-def _camel(name: str) -> str:
+def image_arn(region: str, ami_id: str) -> str:
+    """The AMI's ARN, in its Region's partition: the events' `resources`."""
+    return f"arn:{partition_of(region)}:ec2:{region}::image/{ami_id}"
+
+
+def camel_case(name: str) -> str:
+    """The contract's key for a field: `s3_object_key` is `s3ObjectKey`."""
     head, *rest = name.split("_")
     return head + "".join(part[0].upper() + part[1:] for part in rest)
 
@@ -109,9 +116,10 @@ def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
 
 
-def event_id(region: str, ami_id: str, task_start_time: datetime, state: TaskState) -> str:
-    """The same for every delivery of one transition, so subscribers can drop redeliveries."""
-    identity = f"{region}|{ami_id}|{format_timestamp(task_start_time)}|{state.value}"
+def event_id(region: str, ami_id: str, task_start_time: datetime, milestone: StrEnum) -> str:
+    """The same for every delivery of one transition (or notice: its kind), so subscribers can drop
+    redeliveries."""
+    identity = f"{region}|{ami_id}|{format_timestamp(task_start_time)}|{milestone.value}"
     return hashlib.sha256(identity.encode()).hexdigest()
 
 

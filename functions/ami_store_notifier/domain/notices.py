@@ -8,16 +8,14 @@ detail under its kind, beside the state changes'), and delivered through the sam
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.announcements import Announcement, camel_case, event_id, image_arn
 from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp
-from ami_store_notifier.domain.partitions import partition_of
 
 
 class NoticeKind(StrEnum):
@@ -142,11 +140,11 @@ class Notice:
 
     @property
     def resource_arn(self) -> str:
-        return f"arn:{partition_of(self.region)}:ec2:{self.region}::image/{self.ami_id}"
+        return image_arn(self.region, self.ami_id)
 
     def detail(self) -> dict[str, Any]:
         """The detail as subscribers see it, with camelCase keys; every key present, null when unknown."""
-        common = {_camel(name): getattr(self, name) for name in _COMMON_FIELDS}
+        common = {camel_case(name): getattr(self, name) for name in _COMMON_FIELDS}
         return {**common, **_facts_detail(self.facts)}
 
     def detail_json(self) -> str:
@@ -155,7 +153,7 @@ class Notice:
     @classmethod
     def from_detail_json(cls, kind: NoticeKind, text: str) -> Notice:
         detail = json.loads(text)
-        common = {name: detail[_camel(name)] for name in _COMMON_FIELDS}
+        common = {name: detail[camel_case(name)] for name in _COMMON_FIELDS}
         return cls(kind=kind, facts=_facts_from_detail(kind, detail), **common)
 
 
@@ -177,7 +175,7 @@ def _facts_detail(facts: NoticeFacts) -> dict[str, Any]:
         value = getattr(facts, declared.name)
         if isinstance(value, tuple):
             value = [item.detail() if isinstance(item, ArchiveTransition) else item for item in value]
-        detail[_camel(declared.name)] = value
+        detail[camel_case(declared.name)] = value
     return detail
 
 
@@ -185,7 +183,7 @@ def _facts_from_detail(kind: NoticeKind, detail: dict[str, Any]) -> NoticeFacts:
     facts_type = _FACTS_OF_KIND[kind]
     values: dict[str, Any] = {}
     for declared in fields(facts_type):
-        value = detail.get(_camel(declared.name))
+        value = detail.get(camel_case(declared.name))
         if declared.name == "restore_needed_after":
             value = tuple(
                 ArchiveTransition(item["ruleId"], item["days"], item["storageClass"]) for item in value or ()
@@ -198,24 +196,13 @@ def _facts_from_detail(kind: NoticeKind, detail: dict[str, Any]) -> NoticeFacts:
     return facts_type(**values)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[0].upper() + part[1:] for part in rest)
-
-
-def notice_event_id(region: str, ami_id: str, task_start_time: datetime, kind: NoticeKind) -> str:
-    """The same for every delivery of one notice, so subscribers can drop redeliveries."""
-    identity = f"{region}|{ami_id}|{format_timestamp(task_start_time)}|{kind.value}"
-    return hashlib.sha256(identity.encode()).hexdigest()
-
-
 def notice(
     task: StoreTask, facts: NoticeFacts, *, region: str, account: str, observed_at: datetime
 ) -> Notice:
     kind = next(kind for kind, facts_type in _FACTS_OF_KIND.items() if isinstance(facts, facts_type))
     return Notice(
         kind=kind,
-        event_id=notice_event_id(region, task.ami_id, task.task_start_time, kind),
+        event_id=event_id(region, task.ami_id, task.task_start_time, kind),
         ami_id=task.ami_id,
         bucket=task.bucket,
         s3_object_key=task.s3_object_key,
