@@ -59,7 +59,6 @@ logger = logging.getLogger(__name__)
 # HeadObject calls one run makes at most; more completions wait for the next run. S3 answers thousands of
 # HEAD requests a second per prefix, so the bound is the run's time, not S3's rate.
 MAX_ARCHIVE_CHECKS_PER_RUN = 100
-_DESCRIBE_IMAGES_CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -165,16 +164,15 @@ class Assurance:
                 watches[key] = watches[key].sized_as(sizes[ami])
 
     def _snapshot_gigabytes(self, amis: list[str]) -> dict[str, int | None]:
-        """The AMIs' sizes EC2 told before it stayed throttled or unavailable (the rest: a later run)."""
-        sizes: dict[str, int | None] = {}
+        """The AMIs' sizes EC2 told in one lookup (batched and bounded by the adapter); none when it stayed
+        throttled or unavailable (a later run asks again)."""
         if self._sizes is None:
-            return sizes
+            return {}
         try:
-            for start in range(0, len(amis), _DESCRIBE_IMAGES_CHUNK):
-                sizes |= self._sizes.snapshot_gigabytes(amis[start : start + _DESCRIBE_IMAGES_CHUNK])
+            return self._sizes.snapshot_gigabytes(amis)
         except TransientAwsError as error:
             logger.warning("Sizing stores stopped; the next run goes on", extra={"error": str(error)})
-        return sizes
+            return {}
 
     # -- archives ----------------------------------------------------------------------------------
 

@@ -115,7 +115,8 @@ class ArchiveReader(Protocol):
 class ImageSizes(Protocol):
     def snapshot_gigabytes(self, ami_ids: Sequence[str]) -> dict[str, int | None]:
         """Per AMI, the GiB of its EBS snapshots (the sum of its block device mappings' volume sizes);
-        None for an AMI EC2 no longer describes. Throttling raises TransientAwsError."""
+        None for an AMI EC2 no longer describes; absent for one a bounded lookup did not get to. Throttling
+        raises TransientAwsError."""
         ...
 
 
