@@ -41,6 +41,7 @@ from ami_store_notifier.domain.store_watch import (
     StoreWatch,
     observed,
     quota_use,
+    refresh_due,
     stall_due,
 )
 from ami_store_notifier.domain.verification import (
@@ -135,23 +136,35 @@ class Assurance:
     def _watch_progress(
         self, reader: ListingReader, watches: dict[str, StoreWatch], in_progress: frozenset[str]
     ) -> None:
-        stall_after = self._policy.stall_after
+        refresh = refresh_due((watches[key] for key in in_progress if key in watches), reader.now)
         for key in sorted(in_progress):
-            task = reader.observed.get(key)
             if key not in watches and len(watches) >= MAX_WATCHED_IN_PROGRESS:
                 continue
             watch = watches.get(key, StoreWatch())
-            if stall_after is None or task is None or task.state is not TaskState.IN_PROGRESS:
-                watches[key] = watch
-                continue
-            watch = observed(watch, task, reader.now, stall_after)
-            if stall_due(watch, task, reader.now, stall_after):
-                since = format_timestamp(watch.progress_since or reader.now)
-                stall = Stall(task.progress_percentage, since, int(stall_after.total_seconds() // 60))
-                reader.add_notice(task, self._notice(reader, task, stall), recorded=TaskState.IN_PROGRESS)
-                self._report.stalls_announced += 1
-                watch = replace(watch, stalled=True)
+            task = reader.observed.get(key)
+            seen_in_progress = task is not None and task.state is TaskState.IN_PROGRESS
+            if self._policy.stall_after is not None and task is not None and seen_in_progress:
+                watch = self._watched(reader, task, watch, self._policy.stall_after, refresh=refresh)
             watches[key] = watch
+
+    def _watched(
+        self,
+        reader: ListingReader,
+        task: StoreTask,
+        watch: StoreWatch,
+        stall_after: timedelta,
+        *,
+        refresh: bool,
+    ) -> StoreWatch:
+        """The store's watch once this run saw it, with its stall noticed when due."""
+        watch = observed(watch, task, reader.now, stall_after, refresh=refresh)
+        if not stall_due(watch, task, reader.now, stall_after):
+            return watch
+        since = format_timestamp(watch.progress_since or reader.now)
+        stall = Stall(task.progress_percentage, since, int(stall_after.total_seconds() // 60))
+        reader.add_notice(task, self._notice(reader, task, stall), recorded=TaskState.IN_PROGRESS)
+        self._report.stalls_announced += 1
+        return replace(watch, stalled=True)
 
     def _size_new_stores(self, watches: dict[str, StoreWatch], in_progress: frozenset[str]) -> None:
         unsized = sorted(key for key in in_progress if key in watches and not watches[key].sized)

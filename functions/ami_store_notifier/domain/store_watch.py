@@ -15,7 +15,7 @@ failed) restarts the clock, so a notifier that was not looking never calls a sto
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -65,12 +65,21 @@ def pause_after(stall_after: timedelta) -> timedelta:
     return max(stall_after / 2, 3 * WATCH_REFRESH)
 
 
-def observed(watch: StoreWatch, task: StoreTask, now: datetime, stall_after: timedelta) -> StoreWatch:
-    """The watch after a run saw the store in progress at `task.progress_percentage`."""
+def refresh_due(watches: Iterable[StoreWatch], now: datetime) -> bool:
+    """Whether a run notes what it saw: once the oldest note is WATCH_REFRESH old, every store is noted
+    at once, so the item is rewritten at most that often however many stores are in progress."""
+    return any(watch.seen_at is not None and now - watch.seen_at >= WATCH_REFRESH for watch in watches)
+
+
+def observed(
+    watch: StoreWatch, task: StoreTask, now: datetime, stall_after: timedelta, *, refresh: bool
+) -> StoreWatch:
+    """The watch after a run saw the store in progress at `task.progress_percentage`; noted only when
+    `refresh` (refresh_due), or when it starts the watch's clock."""
     progress = task.progress_percentage
     if watch.seen_at is None or now - watch.seen_at > pause_after(stall_after):
         return replace(watch, progress=progress, progress_since=now, seen_at=now, stalled=False)
-    if now - watch.seen_at < WATCH_REFRESH:
+    if not refresh:
         return watch
     if progress != watch.progress:
         return replace(watch, progress=progress, progress_since=now, seen_at=now, stalled=False)
