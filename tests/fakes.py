@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
 from ami_store_notifier.domain.notices import Deliverable
-from ami_store_notifier.domain.planning import CommitStep, announced_milestones
+from ami_store_notifier.domain.planning import CommitStep
 from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.domain.verification import BucketFacts, Inspection, ObjectFacts
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
@@ -119,10 +119,8 @@ class FakeStateStore:
         self.commits += 1
         for claim in step.claims:
             self.records[claim.task.key] = RecordedTask(claim.task.key, claim.state)
-            told = {claim.state.value: claim.announcement} if claim.announcement is not None else {}
-            told |= {notice.kind.value: notice for notice in claim.notices}
-            for milestone in announced_milestones(claim):
-                self.announcements[(claim.task.key, milestone)] = told[milestone]
+            for milestone, announced in claim.announced().items():
+                self.announcements[(claim.task.key, milestone)] = announced
         update = step.cursor
         self.cursor = Cursor(
             version=expected_version + 1,

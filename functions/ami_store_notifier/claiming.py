@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from ami_store_notifier.domain.planning import CommitStep, Planner, announced_milestones
+from ami_store_notifier.domain.planning import CommitStep, Planner
 from ami_store_notifier.domain.reading import ListingReader
 from ami_store_notifier.ports import CommitOutcome, CommitResult, StateStore, TransientAwsError
 from ami_store_notifier.report import RunReport
@@ -58,7 +58,7 @@ class Claimer:
             done.append(step)
             self._report.claims_committed += len(step.claims)
             self._report.announced.update(
-                milestone for claim in step.claims for milestone in announced_milestones(claim)
+                milestone for claim in step.claims for milestone in claim.announced()
             )
         return False
 

@@ -61,12 +61,12 @@ class TimeLeft:
 
 def claimed_deliveries(steps: Sequence[CommitStep]) -> list[Delivery]:
     """The leases the committed steps hold, with the announcements of this run's own claims."""
-    claimed: dict[tuple[str, str], Deliverable] = {}
-    for step in steps:
-        for claim in step.claims:
-            if claim.announcement is not None:
-                claimed[(claim.task.key, claim.state.value)] = claim.announcement
-            claimed.update(((claim.task.key, notice.kind.value), notice) for notice in claim.notices)
+    claimed = {
+        (claim.task.key, milestone): announced
+        for step in steps
+        for claim in step.claims
+        for milestone, announced in claim.announced().items()
+    }
     return [
         (lease, claimed.get((lease.key, lease.milestone))) for step in steps for lease in step.cursor.leases
     ]

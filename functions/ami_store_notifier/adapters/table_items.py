@@ -255,6 +255,5 @@ def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -
 
 
 def announcements_of(claim: Claim) -> dict[str, str]:
-    """The details a claim records, by milestone: its state change's (when announced) and its notices'."""
-    told = {claim.state.value: claim.announcement.detail_json()} if claim.announcement else {}
-    return told | {notice.kind.value: notice.detail_json() for notice in claim.notices}
+    """The details a claim records, by milestone."""
+    return {milestone: announced.detail_json() for milestone, announced in claim.announced().items()}

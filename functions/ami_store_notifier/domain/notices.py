@@ -131,10 +131,6 @@ class Notice:
     facts: NoticeFacts
 
     @property
-    def milestone(self) -> Milestone:
-        return self.kind
-
-    @property
     def detail_type(self) -> str:
         return NOTICE_DETAIL_TYPES[self.kind]
 

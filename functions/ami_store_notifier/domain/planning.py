@@ -196,7 +196,7 @@ class StepBuilder:
         leases = tuple(
             PendingDelivery(channel, milestone, claim.task.key, expiry, batch)
             for claim in claims
-            for milestone in announced_milestones(claim)
+            for milestone in claim.announced()
             for channel in self._channels
         )
         self._add(claims, leases, (), watches)
@@ -222,12 +222,6 @@ class StepBuilder:
         ):
             self.steps.append(CommitStep((), replace(final, lease_batches=self._batches)))
         return self.steps
-
-
-def announced_milestones(claim: Claim) -> list[str]:
-    """What a claim announces: its state change (when announced) and its notices."""
-    told = [claim.state.value] if claim.announcement is not None else []
-    return told + [notice.kind.value for notice in claim.notices]
 
 
 def chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:

@@ -30,7 +30,7 @@ from ami_store_notifier.domain.model import (
     TaskState,
     split_task_key,
 )
-from ami_store_notifier.domain.notices import Notice
+from ami_store_notifier.domain.notices import Deliverable, Notice
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL, MAX_RESULTS_PER_PAGE
 
 MAX_CLAIMS_PER_RUN = 1000
@@ -75,6 +75,13 @@ class Claim:
 
     def with_notice(self, notice: Notice) -> Claim:
         return replace(self, notices=(*self.notices, notice))
+
+    def announced(self) -> dict[str, Deliverable]:
+        """What the claim announces, by milestone: its state change (when announced) and its notices."""
+        told: dict[str, Deliverable] = {}
+        if self.announcement is not None:
+            told[self.state.value] = self.announcement
+        return told | {notice.kind.value: notice for notice in self.notices}
 
 
 def _recheck_calls(amis: int) -> int:

@@ -10,7 +10,6 @@ is restored. S3 Glacier Instant Retrieval (`GLACIER_IR`) is read in real time an
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -94,10 +93,6 @@ class Inspection:
     # Another error code S3 answered for the object.
     refused: str | None = None
     bucket: BucketFacts = BucketFacts()
-
-
-def readable(bucket: str, readable_buckets: Collection[str]) -> bool:
-    return bucket in readable_buckets
 
 
 def not_readable(task: StoreTask) -> ArchiveCheck:
