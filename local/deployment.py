@@ -21,7 +21,7 @@ from jsonschema import Draft4Validator
 from ami_store_notifier.adapters.table_items import PARTITION_KEY
 from ami_store_notifier.domain.announcements import DETAIL_TYPE
 from ami_store_notifier.domain.hints import OBJECT_CREATED_PATTERN, STORE_STARTED_PATTERN
-from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, NoticeKind
+from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, NOTICE_KINDS_BY_DETAIL_TYPE, NoticeKind
 from ami_store_notifier.event_schema import detail_schema, notice_detail_schema
 from ami_store_notifier.report import NAMESPACE, SERVICE
 from local.event_source_mapping import EventSourceMapping, HintBatch, Invoke, Polling
@@ -41,7 +41,6 @@ VERIFIED_ARCHIVE_PATTERN: Final = {
     "detail-type": [NOTICE_DETAIL_TYPES[NoticeKind.VERIFICATION]],
     "detail": {"verdict": ["Verified"]},
 }
-NOTICE_KINDS_BY_DETAIL_TYPE = {detail_type: kind for kind, detail_type in NOTICE_DETAIL_TYPES.items()}
 # What Amazon Q Developer in chat applications accepts as a custom notification (it drops anything else
 # without an error): every chat message the demo and the tests receive is checked against it.
 CHAT_SCHEMA_PATH = Path(__file__).with_name("custom_notification.schema.json")

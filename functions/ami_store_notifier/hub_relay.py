@@ -25,7 +25,7 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.publishers import ChatPublisher, SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
-from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, Deliverable, Notice
+from ami_store_notifier.domain.notices import NOTICE_KINDS_BY_DETAIL_TYPE, Deliverable, Notice
 from ami_store_notifier.domain.planning import RELAY_CHANNEL
 from ami_store_notifier.report import SERVICE
 from ami_store_notifier.settings_spec import HANDLER_SETTINGS
@@ -55,12 +55,9 @@ def publisher(channel: str = SnsPublisher.channel) -> SnsPublisher:
     return kind(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
 
 
-_NOTICE_KINDS = {detail_type: kind for kind, detail_type in NOTICE_DETAIL_TYPES.items()}
-
-
 def relayed(event: dict[str, Any]) -> Deliverable:
     """The announcement an event carries: a notice by its detail-type, a state change otherwise."""
-    kind = _NOTICE_KINDS.get(str(event.get("detail-type")))
+    kind = NOTICE_KINDS_BY_DETAIL_TYPE.get(str(event.get("detail-type")))
     if kind is None:
         return Announcement.from_detail(event["detail"])
     return Notice.from_detail_json(kind, json.dumps(event["detail"]))

@@ -30,6 +30,9 @@ NOTICE_DETAIL_TYPES = {
     NoticeKind.STALLED: "EC2 AMI Store Task Stalled",
 }
 
+# A bus event's detail-type back to its notice's kind (the hub's relay, the local subscribers).
+NOTICE_KINDS_BY_DETAIL_TYPE = {detail_type: kind for kind, detail_type in NOTICE_DETAIL_TYPES.items()}
+
 # What a pending delivery and a task's stored announcements are keyed by: a state change, or a notice.
 Milestone = TaskState | NoticeKind
 
