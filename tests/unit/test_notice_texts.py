@@ -3,6 +3,7 @@ chat messages in the documented custom-notification format, in the thread of the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -25,6 +26,7 @@ from ami_store_notifier.domain.notices import (
     Verdict,
     notice,
 )
+from ami_store_notifier.domain.verification import NEVER_ENABLED
 from local.deployment import CHAT_VALIDATOR
 
 AMI = "ami-0123456789abcdef0"
@@ -272,3 +274,13 @@ def test_outside_the_commercial_partition_a_notices_links_and_resource_are_the_r
     assert message["content"]["nextSteps"][0].startswith(
         "<https://console.amazonaws.cn/s3/buckets/archive?region=cn-north-1|"
     )
+
+
+@pytest.mark.parametrize("versioning", [NEVER_ENABLED, "Suspended"])
+def test_a_bucket_whose_versioning_s3_reports_off_is_warned_about(versioning: str) -> None:
+    check = replace(AT_RISK, bucket_versioning=versioning, facts_not_read=())
+
+    lines = notice_email_text(noticed(check)).splitlines()
+
+    assert f"Versioning:    {versioning}" in lines
+    assert "  - versioning is off: an overwrite or a delete of the object cannot be undone" in lines

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from ami_store_notifier.adapters.aws import error_code, transient_errors
 from ami_store_notifier.domain.verification import (
     EXPIRATION,
+    NEVER_ENABLED,
     BucketFacts,
     Inspection,
     LifecycleTransition,
@@ -55,10 +56,6 @@ CHECKSUM_ALGORITHMS = (
     "XXHASH64",
     "XXHASH3",
 )
-# "If the versioning state has never been set on a bucket, it has no versioning state; a
-# GetBucketVersioning request does not return a versioning state value"
-# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketVersioning.html).
-NEVER_ENABLED = "Never enabled"
 # GetBucketLifecycleConfiguration's answer for a bucket without lifecycle rules (404).
 NO_LIFECYCLE_CODE = "NoSuchLifecycleConfiguration"
 UNNAMED_RULE = "(unnamed)"

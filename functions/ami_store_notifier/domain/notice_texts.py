@@ -34,6 +34,7 @@ from ami_store_notifier.domain.notices import (
     UnapprovedStore,
     Verdict,
 )
+from ami_store_notifier.domain.verification import NEVER_ENABLED
 
 _LABEL_WIDTH = 15
 _GIB = 1024**3
@@ -218,7 +219,7 @@ def _checksum(check: ArchiveCheck) -> str:
 def _versioning(check: ArchiveCheck) -> str:
     if _VERSIONING_PERMISSION in check.facts_not_read:
         return "not read"
-    return check.bucket_versioning or "never enabled"
+    return check.bucket_versioning or NEVER_ENABLED
 
 
 def _lock(check: ArchiveCheck) -> str:
@@ -236,7 +237,7 @@ def _warnings(check: ArchiveCheck) -> list[str]:
     if check.object_size is None:
         return []
     warnings = [f"not checked: S3 refused {permission}" for permission in check.facts_not_read]
-    if _versioning(check) in ("never enabled", "Suspended"):
+    if _versioning(check) in (NEVER_ENABLED, "Suspended"):
         warnings.append("versioning is off: an overwrite or a delete of the object cannot be undone")
     if check.object_lock_mode is None and check.object_legal_hold != "ON":
         warnings.append("no Object Lock: whoever may delete the object can delete it")

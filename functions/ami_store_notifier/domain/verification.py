@@ -25,6 +25,10 @@ RESTORE_NEEDED_ARCHIVE_STATUSES = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACC
 # EC2 shows Completed once its multipart upload is complete, and S3 reads after writes are strongly
 # consistent; an object still missing this long after the notifier saw the completion is missing.
 MISSING_OBJECT_GRACE = timedelta(minutes=10)
+# A bucket's versioning when it was never turned on: "If the versioning state has never been set on a
+# bucket, it has no versioning state; a GetBucketVersioning request does not return a versioning state
+# value" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketVersioning.html).
+NEVER_ENABLED = "Never enabled"
 NOT_READABLE = "not among the buckets this deployment may read (readableBuckets)"
 # A multipart object's Last-Modified is when its upload was initiated (S3 user guide, "Working with object
 # metadata": https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html), and no page orders
