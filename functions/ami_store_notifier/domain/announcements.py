@@ -101,6 +101,11 @@ class Announcement:
         return image_arn(self.region, self.ami_id)
 
 
+def account_text(account: str, account_name: str | None) -> str:
+    """The account as people read it: its id, with its name where the hub of an Organization could read it."""
+    return f"{account} ({account_name})" if account_name else account
+
+
 def image_arn(region: str, ami_id: str) -> str:
     """The AMI's ARN, in its Region's partition: the events' `resources`."""
     return f"arn:{partition_of(region)}:ec2:{region}::image/{ami_id}"
@@ -201,7 +206,7 @@ def email_text(announcement: Announcement, account_name: str | None = None) -> s
         f"S3 object:   {announcement.s3_uri}",
         f"Started:     {announcement.task_start_time}",
         f"Observed:    {announcement.observed_at} ({elapsed_text(announcement)} after the start)",
-        f"Account:     {announcement.account}{f' ({account_name})' if account_name else ''} in {region}",
+        f"Account:     {account_text(announcement.account, account_name)} in {region}",
     ]
     if announcement.started_by is not None:
         lines.append(f"Started by:  {announcement.started_by}")

@@ -17,6 +17,7 @@ from typing import Any
 from ami_store_notifier.domain.announcements import (
     AboutAStore,
     Announcement,
+    account_text,
     ami_console_url,
     bucket_console_url,
     elapsed_text,
@@ -67,7 +68,7 @@ def thread_id(store: AboutAStore) -> str:
 
 
 def _description(announcement: Announcement, account_name: str | None) -> str:
-    account = f"{announcement.account} ({account_name})" if account_name else announcement.account
+    account = account_text(announcement.account, account_name)
     lines = [
         f"*Object:* `{announcement.s3_uri}`",
         f"*Duration:* {elapsed_text(announcement)} (started {announcement.task_start_time})",

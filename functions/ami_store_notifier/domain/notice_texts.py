@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ami_store_notifier.domain.announcements import (
+    account_text,
     ami_console_url,
     bucket_console_url,
     duration_text,
@@ -55,7 +56,7 @@ def notice_subject(notice: Notice) -> str:
 
 def notice_email_text(notice: Notice, account_name: str | None = None) -> str:
     """What a person reads in a mail client (with the account's name where the hub could read it)."""
-    account = f"{notice.account} ({account_name})" if account_name else notice.account
+    account = account_text(notice.account, account_name)
     lines = [
         _headline(notice),
         "",
@@ -77,7 +78,7 @@ def notice_email_text(notice: Notice, account_name: str | None = None) -> str:
 
 def notice_chat_notification(notice: Notice, account_name: str | None = None) -> dict[str, Any]:
     """The custom notification of one notice, in the thread of its task's state changes."""
-    account = f"{notice.account} ({account_name})" if account_name else notice.account
+    account = account_text(notice.account, account_name)
     facts = notice.facts
     keyword = facts.verdict.value if isinstance(facts, ArchiveCheck) else notice.kind.value
     return {
