@@ -11,7 +11,7 @@ from bench.bill.__main__ import keep
 from bench.hints.plan import HintsPlan
 from bench.report import build_report
 from bench.runner import run_benchmark
-from bench.scenario import Plan
+from bench.scenario import Plan, log_to_stderr
 from bench.verification.measure import VerificationPlan, measure_verification
 from bench.verification.section import verification_markdown, verification_targets
 
@@ -93,21 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     full_run = not args.quick and plan.sizes == Plan().sizes
     output = args.output or (FULL_RESULTS if full_run else OTHER_RESULTS)
 
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-    results = run_benchmark(plan, log=log, bill=not args.no_bill)
+    results = run_benchmark(plan, log=log_to_stderr, bill=not args.no_bill)
     report = build_report(results)
-    section, section_failed, section_seconds = verification_part(args, log)
+    section, section_failed, section_seconds = verification_part(args, log_to_stderr)
     markdown = report.markdown + section
     failed = sum(target.status == "FAIL" for target in report.targets) + section_failed
     print(markdown)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(markdown, encoding="utf-8")
     if full_run and results.bill is not None:
-        keep(results.bill, log)
+        keep(results.bill, log_to_stderr)
     seconds = results.seconds + section_seconds
-    log(f"Report written to {output}; {failed} target(s) failed; {seconds:.0f} s in all")
+    log_to_stderr(f"Report written to {output}; {failed} target(s) failed; {seconds:.0f} s in all")
     return 1 if failed else 0
 
 

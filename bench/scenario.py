@@ -38,6 +38,7 @@ import io
 import logging
 import os
 import random
+import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -102,6 +103,11 @@ CURSOR_KEY = {"pk": {"S": cursor_pk(REGION)}}
 ENVIRONMENT = {**OFFLINE_AWS_ENVIRONMENT, "POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 Log = Callable[[str], None]
+
+
+def log_to_stderr(message: str) -> None:
+    """The benchmark's progress lines, apart from the report it prints on stdout."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import sys
 from bench.hints.plan import HintsPlan
 from bench.hints.scenarios import measure_hints
 from bench.hints.section import hints_section, hints_targets
+from bench.scenario import log_to_stderr
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,10 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = HintsPlan.small() if args.small else HintsPlan()
 
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-    results = measure_hints(plan, log=log)
+    results = measure_hints(plan, log=log_to_stderr)
     checks = hints_targets(results)
     print("\n".join(hints_section(results)))
     print("\n### Targets\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench.scenario import log_to_stderr
 from bench.verification.measure import VerificationPlan, measure_verification
 from bench.verification.section import verification_markdown, verification_targets
 
@@ -16,10 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = VerificationPlan.small() if args.small else VerificationPlan()
 
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-    results = measure_verification(plan, log=log)
+    results = measure_verification(plan, log=log_to_stderr)
     print(verification_markdown(results), end="")
     return 0 if all(passed for _, passed, _ in verification_targets(results)) else 1
 
