@@ -37,6 +37,7 @@ from ami_store_notifier.domain.notices import (
 )
 from ami_store_notifier.domain.reading import ListingReader
 from ami_store_notifier.domain.store_watch import (
+    MAX_ARCHIVES_WAITING,
     MAX_WATCHED_IN_PROGRESS,
     StoreWatch,
     observed,
@@ -201,7 +202,20 @@ class Assurance:
             if not self._check(reader, task, watch.awaiting_check(task, reader.now), watches):
                 # S3 stayed throttled or unavailable: the next checks wait for a later run.
                 checks = MAX_ARCHIVE_CHECKS_PER_RUN
+        self._conclude_beyond_the_item(reader, watches)
         self._report.archive_checks_waiting = sum(1 for watch in watches.values() if watch.awaits_check)
+
+    def _conclude_beyond_the_item(self, reader: ListingReader, watches: dict[str, StoreWatch]) -> None:
+        """The oldest waiting checks past MAX_ARCHIVES_WAITING are concluded as unanswered, as a day's wait
+        would: the watches are one DynamoDB item, and one past 400 KB would stop the Region's commits."""
+        waiting = sorted(
+            (watch.completed_seen_at or reader.now, key)
+            for key, watch in watches.items()
+            if watch.awaits_check
+        )
+        for since, key in waiting[: max(0, len(waiting) - MAX_ARCHIVES_WAITING)]:
+            task = waiting_task(key, watches[key])
+            self._conclude(reader, task, unanswered(task, since), watches)
 
     def _check(
         self, reader: ListingReader, task: StoreTask, waiting: StoreWatch, watches: dict[str, StoreWatch]

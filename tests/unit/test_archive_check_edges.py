@@ -140,3 +140,26 @@ def test_the_store_quota_metric_is_published_from_half_the_quota_and_the_log_lin
     assert quota not in dict(below.metric_values())
     assert dict(at_half.metric_values())[quota] == 600
     assert below.summary()["storeQuotaGigabytes"] == 599
+
+
+def test_past_the_most_checks_that_may_wait_the_oldest_are_concluded_unanswered(
+    make_assured_poller, make_task, source, clock, archives, sns, store, monkeypatch
+):
+    monkeypatch.setattr("ami_store_notifier.assurance.MAX_ARCHIVES_WAITING", 1)
+    make_assured_poller().run()
+    older, newer = make_task(IN_PROGRESS), make_task(IN_PROGRESS)
+    source.put(older, newer)
+    clock.now += timedelta(minutes=1)
+    make_assured_poller().run()
+    archives.throttled_looks = 10_000
+    source.put(finish(older))
+    clock.now += timedelta(minutes=1)
+    make_assured_poller().run()
+    source.put(finish(newer))
+    clock.now += timedelta(minutes=1)
+    make_assured_poller().run()
+
+    [check] = checks(sns)
+    assert check.ami_id == older.ami_id
+    assert check.facts.reasons[0].startswith("not checked: S3 did not answer")
+    assert [key for key, watch in store.cursor.watches.items() if watch.awaits_check] == [newer.key]

@@ -160,10 +160,11 @@ def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dic
 
 
 def watch_item(region: str, version: int, watches: Mapping[str, StoreWatch]) -> dict[str, Any]:
-    """A store in progress takes about 60 bytes (its key, then numbers: GiB, progress and two epoch
-    seconds; at most MAX_WATCHED_IN_PROGRESS of them, store_watch.py), an archive still to check about 150
-    with its bucket and key, which a run checks a hundred at a time as they complete: well under DynamoDB's
-    400 KB an item, and small to rewrite, which DynamoDB bills by the whole item."""
+    """A store in progress is its key and numbers (GiB, progress, two epoch seconds), an archive still to
+    check its key, bucket and object key: at the bounds of store_watch.py (MAX_WATCHED_IN_PROGRESS,
+    MAX_ARCHIVES_WAITING) and the longest names, 253 KB of DynamoDB's 400 KB an item
+    (tests/unit/test_store_watch_item.py); small to rewrite in the usual case, as DynamoDB bills a write by
+    the whole item."""
     stores = {key: _store_attribute(watch) for key, watch in watches.items() if not watch.awaits_check}
     archives = {key: _archive_attribute(watch) for key, watch in watches.items() if watch.awaits_check}
     return {PARTITION_KEY: watch_pk(region), "version": version, "stores": stores, "archives": archives}

@@ -28,6 +28,9 @@ WATCH_REFRESH = timedelta(minutes=10)
 # At most 1,200 stores are in progress at once (1,200 GB, and an AMI's smallest snapshot is 1 GiB);
 # beyond these, stores are neither sized nor watched for stalls (the item must stay under 400 KB).
 MAX_WATCHED_IN_PROGRESS = 1500
+# Archives whose check waits for S3 (throttled, failing): past these the oldest are concluded unanswered,
+# so that the item stays under 400 KB with MAX_WATCHED_IN_PROGRESS stores beside them.
+MAX_ARCHIVES_WAITING = 1000
 
 
 @dataclass(frozen=True)
