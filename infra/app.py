@@ -11,7 +11,8 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.hub import AmiStoreNotifierHub
 from infra.rollout import ASSETS_STACK_PREFIX, ManagementSpoke, SpokeAssets, SpokeRollout
-from infra.settings import Settings, check_deployment_target, load_settings
+from infra.setting_checks import check_deployment_target
+from infra.settings import Settings, load_settings
 from infra.stack import AmiStoreNotifierStack
 
 STACK_ID = "AmiStoreNotifier"

@@ -40,7 +40,8 @@ from constructs import Construct
 from ami_store_notifier.domain.hints import OBJECT_CREATED_PATTERN, STORE_STARTED_PATTERN
 from infra.checkov import skip_checkov
 from infra.dead_letter_queue import SSE_SQS, dead_letter_queue
-from infra.settings import HINT_RUNS_AT_ONCE, Settings
+from infra.setting_checks import HINT_RUNS_AT_ONCE
+from infra.settings import Settings
 
 EVENTS = "events.amazonaws.com"
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ami_store_notifier.assurance import MAX_ARCHIVE_CHECKS_PER_RUN
-from ami_store_notifier.settings_spec import SETTINGS
+from ami_store_notifier.settings_function import DEFAULT_MEMORY_MB
 from bench.bill.prices import PRICES, Price
 from bench.bill.usage import Assumptions
 from bench.verification.measure import Pass, VerificationResults
@@ -17,7 +17,6 @@ PER = 1_000
 S3_OPERATIONS = ("HeadObject", "GetBucketVersioning", "GetBucketLifecycleConfiguration")
 DESCRIBE = ("EC2", "DescribeStoreImageTasks")
 SERVICE_ORDER = ("S3", "EC2", "DynamoDB", "SNS", "EventBridge")
-FUNCTION_MEMORY_MB = next(setting.default for setting in SETTINGS if setting.key == "functionMemoryMb")
 LATENCY_PER_CALL_SECONDS = Assumptions().latency_per_call_s
 
 Check = tuple[str, bool, str]
@@ -55,7 +54,7 @@ def _lambda_seconds(run: Pass) -> float:
 def added_items(results: VerificationResults) -> list[Added]:
     off, on = results.checks_off, results.checks_on
     s3 = sum(on.count("S3", operation) - off.count("S3", operation) for operation in S3_OPERATIONS)
-    gb_seconds = (_lambda_seconds(on) - _lambda_seconds(off)) * FUNCTION_MEMORY_MB / 1024
+    gb_seconds = (_lambda_seconds(on) - _lambda_seconds(off)) * DEFAULT_MEMORY_MB / 1024
     return [
         Added(
             "S3 requests (HeadObject and the bucket's two reads)", PRICES["s3-requests"], _per(results, s3)
@@ -67,7 +66,7 @@ def added_items(results: VerificationResults) -> list[Added]:
         Added("DynamoDB WRU", PRICES["dynamodb-write"], _per(results, on.write_units - off.write_units)),
         Added("DynamoDB RRU", PRICES["dynamodb-read"], _per(results, on.read_units - off.read_units)),
         Added(
-            f"Lambda GB-seconds ({FUNCTION_MEMORY_MB} MB, arm64)",
+            f"Lambda GB-seconds ({DEFAULT_MEMORY_MB} MB, arm64)",
             PRICES["lambda-arm64"],
             _per(results, gb_seconds),
         ),

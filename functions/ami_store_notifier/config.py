@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from ami_store_notifier.assurance import AssurancePolicy
 from ami_store_notifier.domain.model import TaskState
@@ -67,7 +68,8 @@ class Settings:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    values = {
+    # Each value has its field's type, which the declarations do not tell the type checker.
+    values: dict[str, Any] = {
         setting.field: setting.read(env.get(setting.variable), setting.variable)
         for setting in HANDLER_SETTINGS
         if setting.variable is not None

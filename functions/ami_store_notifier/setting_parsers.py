@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ami_store_notifier.domain.model import TaskState
 
@@ -14,7 +13,10 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
-Parser = Callable[[object, str], Any]
+# What a parser returns: text, a number or flag (`bool` is an `int`), or a list (a tuple of names, task
+# states included); None where a setting without a default is left unset.
+SettingValue = str | int | tuple[str, ...] | None
+Parser = Callable[[object, str], SettingValue]
 
 
 class SettingError(ValueError):
@@ -30,9 +32,9 @@ class Setting:
     variable: str | None
     parse: Parser
     meaning: str
-    default: Any = None
-    allowed: str | None = None  # the README's wording; a range's own description when None
-    shown_default: str | None = None  # the README's wording where the default is not a literal value
+    default: SettingValue = None
+    allowed: str | None = None  # the docs' wording; a range's own description when None
+    shown_default: str | None = None  # the docs' wording where the default is not a literal value
     required: bool = False
 
     @property
@@ -43,7 +45,7 @@ class Setting:
         assert self.variable is not None
         return self.variable.lower()
 
-    def read(self, raw: object, name: str) -> Any:
+    def read(self, raw: object, name: str) -> SettingValue:
         if not is_absent(raw):
             return self.parse(raw, name)
         if self.required:
@@ -133,6 +135,11 @@ def matching(pattern: str, what: str, *, reserved: Callable[[str], str | None] =
         return raw.strip()
 
     return parse
+
+
+# Parsers that more than one setting uses.
+stack_name = matching(r"[A-Za-z][A-Za-z0-9-]{0,127}", "a CloudFormation stack name")
+email_address = matching(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", "an email address")
 
 
 def _string_list(raw: object, name: str) -> list[str]:

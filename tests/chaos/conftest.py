@@ -45,7 +45,7 @@ def lambda_time(chaos: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     it, and so does each request of a run kept with `lambda_time_kept`."""
     from botocore.retries.standard import ExponentialBackoff
 
-    from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
+    from ami_store_notifier.settings_function import DEFAULT_TIMEOUT_SECONDS
     from tests.chaos.lambda_time import LambdaTime
 
     time = LambdaTime(timeout=DEFAULT_TIMEOUT_SECONDS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
+from ami_store_notifier.settings_function import DEFAULT_TIMEOUT_SECONDS
 from local.deployment import HINTS_QUEUE, LocalDeployment
 from local.ec2_store_tasks import CLOCK
 from local.event_source_mapping import HintBatch, Polling
