@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from ami_store_notifier.domain.claims import Claim
 from ami_store_notifier.domain.model import Cursor, PendingDelivery, RecordedTask, StoreTask, TaskState
 from ami_store_notifier.domain.notices import Deliverable
 from ami_store_notifier.domain.planning import CommitStep
-from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.domain.verification import BucketFacts, Inspection, ObjectFacts
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from ami_store_notifier.ports import (

@@ -8,12 +8,14 @@ pending under a lease) in the same transaction that moves the cursor, before any
 is forgotten only after the channel accepted it. A crash at any point leaves either nothing done or
 a pending delivery that a later run takes over when the lease ends. Only one of two overlapping runs
 can move the cursor, so without faults each transition is sent once.
+
+This module orders a run's steps; asking EC2 within the run's calls and time is `fetching.py`'s, and
+what the reading makes of the answers is `domain/reading.py`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,6 @@ from typing import TypeVar
 from ami_store_notifier.assurance import NO_ASSURANCE, Assurance, AssurancePolicy
 from ami_store_notifier.claiming import Claimer
 from ami_store_notifier.delivery import TimeLeft, claimed_deliveries, deliver
-from ami_store_notifier.domain.findings import ReadingReport
 from ami_store_notifier.domain.hints import (
     AWAKE_AFTER_AN_UNLISTED_START,
     Hint,
@@ -32,31 +33,26 @@ from ami_store_notifier.domain.hints import (
     any_start_ahead,
     facts_by_ami,
 )
-from ami_store_notifier.domain.model import Cursor, ReadMode, ReadPhase, StoreTask
+from ami_store_notifier.domain.model import Cursor, ReadMode
 from ami_store_notifier.domain.planning import CHANNELS, CommitStep, Planner
-from ami_store_notifier.domain.reading import (
-    MAX_DESCRIBE_CALLS_PER_RUN,
-    ListingReader,
-    Policy,
-    idle,
-    stays_quiet,
-)
-from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
+from ami_store_notifier.domain.read_costs import recheck_calls
+from ami_store_notifier.domain.read_plan import Policy, idle, stays_quiet
+from ami_store_notifier.domain.reading import ListingReader
+from ami_store_notifier.fetching import Fetcher
 from ami_store_notifier.ports import (
     ArchiveReader,
     CallBudget,
-    CallBudgetSpentError,
     HintCallAllowance,
     ImageSizes,
-    ListingPage,
-    ListingTokenRefusedError,
     Publisher,
     StateStore,
     TaskSource,
     TransientAwsError,
 )
 from ami_store_notifier.rechecks import Recheck
-from ami_store_notifier.report import CALL_BUDGET_SPENT, QUIET, RunReport
+from ami_store_notifier.report import QUIET, RunReport
+from ami_store_notifier.run_findings import record_findings
+from ami_store_notifier.time_budget import TimeBudget
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +97,7 @@ class Poller:
         self._store = store
         self._publishers = publishers
         self._clock = clock
-        self._seconds_left = seconds_left
-        self._reserve = delivery_reserve_seconds
+        self._time = TimeBudget(seconds_left, delivery_reserve_seconds)
         self._quiet_when_idle = quiet_when_idle
         self._assurance = assurance
         self._archives = archives
@@ -151,7 +146,7 @@ class Poller:
                 "Delivery backlog: delivering before reading more", extra={"pending": len(cursor.pending)}
             )
         else:
-            self._read(reader, report)
+            self._fetcher(report).read(reader)
         steps_done = self._claim_and_deliver(cursor, reader, report).steps
         if self._quiet_when_idle and idle(cursor, now):
             # The safety net of an idle account: every start it claims came without a hint.
@@ -170,13 +165,18 @@ class Poller:
             hints=None if hints is None else facts_by_ami(hints),
         )
 
+    def _fetcher(self, report: RunReport) -> Fetcher:
+        return Fetcher(
+            source=self._source, store=self._store, page_size=self._page_size, time=self._time, report=report
+        )
+
     def _claim_and_deliver(self, cursor: Cursor, reader: ListingReader, report: RunReport) -> Claimed:
         assurance = Assurance(
             self._assurance,
             archives=self._archives,
             sizes=self._sizes,
             report=report,
-            time_to_stop=self._time_to_stop,
+            time_to_stop=self._time.time_to_stop,
         )
         watches = assurance.conclude(cursor, reader)
         planner = Planner(cursor, reader, self._channels, watches)
@@ -184,7 +184,7 @@ class Poller:
         steps_done = claimer.commit()
         record_findings(reader.report(), report)
         report.tasks_in_progress = planner.in_progress_count()
-        time_left = TimeLeft(self._seconds_left, self._reserve, report)
+        time_left = TimeLeft(self._time.seconds_left, self._time.reserve, report)
         deliver(claimed_deliveries(steps_done), self._store, self._publishers, time_left)
         return Claimed(steps_done, claimer.all_written)
 
@@ -199,9 +199,9 @@ class Poller:
             # The first read claims every store in progress and its window: a hint adds nothing to it.
             return HintAnswers(frozenset(amis), {}, recorded=True)
         reader = self._reader(cursor, self._clock(), hints)
-        budget = CallBudget(allowance.take(math.ceil(len(amis) / MAX_IMAGE_IDS_PER_CALL)))
+        budget = CallBudget(allowance.take(recheck_calls(len(amis))))
         recheck = Recheck(amis, seed=reader.now.isoformat())
-        tasks = self._ask_about(recheck, reader, report, budget)
+        tasks = self._fetcher(report).ask_about(recheck, reader, budget)
         answered = frozenset(amis) - recheck.unanswered
         if any_start_ahead(hints, tasks):
             # EC2 lists a task a little after the call that started it (eventual consistency): the
@@ -211,151 +211,8 @@ class Poller:
         report.hints_asked = len(answered)
         return HintAnswers(answered, tasks, recorded=claimed.all_written and not reader.suspects)
 
-    def _ask_about(
-        self, recheck: Recheck, reader: ListingReader, report: RunReport, budget: CallBudget
-    ) -> dict[str, StoreTask]:
-        """EC2's newest task of each hinted AMI it answered for, each answer observed as it comes."""
-        tasks: dict[str, StoreTask] = {}
-        ask = partial(self._source.by_ami, budget=budget)
-        try:
-            for page in recheck.pages(ask, lambda: self._may_call(report, budget)):
-                note_anomalies(page, report)
-                tasks |= {task.ami_id: task for task in page.tasks}
-                reader.observe_hinted(page.tasks)
-            self._check_suspects(reader)
-        except CallBudgetSpentError:
-            report.stop(CALL_BUDGET_SPENT)
-        except TransientAwsError as error:
-            report.stop_unavailable(error)
-            logger.warning("Asking about hints stopped: AWS stayed unavailable", extra={"error": str(error)})
-        return tasks
-
-    # -- reading ---------------------------------------------------------------------------------
-
-    def _time_to_stop(self) -> bool:
-        return self._seconds_left() <= self._reserve
-
-    def _read(self, reader: ListingReader, report: RunReport) -> None:
-        budget = CallBudget(MAX_DESCRIBE_CALLS_PER_RUN)
-        try:
-            if not reader.listing_read:
-                self._read_phase(reader, report, budget, ReadPhase.LISTING)
-            if report.stopped_because is None and reader.needs_in_progress_sweep:
-                self._read_phase(reader, report, budget, ReadPhase.SWEEP)
-            if report.stopped_because is None:
-                self._recheck_tracked(reader, report, budget)
-            self._check_suspects(reader)
-        except CallBudgetSpentError:
-            report.stop(CALL_BUDGET_SPENT)
-            logger.info("Call budget spent: the next run goes on from here")
-        except TransientAwsError as error:
-            report.stop_unavailable(error)
-            logger.warning("Reading stopped: AWS stayed unavailable", extra={"error": str(error)})
-
-    def _read_phase(
-        self, reader: ListingReader, report: RunReport, budget: CallBudget, phase: ReadPhase
-    ) -> None:
-        """Reads one phase, going on from where an earlier run stopped; when EC2 refuses that run's
-        NextToken, the phase starts over from its first page (once: a refusal then is an outage)."""
-        try:
-            self._read_pages(reader, report, budget, phase)
-        except ListingTokenRefusedError as refused:
-            report.listing_restarts += 1
-            logger.warning(
-                "EC2 refused the saved NextToken: the read starts over from the top",
-                extra={"phase": phase.value, "error": str(refused)},
-            )
-            reader.start_over(phase)
-            self._read_pages(reader, report, budget, phase)
-
-    def _read_pages(
-        self, reader: ListingReader, report: RunReport, budget: CallBudget, phase: ReadPhase
-    ) -> None:
-        """The phase's pages, as long as the reader wants more and the run has calls and time left."""
-        sweep = phase is ReadPhase.SWEEP
-        pages = self._source.pages(
-            self._page_size, budget, in_progress_only=sweep, start_token=reader.resume_token(phase)
-        )
-        observe = reader.observe_in_progress_page if sweep else reader.observe_page
-        while self._may_call(report, budget):
-            page = next(pages, None)
-            if page is None:
-                return
-            note_anomalies(page, report)
-            if not observe(page.tasks, has_more=page.has_more, next_token=page.next_token):
-                return
-
-    def _recheck_tracked(self, reader: ListingReader, report: RunReport, budget: CallBudget) -> None:
-        """Each answer reaches the reader as it comes; the re-check counts as finished (and so its
-        tracked tasks EC2 did not return as departed) only once every AMI was answered."""
-        recheck = Recheck(reader.tracked_amis_to_recheck(), seed=reader.now.isoformat())
-        ask = partial(self._source.by_ami, budget=budget)
-        for page in recheck.pages(ask, lambda: self._may_call(report, budget)):
-            note_anomalies(page, report)
-            reader.observe_recheck(page.tasks)
-        if recheck.finished:
-            reader.recheck_finished()
-
-    def _may_call(self, report: RunReport, budget: CallBudget) -> bool:
-        """Whether one more DescribeStoreImageTasks call fits the time the run has left; once the run's
-        calls are spent, CallBudgetSpentError ends its reading."""
-        budget.ensure_left()
-        if self._time_to_stop():
-            report.stop("time")
-            logger.warning("Little time left: reading stops here; the next run goes on")
-            return False
-        return True
-
-    def _check_suspects(self, reader: ListingReader) -> None:
-        suspects = dict(reader.suspects)
-        if suspects:
-            reader.resolve(suspects.values(), self._store.load_records(list(suspects)))
-
 
 @dataclass(frozen=True)
 class Claimed:
     steps: list[CommitStep]
     all_written: bool
-
-
-def note_anomalies(page: ListingPage, report: RunReport) -> None:
-    for anomaly in page.anomalies:
-        if anomaly.skipped:
-            report.unparseable_tasks += 1
-            logger.error("Listing entry skipped: %s", anomaly.reason, extra={"entry": anomaly.entry})
-        else:
-            report.malformed_tasks += 1
-            logger.warning("Listing entry repaired: %s", anomaly.reason, extra={"entry": anomaly.entry})
-
-
-def record_findings(findings: ReadingReport, report: RunReport) -> None:
-    """Counts what the reading found beside the transitions, and logs each finding once."""
-    report.tasks_seen = findings.tasks_seen
-    report.listing_complete = findings.listing_complete
-    report.unknown_states = len(findings.unknown_states)
-    report.malformed_tasks += len(findings.future_dated)
-    report.failure_reasons_shortened = len(findings.shortened_reasons)
-    report.vanished = len(findings.vanished)
-    report.superseded = len(findings.superseded)
-    for task in findings.unknown_states:
-        logger.warning(
-            "Task in a state this version does not know; left as it was",
-            extra={"task": task.key, "state": task.state_name},
-        )
-    for task in findings.future_dated:
-        logger.warning(
-            "Task starts in the future by this poller's clock; handled, but not taken as the newest",
-            extra={"task": task.key},
-        )
-    for task in findings.shortened_reasons:
-        logger.warning(
-            "Failure reason too long for the channels' limits; announced shortened",
-            extra={"task": task.key, "characters": len(task.failure_reason or "")},
-        )
-    for key in findings.vanished:
-        logger.warning("Task recorded in progress left the listing; not announced", extra={"task": key})
-    for key in findings.superseded:
-        logger.warning(
-            "Task recorded in progress was superseded by a newer store of its AMI; not announced",
-            extra={"task": key},
-        )

@@ -28,11 +28,11 @@ from typing import Any
 from botocore.config import Config
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG, EC2_CLIENT_CONFIG
-from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_DESCRIBE_CALLS_PER_RUN
 from ami_store_notifier.report import AWS_UNAVAILABLE
-from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
+from ami_store_notifier.settings_function import DEFAULT_TIMEOUT_SECONDS
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED, IN_PROGRESS, HintFaults
-from local.ec2_store_tasks.backend import DESCRIBE_STORE as DESCRIBE
+from local.ec2_store_tasks.api import DESCRIBE_STORE as DESCRIBE
 from local.ec2_store_tasks.hint_events import OBJECT_CREATED, STARTED
 from local.event_source_mapping import Polling
 from tests.chaos.assurance_steps import (

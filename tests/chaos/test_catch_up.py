@@ -10,7 +10,7 @@ import pytest
 
 from ami_store_notifier.adapters.table_items import known_pk
 from ami_store_notifier.domain.known_tasks import ITEM_SIZE_LIMIT_BYTES, MAX_FINISHED_KEPT
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN
 from ami_store_notifier.ec2_limits import MAX_RESULTS_PER_PAGE
 from bench.catch_up import seed_ended_stores
 from bench.meter import item_size

@@ -11,7 +11,7 @@ import pytest
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.batching import MAX_BATCH_ENTRIES
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN
 from local.ec2_store_tasks import CLOCK
 from tests.chaos.harness import ChaosWorld, RunRecord, assert_no_violations
 from tests.chaos.lambda_time import LambdaTime, channel_throttled, lambda_time_kept

@@ -12,9 +12,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
+from ami_store_notifier.domain.claims import Claim
 from ami_store_notifier.domain.model import StoreTask, TaskState
 from ami_store_notifier.domain.planning import CommitStep, CursorUpdate
-from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.ports import CommitOutcome, CommitResult
 from ami_store_notifier.report import REGION_FAILURES
 from local.deployment import RULE_QUEUE, TOPIC_QUEUE

@@ -19,7 +19,7 @@ from ami_store_notifier.assurance import NO_ASSURANCE, AssurancePolicy
 from ami_store_notifier.cli.sightings import ObjectUnreadableError
 from ami_store_notifier.domain.hints import Hint, HintKind
 from ami_store_notifier.domain.model import Cursor, StoreTask, TaskState, format_timestamp
-from ami_store_notifier.domain.reading import Policy
+from ami_store_notifier.domain.read_plan import Policy
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import TransientAwsError
 from tests.fakes import (

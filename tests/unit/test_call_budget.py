@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ami_store_notifier.domain import reading
+from ami_store_notifier.domain import comparing
 from ami_store_notifier.domain.model import ReadPhase, TaskState
-from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_DESCRIBE_CALLS_PER_RUN
 
 COMPLETED = TaskState.COMPLETED
 
@@ -70,7 +70,7 @@ def test_a_run_that_reaches_its_claim_limit_mid_page_goes_on_from_that_page(
 ):
     make_poller().run()
     tasks = backlog(make_task, source, 7)
-    monkeypatch.setattr(reading, "MAX_CLAIMS_PER_RUN", 3)
+    monkeypatch.setattr(comparing, "MAX_CLAIMS_PER_RUN", 3)
 
     limited, _ = run_counting_calls(make_poller, source, clock)
     saved = store.cursor.progress

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ami_store_notifier.adapters.table_items import known_item, to_item
+from ami_store_notifier.adapters.item_values import to_item
+from ami_store_notifier.adapters.table_items import known_item
 from ami_store_notifier.domain.known_tasks import (
     ITEM_SIZE_LIMIT_BYTES,
     LARGEST_ENTRY_BYTES,
@@ -14,7 +15,7 @@ from ami_store_notifier.domain.known_tasks import (
     stores_started_within,
 )
 from ami_store_notifier.domain.model import TaskState, split_task_key, task_key
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
 from bench.meter import item_size
 

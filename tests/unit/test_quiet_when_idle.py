@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ami_store_notifier.domain.hints import HintKind
 from ami_store_notifier.domain.model import PendingDelivery, ReadMode, ReadPhase, ReadProgress, TaskState
-from ami_store_notifier.domain.reading import stays_quiet
+from ami_store_notifier.domain.read_plan import stays_quiet
 from tests.fakes import FakeHintCallAllowance
 
 IN_PROGRESS = TaskState.IN_PROGRESS

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ami_store_notifier.domain.model import Cursor, ReadMode, RecordedTask, TaskState
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, ListingReader
+from ami_store_notifier.domain.reading import ListingReader
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from tests.world import ACCOUNT, REGION
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ami_store_notifier.domain.model import TaskState
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN, MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN, MAX_DESCRIBE_CALLS_PER_RUN
 
 COMPLETED = TaskState.COMPLETED
 IN_PROGRESS = TaskState.IN_PROGRESS

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from ami_store_notifier.domain.claims import Claim
 from ami_store_notifier.domain.known_tasks import kept_tasks, newer
 from ami_store_notifier.domain.model import (
     LEGACY_BATCH,
@@ -24,7 +25,7 @@ from ami_store_notifier.domain.model import (
     ReadProgress,
     TaskState,
 )
-from ami_store_notifier.domain.reading import Claim, ListingReader
+from ami_store_notifier.domain.reading import ListingReader
 from ami_store_notifier.domain.store_watch import StoreWatch
 
 # Every deployment delivers on these; chat is a third channel when the chat notifications are on.
