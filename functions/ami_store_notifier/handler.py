@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -31,7 +31,9 @@ from ami_store_notifier.adapters.publishers import ChatPublisher, EventBridgePub
 from ami_store_notifier.adapters.s3_archive import S3ArchiveReader
 from ami_store_notifier.config import Settings, load_settings
 from ami_store_notifier.domain.hints import Hint, read_hints, to_retry
-from ami_store_notifier.domain.reading import HINT_CALLS_PER_MINUTE, Policy
+from ami_store_notifier.domain.json_values import IncomingJson
+from ami_store_notifier.domain.read_plan import Policy
+from ami_store_notifier.domain.run_limits import HINT_CALLS_PER_MINUTE
 from ami_store_notifier.poller import Poller
 from ami_store_notifier.ports import Publisher
 from ami_store_notifier.report import NAMESPACE as DEFAULT_NAMESPACE
@@ -157,7 +159,7 @@ def hint_allowance(wired: Wiring, region: str) -> HintCallAllowance:
 # hour with a cold start, while every log line already carries cold_start and Lambda's REPORT line the
 # Init Duration.
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: IncomingJson, context: LambdaContext) -> Mapping[str, object]:
     """A tick of the schedule polls every Region; a batch of the hints queue (an SQS event) asks about the
     AMIs it names, and answers which of its messages SQS should hand over again."""
     logger.set_correlation_id(str(uuid.uuid4()))
@@ -169,7 +171,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     if "Records" in event:
         return answer_hints(event["Records"], regional, wired)
-    reports: list[dict[str, Any]] = []
+    reports: list[dict[str, object]] = []
     failures: list[dict[str, str]] = []
     for poller in regional:
         try:
@@ -182,7 +184,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"regions": reports, "failedRegions": failures}
 
 
-def answer_hints(records: list[dict[str, Any]], regional: list[Poller], wired: Wiring) -> dict[str, Any]:
+def answer_hints(
+    records: list[IncomingJson], regional: list[Poller], wired: Wiring
+) -> dict[str, list[dict[str, str]]]:
     """ReportBatchItemFailures' answer: the messages to hand over again (Lambda developer guide, "Handling
     errors for an SQS event source": https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
     hints, unreadable = read_hints(records)
@@ -221,7 +225,7 @@ def hint_run(poller: Poller, hints: list[Hint], wired: Wiring) -> list[Hint]:
     return retry
 
 
-def poll_region(poller: Poller, api_calls: ApiCallCounter) -> dict[str, Any]:
+def poll_region(poller: Poller, api_calls: ApiCallCounter) -> dict[str, object]:
     calls_before = api_calls.by_service()
     with tracer.provider.in_subsegment(f"poll {poller.region}"):
         report = poller.run()

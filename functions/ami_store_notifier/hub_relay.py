@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -25,6 +24,7 @@ from ami_store_notifier.adapters.account_names import OrganizationAccountNames
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
 from ami_store_notifier.adapters.publishers import ChatPublisher, SnsPublisher
 from ami_store_notifier.domain.announcements import Announcement
+from ami_store_notifier.domain.json_values import IncomingJson
 from ami_store_notifier.domain.notices import NOTICE_KINDS_BY_DETAIL_TYPE, Deliverable, Notice
 from ami_store_notifier.domain.planning import RELAY_CHANNEL
 from ami_store_notifier.report import SERVICE
@@ -55,7 +55,7 @@ def publisher(channel: str = SnsPublisher.channel) -> SnsPublisher:
     return kind(boto3.client("sns", config=CLIENT_CONFIG), str(topic_arn), account_name=names)
 
 
-def relayed(event: dict[str, Any]) -> Deliverable:
+def relayed(event: IncomingJson) -> Deliverable:
     """The announcement an event carries: a notice by its detail-type, a state change otherwise."""
     kind = NOTICE_KINDS_BY_DETAIL_TYPE.get(str(event.get("detail-type")))
     if kind is None:
@@ -64,7 +64,7 @@ def relayed(event: dict[str, Any]) -> Deliverable:
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+def lambda_handler(event: IncomingJson, context: LambdaContext) -> dict[str, str]:
     announcement = relayed(event)
     channel = str(event.get(RELAY_CHANNEL, SnsPublisher.channel))
     logger.append_keys(

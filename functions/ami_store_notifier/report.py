@@ -2,7 +2,7 @@
 
 Each field of `RunReport` is a counter or fact of the run. Its metadata says what it means and which
 CloudWatch metric it is also published as, if any; the handler's metrics and log summary, and the stack's
-alarms, dashboard and README all read these declarations, so a new counter is one new field here.
+alarms, dashboard and docs all read these declarations, so a new counter is one new field here.
 
 CloudWatch bills each custom metric for every hour it is published in, so a figure is a metric only when
 an alarm watches it or an operator graphs it over time (announcements, throttled runs); every other
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import TypeVar, overload
 
 from ami_store_notifier.domain.model import ReadMode
 from ami_store_notifier.ec2_limits import STORE_QUOTA_GB
@@ -32,6 +32,7 @@ CALL_BUDGET_SPENT = "call-budget"
 TIME = "time"
 # The mode of a scheduled run that asked EC2 nothing (quietWhenIdle, while idle).
 QUIET = "quiet"
+_Value = TypeVar("_Value")
 # The services whose calls are counted in each region's log summary (apiCalls), by botocore's name for each.
 API_CALL_SERVICES = {"ec2": "EC2", "dynamodb": "DynamoDB", "sns": "SNS", "events": "EventBridge", "s3": "S3"}
 
@@ -64,7 +65,7 @@ def _described(
     every_run: bool = False,
     unit: Unit = Unit.COUNT,
     published_from: float = 0,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A figure's metadata; `metric` names the metric it is also published as, None for log only."""
     return {
         "metric": metric,
@@ -76,16 +77,42 @@ def _described(
     }
 
 
+@overload
 def _measured(
     metric: str | None,
     meaning: str,
     *,
-    default: Any = 0,
     summary: bool = True,
     every_run: bool = False,
     unit: Unit = Unit.COUNT,
     published_from: float = 0,
-) -> Any:
+) -> int: ...
+
+
+@overload
+def _measured(
+    metric: str | None,
+    meaning: str,
+    *,
+    default: _Value,
+    summary: bool = True,
+    every_run: bool = False,
+    unit: Unit = Unit.COUNT,
+    published_from: float = 0,
+) -> _Value: ...
+
+
+def _measured(
+    metric: str | None,
+    meaning: str,
+    *,
+    default: object = 0,
+    summary: bool = True,
+    every_run: bool = False,
+    unit: Unit = Unit.COUNT,
+    published_from: float = 0,
+) -> object:
+    """A field of the report, 0 unless `default` says otherwise."""
     described = _described(
         metric, meaning, summary=summary, every_run=every_run, unit=unit, published_from=published_from
     )
@@ -207,7 +234,7 @@ class RunReport:
             if (value and value >= metric.published_from) or (metric.every_run and heartbeat)
         ]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """The run's log line: every field but those only counted as metrics, in camelCase."""
         shown = (declared for declared in fields(self) if declared.metadata.get("summary", True))
         return {_camel(declared.name): _summarized(getattr(self, declared.name)) for declared in shown}
@@ -218,7 +245,7 @@ def _camel(name: str) -> str:
     return first + "".join(part.title() for part in rest)
 
 
-def _summarized(value: Any) -> Any:
+def _summarized(value: object) -> object:
     if isinstance(value, Counter):
         return dict(value)
     return round(value, 1) if isinstance(value, float) else value

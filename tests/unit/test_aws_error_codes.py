@@ -13,7 +13,7 @@ from botocore.retries.standard import (
     ThrottlingErrorDetector,
 )
 
-from ami_store_notifier.adapters import dynamodb_state_store as store
+from ami_store_notifier.adapters import dynamodb_errors as store
 from ami_store_notifier.adapters.aws import (
     CLIENT_CONFIG,
     THROTTLING_CODES,

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import CLIENT_CONFIG
-from ami_store_notifier.adapters.dynamodb_state_store import WRITE_CONFLICT, DynamoDbStateStore
+from ami_store_notifier.adapters.dynamodb_errors import WRITE_CONFLICT
+from ami_store_notifier.adapters.dynamodb_state_store import DynamoDbStateStore
 from ami_store_notifier.adapters.table_items import LEASE_BATCHES, LEASE_ENTRIES
 from ami_store_notifier.domain.model import PendingDelivery, TaskState
 from ami_store_notifier.ports import TransientAwsError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ami_store_notifier.adapters.table_items import to_item, watch_item
+from ami_store_notifier.adapters.item_values import to_item
+from ami_store_notifier.adapters.table_items import watch_item
 from ami_store_notifier.domain.known_tasks import ITEM_SIZE_LIMIT_BYTES
 from ami_store_notifier.domain.model import task_key
 from ami_store_notifier.domain.store_watch import MAX_ARCHIVES_WAITING, MAX_WATCHED_IN_PROGRESS, StoreWatch

@@ -23,7 +23,7 @@ _NOT_READABLE_HERE = frozenset({"AccessDeniedException", "AWSOrganizationsNotInU
 # ...or the account has none to give: "We can't find an Amazon Web Services account with the AccountId
 # that you specified", or the id is malformed.
 _NO_SUCH_ACCOUNT = frozenset({"AccountNotFoundException", "InvalidInputException"})
-# Any other failure (TooManyRequestsException, ServiceException: "Try again later"; no answer) passes:
+# Every other failure (TooManyRequestsException, ServiceException: "Try again later"; no answer) passes:
 # no call is made for this long, then the names are asked again.
 RETRY_AFTER_SECONDS = 60.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -19,6 +19,9 @@ from botocore.exceptions import (
 
 from ami_store_notifier.ports import TransientAwsError
 from ami_store_notifier.report import API_CALL_SERVICES
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
 
 Client = TypeVar("Client", bound=BaseClient)
 
@@ -128,7 +131,7 @@ class ApiCallCounter:
         client.meta.events.register("before-call.*.*", self._count)
         return client
 
-    def _count(self, model: Any, **_: Any) -> None:
+    def _count(self, model: OperationModel, **_: object) -> None:
         service = model.service_model.service_name
         self.calls[(API_CALL_SERVICES.get(service, service), model.name)] += 1
 

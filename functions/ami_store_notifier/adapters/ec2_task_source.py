@@ -45,7 +45,7 @@ AMI_UNKNOWN_CODES = frozenset({"InvalidAMIID.NotFound", "InvalidAMIID.Unavailabl
 # The AMI ids a refusal names. No AWS page documents the messages; as EC2 sends them to other actions:
 # "The image id '[ami-0123456789abcdef0]' does not exist" (boto/botocore#2194, DescribeImages), a list
 # "'[ami-1, ami-2]'" for several (cloud-custodian/cloud-custodian#3630 parses it so), "The image ID
-# 'ami-1' is no longer available" (ansible/ansible#24945), 'Invalid id: "ami-1"'. Any id found in the
+# 'ami-1' is no longer available" (ansible/ansible#24945), 'Invalid id: "ami-1"'. Every id found in the
 # message counts, whatever its quoting; a message that names none is split in halves instead.
 _AMI_ID = re.compile(r"\bami-[0-9a-z]+")
 

@@ -1,7 +1,7 @@
 """The DescribeStoreImageTasks calls that hint runs may make, shared by every run of a region.
 
 Hint runs can come at any pace (one per batch of the queue), so their calls are counted per minute in the
-table, one conditional UpdateItem per run, and stop at HINT_CALLS_PER_MINUTE (domain/reading.py says why
+table, one conditional UpdateItem per run, and stop at HINT_CALLS_PER_MINUTE (domain/run_limits.py says why
 that number leaves EC2's bucket enough for the schedule and a waiter).
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from ami_store_notifier.adapters.aws import error_code, transient_errors
-from ami_store_notifier.adapters.dynamodb_state_store import CONDITION_FAILED
+from ami_store_notifier.adapters.dynamodb_errors import CONDITION_FAILED
 from ami_store_notifier.adapters.table_items import TTL_ATTRIBUTE, hint_calls_pk, key
 
 if TYPE_CHECKING:

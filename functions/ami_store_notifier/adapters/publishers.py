@@ -8,7 +8,7 @@ through, and the poller keeps the rest pending for the next run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -149,7 +149,9 @@ def _notice_entry(notice: Notice, account_name: str | None) -> PublishBatchReque
     }
 
 
-def _attributes(detail: dict[str, object], names: Sequence[str]) -> dict[str, MessageAttributeValueTypeDef]:
+def _attributes(
+    detail: Mapping[str, object], names: Sequence[str]
+) -> dict[str, MessageAttributeValueTypeDef]:
     return {
         name: {"DataType": "String", "StringValue": str(detail[name])} for name in names if detail.get(name)
     }

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -32,13 +32,18 @@ from ami_store_notifier.ports import TransientAwsError
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
-    from types_boto3_s3.type_defs import HeadObjectOutputTypeDef, LifecycleRuleOutputTypeDef
+    from types_boto3_s3.type_defs import (
+        HeadObjectOutputTypeDef,
+        LifecycleRuleAndOperatorOutputTypeDef,
+        LifecycleRuleFilterOutputTypeDef,
+        LifecycleRuleOutputTypeDef,
+    )
 
 NOT_FOUND_CODES = frozenset({"404", "NotFound", "NoSuchKey"})
 DENIED_CODES = frozenset({"403", "Forbidden", "AccessDenied"})
 # S3 throttles with 503 SlowDown ("Please reduce your request rate", Amazon S3 error best practices:
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html); a HEAD's throttle comes
-# as its status alone. Any 5xx is transient (transient_errors); these count as the run being throttled.
+# as its status alone. Every 5xx is transient (transient_errors); these count as the run being throttled.
 SLOW_DOWN_CODES = frozenset({"SlowDown", "503"})
 # HeadObject's checksum headers in order of preference: the first one present is the object's checksum.
 # S3 answers with them only when the request asks (ChecksumMode=ENABLED) and the object was uploaded with
@@ -80,7 +85,7 @@ class S3ArchiveReader:
                 return Inspection(object=None)
             if code in DENIED_CODES:
                 return Inspection(denied="s3:GetObject")
-            # Any other answer is S3's word on this object, not a reason to stop the run's claims.
+            # Every other answer is S3's word on this object, not a reason to stop the run's claims.
             return Inspection(refused=code)
         return Inspection(object=_object_facts(answer))
 
@@ -153,7 +158,7 @@ def _object_facts(answer: HeadObjectOutputTypeDef) -> ObjectFacts:
     )
 
 
-def _checksum(answer: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _checksum(answer: Mapping[str, object]) -> tuple[str | None, str | None]:
     for algorithm in CHECKSUM_ALGORITHMS:
         value = answer.get(f"Checksum{algorithm}")
         if value:
@@ -181,15 +186,18 @@ def _transitions(rule: LifecycleRuleOutputTypeDef) -> Iterator[LifecycleTransiti
     """One LifecycleTransition per transition of the rule, with the rule's filter. A rule filters by the
     legacy top-level Prefix, or by Filter: one Prefix, Tag or size condition, or several under And
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-filters.html)."""
-    rule_filter: Mapping[str, Any] = rule.get("Filter") or {}
-    conditions: Mapping[str, Any] = rule_filter.get("And") or rule_filter
+    rule_filter: LifecycleRuleFilterOutputTypeDef = rule.get("Filter") or {}
+    both = rule_filter.get("And")
+    conditions: LifecycleRuleAndOperatorOutputTypeDef | LifecycleRuleFilterOutputTypeDef = both or rule_filter
+    # A tag is the filter's Tag, or one of the Tags under And.
+    tagged = bool(both.get("Tags")) if both else bool(rule_filter.get("Tag"))
     for storage_class, days in _moves(rule):
         yield LifecycleTransition(
             rule_id=rule.get("ID") or UNNAMED_RULE,
             storage_class=storage_class,
             days=days,
             prefix=conditions.get("Prefix") or rule.get("Prefix") or "",
-            tagged=bool(conditions.get("Tag") or conditions.get("Tags")),
+            tagged=tagged,
             larger_than=conditions.get("ObjectSizeGreaterThan"),
             smaller_than=conditions.get("ObjectSizeLessThan"),
         )

@@ -1,4 +1,5 @@
-"""The state table's items: their keys, and how the domain's values are written into them and read back.
+"""The state table's items: their keys, and how the domain's values are written into them (cursor_items.py
+reads the cursor's back).
 
 Per region: the cursor (`CURSOR#<region>`, small: it is written by every commit step), the tasks the
 cursor knows (`KNOWN#<region>`, written once a run), one item per batch of pending deliveries
@@ -6,48 +7,91 @@ cursor knows (`KNOWN#<region>`, written once a run), one item per batch of pendi
 (`WATCH#<region>`, written only when one of them changes), and one item per task with its recorded
 state and announcements (`TASK#<region>#<task key>`). DynamoDB bills a write by the size of the whole
 item, not of the change (DynamoDB developer guide, "Write request units"), so what changes at every step
-is kept apart from what is large. Everything else that touches the table goes through here.
+is kept apart from what is large. Everything else that touches the table takes its keys from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final, TypedDict
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from ami_store_notifier.domain.model import (
-    LEGACY_BATCH,
-    Cursor,
-    PendingDelivery,
-    ReadMode,
-    ReadPhase,
-    ReadProgress,
-    TaskState,
-    format_timestamp,
-    parse_timestamp,
-)
+from ami_store_notifier.domain.claims import Claim
+from ami_store_notifier.domain.model import PendingDelivery, ReadProgress, TaskState, format_timestamp
 from ami_store_notifier.domain.planning import CursorUpdate
-from ami_store_notifier.domain.reading import Claim
 from ami_store_notifier.domain.store_watch import StoreWatch
 
-PARTITION_KEY = "pk"
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+PARTITION_KEY: Final = "pk"
 # The table's time-to-live attribute: DynamoDB deletes an item some time after this epoch second.
-TTL_ATTRIBUTE = "expiresAt"
-LEASE_BATCHES = "leaseBatches"
-LEASE_ENTRIES = "entries"
+TTL_ATTRIBUTE: Final = "expiresAt"
+LEASE_BATCHES: Final = "leaseBatches"
+LEASE_ENTRIES: Final = "entries"
 _CURSOR_PREFIX = "CURSOR#"
 _KNOWN_PREFIX = "KNOWN#"
 _LEASES_PREFIX = "LEASES#"
 _TASK_PREFIX = "TASK#"
 _WATCH_PREFIX = "WATCH#"
 # A store's size not asked for yet (None: EC2 did not describe its AMI).
-_NOT_SIZED = -1
+NOT_SIZED = -1
 _HINT_CALLS_PREFIX = "HINTCALLS#"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+class HeadAttributes(TypedDict):
+    """The cursor item's attributes that every commit step writes."""
+
+    version: int
+    baselined: bool
+    highWaterMark: str | None
+    lastFullScanAt: str | None
+    fullScanHorizon: str | None
+    progress: ProgressAttribute | None
+    awakeUntil: str | None
+
+
+class ProgressAttribute(TypedDict):
+    mode: str
+    phase: str
+    token: str | None
+    newestStart: str | None
+
+
+class KnownItem(TypedDict):
+    pk: str
+    version: int
+    known: dict[str, str]
+
+
+class WatchItem(TypedDict):
+    pk: str
+    version: int
+    # [GiB or NOT_SIZED, progress, progress since, seen at (epoch seconds), stalled (0 or 1)]
+    stores: dict[str, list[int | None]]
+    # [bucket, object key, completion seen at (epoch seconds)]
+    archives: dict[str, list[str | int | None]]
+
+
+class LeaseBatchItem(TypedDict):
+    pk: str
+    entries: set[str]
+    leaseExpiresAt: int
+    expiresAt: int
+
+
+class TaskItem(TypedDict):
+    pk: str
+    region: str
+    amiId: str
+    bucket: str
+    s3ObjectKey: str
+    taskStartTime: str
+    state: str
+    recordedAt: str
+    expiresAt: int
+    # A notice's or a state change's detail (JSON), by milestone.
+    announcements: dict[str, str]
 
 
 def cursor_pk(region: str) -> str:
@@ -80,65 +124,15 @@ def task_key_of(pk: str) -> str:
     return pk.split("#", 2)[2]
 
 
-def key(pk: str) -> dict[str, Any]:
+def key(pk: str) -> dict[str, AttributeValueTypeDef]:
     return {PARTITION_KEY: {"S": pk}}
-
-
-def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _timestamp_or_none(value: datetime | None) -> str | None:
     return format_timestamp(value) if value is not None else None
 
 
-def _parse_or_none(value: Any) -> datetime | None:
-    return parse_timestamp(value) if isinstance(value, str) else None
-
-
-def cursor_from_items(
-    head: Mapping[str, Any],
-    known: Mapping[str, Any] | None,
-    batches: Mapping[int, Mapping[str, Any]],
-    watches: Mapping[str, Any] | None = None,
-) -> Cursor:
-    """The cursor from its items, as `from_item` decoded them. A cursor written by an earlier version
-    holds its known tasks and its pending deliveries (the legacy batch) in the head item itself."""
-    legacy = [
-        PendingDelivery.from_entry(entry, int(lease), LEGACY_BATCH)
-        for entry, lease in head.get("pending", {}).items()
-    ]
-    batched = [
-        PendingDelivery.from_entry(entry, int(item["leaseExpiresAt"]), batch)
-        for batch, item in sorted(batches.items())
-        for entry in sorted(item.get(LEASE_ENTRIES, ()))
-    ]
-    legacy_layout = known is None and "known" in head
-    known_tasks = (known or head).get("known", {})
-    return Cursor(
-        version=int(head["version"]),
-        baselined=bool(head.get("baselined", False)),
-        high_water_mark=_parse_or_none(head.get("highWaterMark")),
-        known={task: TaskState(state) for task, state in known_tasks.items()},
-        pending=tuple(legacy + batched),
-        last_full_scan_at=_parse_or_none(head.get("lastFullScanAt")),
-        full_scan_horizon=_parse_or_none(head.get("fullScanHorizon")),
-        progress=_progress_or_none(head.get("progress")),
-        awake_until=_parse_or_none(head.get("awakeUntil")),
-        watches=watches_from_item(watches or {}),
-        legacy_layout=legacy_layout,
-    )
-
-
-def lease_batches_of(head: Mapping[str, Any]) -> list[int]:
-    return sorted(int(batch) for batch in head.get(LEASE_BATCHES, ()))
-
-
-def head_attributes(version: int, cursor: CursorUpdate) -> dict[str, Any]:
+def head_attributes(version: int, cursor: CursorUpdate) -> HeadAttributes:
     """The cursor item's attributes but its set of lease batches, which DynamoDB cannot store empty."""
     return {
         "version": version,
@@ -151,7 +145,7 @@ def head_attributes(version: int, cursor: CursorUpdate) -> dict[str, Any]:
     }
 
 
-def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dict[str, Any]:
+def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> KnownItem:
     return {
         PARTITION_KEY: known_pk(region),
         "version": version,
@@ -159,7 +153,7 @@ def known_item(region: str, version: int, known: Mapping[str, TaskState]) -> dic
     }
 
 
-def watch_item(region: str, version: int, watches: Mapping[str, StoreWatch]) -> dict[str, Any]:
+def watch_item(region: str, version: int, watches: Mapping[str, StoreWatch]) -> WatchItem:
     """A store in progress is its key and numbers (GiB, progress, two epoch seconds), an archive still to
     check its key, bucket and object key: at the bounds of store_watch.py (MAX_WATCHED_IN_PROGRESS,
     MAX_ARCHIVES_WAITING) and the longest names, 253 KB of DynamoDB's 400 KB an item
@@ -174,39 +168,19 @@ def _epoch(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment is not None else None
 
 
-def _moment(epoch: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(epoch), UTC) if epoch is not None else None
-
-
-def _store_attribute(watch: StoreWatch) -> list[Any]:
-    size = watch.snapshot_gb if watch.sized else _NOT_SIZED
+def _store_attribute(watch: StoreWatch) -> list[int | None]:
+    size = watch.snapshot_gb if watch.sized else NOT_SIZED
     stalled = 1 if watch.stalled else 0
     return [size, watch.progress, _epoch(watch.progress_since), _epoch(watch.seen_at), stalled]
 
 
-def _archive_attribute(watch: StoreWatch) -> list[Any]:
+def _archive_attribute(watch: StoreWatch) -> list[str | int | None]:
     return [watch.bucket, watch.object_key, _epoch(watch.completed_seen_at)]
-
-
-def watches_from_item(item: Mapping[str, Any]) -> dict[str, StoreWatch]:
-    watches = {}
-    for key, (size, progress, since, seen, stalled) in item.get("stores", {}).items():
-        watches[key] = StoreWatch(
-            snapshot_gb=None if size is None or size == _NOT_SIZED else int(size),
-            sized=size != _NOT_SIZED,
-            progress=None if progress is None else int(progress),
-            progress_since=_moment(since),
-            seen_at=_moment(seen),
-            stalled=bool(stalled),
-        )
-    for key, (bucket, object_key, completed) in item.get("archives", {}).items():
-        watches[key] = StoreWatch(bucket=bucket, object_key=object_key, completed_seen_at=_moment(completed))
-    return watches
 
 
 def lease_batch_item(
     region: str, batch: int, leases: Sequence[PendingDelivery], *, now: datetime, ttl: timedelta
-) -> dict[str, Any]:
+) -> LeaseBatchItem:
     """A batch of deliveries under one lease. Once delivered it is emptied, and the TTL removes it."""
     return {
         PARTITION_KEY: lease_batch_pk(region, batch),
@@ -216,7 +190,7 @@ def lease_batch_item(
     }
 
 
-def _progress_attribute(progress: ReadProgress | None) -> dict[str, Any] | None:
+def _progress_attribute(progress: ReadProgress | None) -> ProgressAttribute | None:
     if progress is None:
         return None
     return {
@@ -227,18 +201,7 @@ def _progress_attribute(progress: ReadProgress | None) -> dict[str, Any] | None:
     }
 
 
-def _progress_or_none(value: Any) -> ReadProgress | None:
-    if not isinstance(value, Mapping):
-        return None
-    return ReadProgress(
-        mode=ReadMode(value["mode"]),
-        phase=ReadPhase(value["phase"]),
-        token=value.get("token"),
-        newest_start=_parse_or_none(value.get("newestStart")),
-    )
-
-
-def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -> dict[str, Any]:
+def new_task_item(region: str, claim: Claim, *, now: datetime, ttl: timedelta) -> TaskItem:
     """The item of a task recorded for the first time; it expires `ttl` after the task started."""
     task = claim.task
     return {

@@ -2,7 +2,7 @@
 
 Every caller in the account and Region shares one bucket of 50 requests, refilled at 0.5 a second (EC2
 API reference, "Request throttling": the request token bucket of the store-task actions). The deployed
-notifier spends at most 10 calls a minute and about one in steady state (domain/reading.py), an `aws ec2
+notifier spends at most 10 calls a minute and about one in steady state (domain/run_limits.py), an `aws ec2
 wait store-image-task-complete` 12: the CLI keeps to at most 6 a minute, so all three together stay
 under the 30 a minute the bucket refills.
 """

@@ -12,18 +12,17 @@ that page (local/custom_notification.schema.json).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
-from ami_store_notifier.domain.announcements import (
+from ami_store_notifier.domain.announcements import Announcement, account_text
+from ami_store_notifier.domain.model import TaskState
+from ami_store_notifier.domain.store_links import (
     AboutAStore,
-    Announcement,
-    account_text,
     ami_console_url,
     bucket_console_url,
     elapsed_text,
     object_console_url,
 )
-from ami_store_notifier.domain.model import TaskState
 
 CHAT_FORMAT_VERSION = "1.0"
 CHAT_SOURCE = "custom"
@@ -35,7 +34,29 @@ _EMOJI = {
 }
 
 
-def chat_notification(announcement: Announcement, account_name: str | None = None) -> dict[str, Any]:
+class ChatContent(TypedDict):
+    textType: str
+    title: str
+    description: str
+    nextSteps: list[str]
+    keywords: list[str]
+
+
+class ChatMetadata(TypedDict):
+    threadId: str
+    relatedResources: list[str]
+
+
+class ChatNotification(TypedDict):
+    """A custom notification, as the chat service reads it."""
+
+    version: str
+    source: str
+    content: ChatContent
+    metadata: ChatMetadata
+
+
+def chat_notification(announcement: Announcement, account_name: str | None = None) -> ChatNotification:
     """The custom notification of one announcement; `account_name` where the account's name is known."""
     steps = _NEXT_STEPS.get(announcement.state, _look_it_up)
     return {

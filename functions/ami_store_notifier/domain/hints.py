@@ -21,9 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from ami_store_notifier.domain.announcements import HintFacts
+from ami_store_notifier.domain.json_values import IncomingJson, JsonValue
 from ami_store_notifier.domain.model import StoreTask, TaskState, parse_timestamp
 
 STORE_API_CALL = "CreateStoreImageTask"
@@ -39,12 +40,12 @@ STORE_UPLOAD_REASON = "CompleteMultipartUpload"
 
 # The rules' patterns, read by the stack and by the local deployment alike. A refused call is logged by
 # CloudTrail too (with `errorCode`): it started nothing.
-STORE_STARTED_PATTERN: Mapping[str, Any] = {
+STORE_STARTED_PATTERN: Mapping[str, JsonValue] = {
     "source": ["aws.ec2"],
     "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
     "detail": {"eventName": [STORE_API_CALL], "errorCode": [{"exists": False}]},
 }
-OBJECT_CREATED_PATTERN: Mapping[str, Any] = {
+OBJECT_CREATED_PATTERN: Mapping[str, JsonValue] = {
     "source": ["aws.s3"],
     "detail-type": [OBJECT_CREATED_DETAIL_TYPE],
     "detail": {"object": {"key": [{"wildcard": "*ami-*.bin"}]}},
@@ -141,7 +142,16 @@ class UnreadableHint:
     reason: str
 
 
-def read_hints(records: Sequence[Mapping[str, Any]]) -> tuple[list[Hint], list[UnreadableHint]]:
+class _Common(TypedDict):
+    """What every hint takes from its message and event."""
+
+    message_id: str
+    region: str
+    receive_count: int
+    event_time: str | None
+
+
+def read_hints(records: Sequence[IncomingJson]) -> tuple[list[Hint], list[UnreadableHint]]:
     """The hints of an SQS batch, and the messages that hold none (kept apart: retrying cannot help)."""
     hints: list[Hint] = []
     unreadable: list[UnreadableHint] = []
@@ -154,11 +164,11 @@ def read_hints(records: Sequence[Mapping[str, Any]]) -> tuple[list[Hint], list[U
     return hints, unreadable
 
 
-def _hint(message_id: str, record: Mapping[str, Any]) -> Hint:
+def _hint(message_id: str, record: IncomingJson) -> Hint:
     event = json.loads(record["body"])
     detail = event["detail"]
     receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", 1))
-    common = {
+    common: _Common = {
         "message_id": message_id,
         "region": str(event["region"]),
         "receive_count": receive_count,
@@ -171,7 +181,7 @@ def _hint(message_id: str, record: Mapping[str, Any]) -> Hint:
     raise ValueError(f"not a hint: detail-type {event.get('detail-type')!r}")
 
 
-def _started(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hint:
+def _started(detail: IncomingJson, common: _Common) -> Hint:
     if detail.get("eventName") != STORE_API_CALL or detail.get("errorCode"):
         raise ValueError("not a successful CreateStoreImageTask call")
     parameters = detail.get("requestParameters") or {}
@@ -185,14 +195,14 @@ def _started(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hint:
     )
 
 
-def _ami_id(parameters: Mapping[str, Any]) -> str:
+def _ami_id(parameters: object) -> str:
     ami_id = _first_value(parameters, "imageid")
     if ami_id is None or not AMI_ID.fullmatch(ami_id):
         raise ValueError("no AMI id in requestParameters")
     return ami_id
 
 
-def _caller(identity: Mapping[str, Any]) -> str | None:
+def _caller(identity: IncomingJson) -> str | None:
     """CloudTrail's name for who made the call: an ARN, or the service that made it on someone's behalf."""
     for field in ("arn", "invokedBy", "principalId"):
         if identity.get(field):
@@ -200,7 +210,7 @@ def _caller(identity: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _object_created(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hint:
+def _object_created(detail: IncomingJson, common: _Common) -> Hint:
     key = str(detail["object"]["key"])
     named = AMI_OBJECT_KEY.search(key)
     if named is None:
@@ -220,7 +230,7 @@ def _object_created(detail: Mapping[str, Any], common: Mapping[str, Any]) -> Hin
     )
 
 
-def _first_value(tree: Any, wanted: str) -> str | None:
+def _first_value(tree: object, wanted: str) -> str | None:
     """The first string under a key named `wanted` (case-insensitive) at any depth."""
     for key, value in _items(tree):
         if key.lower() == wanted and isinstance(value, str):
@@ -228,7 +238,7 @@ def _first_value(tree: Any, wanted: str) -> str | None:
     return None
 
 
-def _items(tree: Any) -> Iterator[tuple[str, Any]]:
+def _items(tree: object) -> Iterator[tuple[str, object]]:
     if isinstance(tree, Mapping):
         for key, value in tree.items():
             yield str(key), value

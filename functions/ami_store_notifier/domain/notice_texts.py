@@ -8,21 +8,12 @@ started the store; a stall with the command that follows the store.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ami_store_notifier.domain.announcements import (
-    account_text,
-    ami_console_url,
-    bucket_console_url,
-    duration_text,
-    elapsed_text,
-    object_console_url,
-    sns_subject,
-)
+from ami_store_notifier.domain.announcements import account_text, sns_subject
 from ami_store_notifier.domain.chat import (
     CHAT_FORMAT_VERSION,
     CHAT_SOURCE,
     CHAT_TEXT_TYPE,
+    ChatNotification,
     restore_command,
     thread_id,
     watch_command,
@@ -34,6 +25,13 @@ from ami_store_notifier.domain.notices import (
     Stall,
     UnapprovedStore,
     Verdict,
+)
+from ami_store_notifier.domain.store_links import (
+    ami_console_url,
+    bucket_console_url,
+    duration_text,
+    elapsed_text,
+    object_console_url,
 )
 from ami_store_notifier.domain.verification import NEVER_ENABLED
 
@@ -76,7 +74,7 @@ def notice_email_text(notice: Notice, account_name: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def notice_chat_notification(notice: Notice, account_name: str | None = None) -> dict[str, Any]:
+def notice_chat_notification(notice: Notice, account_name: str | None = None) -> ChatNotification:
     """The custom notification of one notice, in the thread of its task's state changes."""
     account = account_text(notice.account, account_name)
     facts = notice.facts

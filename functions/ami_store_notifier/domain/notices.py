@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from ami_store_notifier.domain.announcements import Announcement, camel_case, event_id, image_arn
+from ami_store_notifier.domain.json_values import IncomingJson, JsonObject
 from ami_store_notifier.domain.model import StoreTask, TaskState, format_timestamp
 
 
@@ -57,7 +58,7 @@ class ArchiveTransition:
     days: int | None
     storage_class: str
 
-    def detail(self) -> dict[str, Any]:
+    def detail(self) -> JsonObject:
         return {"ruleId": self.rule_id, "days": self.days, "storageClass": self.storage_class}
 
 
@@ -141,7 +142,7 @@ class Notice:
     def resource_arn(self) -> str:
         return image_arn(self.region, self.ami_id)
 
-    def detail(self) -> dict[str, Any]:
+    def detail(self) -> JsonObject:
         """The detail as subscribers see it, with camelCase keys; every key present, null when unknown."""
         common = {camel_case(name): getattr(self, name) for name in _COMMON_FIELDS}
         return {**common, **_facts_detail(self.facts)}
@@ -168,8 +169,8 @@ def stored_deliverable(milestone: str, detail_json: str) -> Deliverable:
     return Announcement.from_detail_json(detail_json)
 
 
-def _facts_detail(facts: NoticeFacts) -> dict[str, Any]:
-    detail: dict[str, Any] = {}
+def _facts_detail(facts: NoticeFacts) -> JsonObject:
+    detail: JsonObject = {}
     for declared in fields(facts):
         value = getattr(facts, declared.name)
         if isinstance(value, tuple):
@@ -178,7 +179,7 @@ def _facts_detail(facts: NoticeFacts) -> dict[str, Any]:
     return detail
 
 
-def _facts_from_detail(kind: NoticeKind, detail: dict[str, Any]) -> NoticeFacts:
+def _facts_from_detail(kind: NoticeKind, detail: IncomingJson) -> NoticeFacts:
     facts_type = _FACTS_OF_KIND[kind]
     values: dict[str, Any] = {}
     for declared in fields(facts_type):
