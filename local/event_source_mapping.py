@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
+from ami_store_notifier.settings_function import DEFAULT_TIMEOUT_SECONDS
 from local.ec2_store_tasks import CLOCK, settle_everywhere
 from local.ec2_store_tasks.event_shapes import sent_at
 
@@ -157,12 +157,17 @@ class EventSourceMapping:
         except BaseException:  # the runtime killed (a test's simulated crash): the batch comes back too
             self._settle_batch(now, event, None, "killed", messages, {m["MessageId"] for m in messages})
             raise
-        failed = _failed_ids(answer, [m["MessageId"] for m in messages]) if error is None else None
-        if failed is None or (self.polling.redeliver > 0 and self._random.random() < self.polling.redeliver):
-            failed = {m["MessageId"] for m in messages}
+        failed = self._failed(answer, error, [m["MessageId"] for m in messages])
         batch = self._settle_batch(now, event, answer, error, messages, failed)
         self.batches.append(batch)
         return batch
+
+    def _failed(self, answer: Any, error: str | None, ids: list[str]) -> set[str]:
+        """The messages that come back: those reported failed, or all (an error, a drawn redelivery)."""
+        failed = _failed_ids(answer, ids) if error is None else None
+        if failed is None or (self.polling.redeliver > 0 and self._random.random() < self.polling.redeliver):
+            return set(ids)
+        return failed
 
     def _receive(self, now: datetime) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

@@ -11,33 +11,27 @@
         backend.hint_events.cloudtrail = True    # optional: the start and end events on the default bus
 
 Server mode: `start_server()` (a ThreadedMotoServer on a free port) or `python -m local.ec2_store_tasks`.
-See README.md beside this file for the rules, the error codes and the choices made.
+See README.md beside this file (shown in docs/local-aws.md) for the rules, the error codes and the
+choices made.
 """
 
-from .backend import (
-    CLOCK,
-    COMPLETED,
-    DEFAULT_DURATION_SECONDS,
+from .api import StoreTaskError
+from .backend import StoreTaskBackend
+from .clock import CLOCK, Clock
+from .describe import (
     DEFAULT_PAGE_SIZE,
-    FAILED,
-    IN_PROGRESS,
-    LISTING_WINDOW,
     DescribeCall,
     DescribeHook,
     DescribePage,
-    StoreTask,
-    StoreTaskBackend,
-    StoreTaskError,
     StoreTaskResult,
     UnknownImageIds,
-    reset,
-    settle_everywhere,
-    store_tasks_backend,
 )
-from .clock import Clock
 from .event_shapes import CallerIdentity
 from .faults import Fault, FaultInjector
 from .hint_events import HintDelivery, HintEvents, HintFaults
+from .lifecycle import COMPLETED, DEFAULT_DURATION_SECONDS, FAILED, IN_PROGRESS, StoreTask
+from .listing import LISTING_WINDOW
+from .registry import reset, settle_everywhere, store_tasks_backend
 from .server import endpoint_url, start_server
 from .wire import install, installed
 

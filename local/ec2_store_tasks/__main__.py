@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 
-from .backend import CLOCK
+from .clock import CLOCK
 from .server import endpoint_url, start_server
 
 

@@ -79,3 +79,7 @@ class Clock:
     def _notify(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+
+CLOCK = Clock()
+"""The emulator clock, shared by every account and region; restarted at real time after each reset."""

@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-OPERATIONS = frozenset({"CreateStoreImageTask", "DescribeStoreImageTasks", "CreateRestoreImageTask"})
+from .api import OPERATIONS
 
 # HTTP status of the error codes a test is most likely to inject, as real EC2 answers them, so that
 # botocore's retry logic treats them as it would in AWS. Any other code defaults to 400.

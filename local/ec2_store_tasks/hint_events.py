@@ -36,7 +36,7 @@ from .event_shapes import (
 )
 
 if TYPE_CHECKING:
-    from .backend import StoreTask
+    from .lifecycle import StoreTask
 
 STARTED: Final = "started"
 OBJECT_CREATED: Final = "object-created"

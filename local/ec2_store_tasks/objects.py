@@ -35,7 +35,7 @@ from .clock import as_utc
 from .hint_events import HintEvents
 
 if TYPE_CHECKING:
-    from .backend import StoreTask
+    from .lifecycle import StoreTask
 
 OBJECT_MAGIC: Final = "local.ec2_store_tasks"
 METADATA_KEYS: Final = {

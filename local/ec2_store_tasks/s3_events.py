@@ -28,7 +28,7 @@ from typing import Any, Final
 import moto.s3.notifications as s3_notifications
 from moto.s3.responses import S3Response
 
-from .backend import CLOCK
+from .clock import CLOCK
 from .event_shapes import OBJECT_CREATED_REASONS, envelope, object_created_event, put_on_default_bus
 from .hint_events import stored_object
 

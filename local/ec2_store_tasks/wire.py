@@ -10,16 +10,10 @@ from xml.sax.saxutils import escape
 
 from moto.ec2.responses import EC2Response
 
-from .backend import (
-    CREATE_RESTORE,
-    CREATE_STORE,
-    DESCRIBE_STORE,
-    DescribePage,
-    StoreTaskBackend,
-    StoreTaskError,
-    hook_moto_reset,
-    store_tasks_backend,
-)
+from .api import CREATE_RESTORE, CREATE_STORE, DESCRIBE_STORE, StoreTaskError
+from .backend import StoreTaskBackend
+from .describe import DescribePage
+from .registry import hook_moto_reset, store_tasks_backend
 from .s3_events import install_s3_events, s3_events_installed
 
 EC2_XMLNS: Final = "http://ec2.amazonaws.com/doc/2016-11-15/"

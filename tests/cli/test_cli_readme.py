@@ -1,4 +1,4 @@
-"""The README's CLI section: every command and option documented, and a capture that watch renders."""
+"""The CLI's page (docs/cli.md): every command and option documented, and a capture that watch renders."""
 
 from __future__ import annotations
 
@@ -14,18 +14,16 @@ from ami_store_notifier.cli.progress import FollowedTask
 from ami_store_notifier.cli.views import watch_table
 from ami_store_notifier.domain.model import StoreTask
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-# The README's capture is of an 80-column terminal, the narrowest the table is laid out for.
+CLI_PAGE = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+# The page's capture is of an 80-column terminal, the narrowest the table is laid out for.
 CAPTURE_WIDTH = 80
 
 
 def cli_section() -> str:
-    text = README.read_text()
-    start = text.index("## The operator's CLI")
-    return text[start : text.index("\n## ", start + 1)]
+    return CLI_PAGE.read_text()
 
 
-def test_the_readme_documents_every_command_and_option() -> None:
+def test_the_page_documents_every_command_and_option() -> None:
     section = cli_section()
     for name, command in cli.commands.items():
         assert f"`{name}" in section, name
@@ -34,7 +32,7 @@ def test_the_readme_documents_every_command_and_option() -> None:
                 assert any(flag in section for flag in parameter.opts), f"{name} {parameter.opts}"
 
 
-def test_the_readme_capture_of_watch_has_the_table_watch_draws_on_an_80_column_terminal() -> None:
+def test_the_page_capture_of_watch_has_the_table_watch_draws_on_an_80_column_terminal() -> None:
     now = datetime(2026, 11, 30, 9, 56, 25, tzinfo=UTC)
     task = StoreTask("ami-0123456789abcdef0", "b", "k", now - timedelta(hours=1), "InProgress", 35)
     console = Console(width=CAPTURE_WIDTH, record=True, file=io.StringIO(), force_terminal=True)

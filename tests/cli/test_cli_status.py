@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import boto3
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
 
+from ami_store_notifier.cli.app import Environment, cli
 from local.ec2_store_tasks import CLOCK, DescribeCall, StoreTaskBackend, store_tasks_backend
-from local.ec2_store_tasks.backend import DESCRIBE_STORE
+from local.ec2_store_tasks.api import DESCRIBE_STORE
 from tests.cli.conftest import CliRun, DeployedNotifier
 from tests.world import ACCOUNT
+
+# The narrowest screen the CLI is laid out for, and what rich assumes of a pipe without COLUMNS.
+NARROW = 80
+# The longest ids EC2 and S3 give: `ami-` and 17 hex digits, a bucket name of 63 characters; the key of a
+# seeded task is longer than a store's `<amiId>.bin`, as a key may be.
+LONGEST_AMI_IDS = ("ami-0a1b2c3d4e5f60718", "ami-0f1e2d3c4b5a69788", "ami-09f8e7d6c5b4a3921")
+LONGEST_BUCKET = "golden-ami-archive-123456789012-us-east-1-platform-engineering1"
+LONG_REASON = "The AMI's EBS snapshot snap-0f3c9a1b2c3d4e5f6 could not be read (UnsupportedOperation)"
+
+
+def task_blocks(stdout: str) -> dict[str, list[str]]:
+    """`status`'s blocks by AMI id: the header line (id, state, progress), then its `key: value` lines."""
+    blocks: dict[str, list[str]] = {}
+    for line in stdout.splitlines():
+        if line.startswith("ami-"):
+            blocks[line.split()[0]] = [line]
+        elif line.startswith(" ") and blocks:
+            blocks[list(blocks)[-1]].append(line.strip())
+    return blocks
+
+
+@pytest.fixture
+def longest_ids(store_tasks: StoreTaskBackend) -> dict[str, str]:
+    """Three tasks with the longest ids: in progress, failed, completed; each AMI id -> its object's URI."""
+    started = CLOCK.now() - timedelta(minutes=30)
+    uris = {}
+    for ami_id, state in zip(LONGEST_AMI_IDS, ("InProgress", "Failed", "Completed"), strict=True):
+        key = f"exports/2026/11/platform-engineering/golden-images/{ami_id}.bin"
+        reason = LONG_REASON if state == "Failed" else None
+        store_tasks.add_task(ami_id, LONGEST_BUCKET, started, state, failure_reason=reason, object_key=key)
+        uris[ami_id] = f"s3://{LONGEST_BUCKET}/{key}"
+    return uris
+
+
+def assert_whole(stdout: str, uris: dict[str, str]) -> None:
+    lines = stdout.splitlines()
+    blocks = task_blocks(stdout)
+    assert set(blocks) == set(uris)
+    for ami_id, uri in uris.items():
+        assert f"object:   {uri}" in blocks[ami_id], blocks[ami_id]
+        assert any(line.endswith(uri) for line in lines)
+    assert f"reason:   {LONG_REASON}" in blocks[LONGEST_AMI_IDS[1]]
+    assert "…" not in stdout
 
 
 def test_status_shows_the_stores_in_progress_and_those_ended_within_the_day(
@@ -21,12 +70,40 @@ def test_status_shows_the_stores_in_progress_and_those_ended_within_the_day(
 
     assert run.exit_code == 0
     assert "us-east-1: 1 in progress, 2 ended in the last day" in run.stdout
-    rows = {line.split("│")[1].strip(): line for line in run.stdout.splitlines() if "│ ami-" in line}
-    assert set(rows) == {history["failed"], history["completed"], history["running"]}
-    assert "snapshot unreadable" in rows[history["failed"]]
-    assert "InProgress" in rows[history["running"]]
-    assert "5%" in rows[history["running"]]
+    blocks = task_blocks(run.stdout)
+    assert set(blocks) == {history["failed"], history["completed"], history["running"]}
+    assert "reason:   snapshot unreadable" in blocks[history["failed"]]
+    assert blocks[history["running"]][0] == f"{history['running']}  InProgress  5%"
+    assert blocks[history["running"]][2].startswith("started:  0:30:00 ago (")
     assert "Store quota" not in run.stdout
+    assert "notifier:" not in run.stdout
+
+
+def test_status_keeps_each_ami_id_and_object_uri_whole_on_an_80_column_terminal(
+    served: str, longest_ids: dict[str, str]
+) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=NARROW, force_terminal=True, record=True)
+    env = Environment(clock=CLOCK.now, sleep=CLOCK.advance, console=console)
+
+    cli.main(["status"], obj=env, prog_name="ami-store-notifier", standalone_mode=False)
+
+    assert_whole(console.export_text(), longest_ids)
+
+
+def test_status_keeps_each_ami_id_and_object_uri_whole_in_a_pipe(
+    served: str, longest_ids: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CliRunner's output is no terminal: rich lays it out for 80 columns unless COLUMNS says otherwise.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    env = Environment(clock=CLOCK.now, sleep=CLOCK.advance)
+
+    result = CliRunner().invoke(cli, ["status"], obj=env, env={"COLUMNS": str(NARROW)})
+
+    assert result.exit_code == 0, result.output
+    assert not env.console.is_terminal
+    assert env.console.width == NARROW
+    assert_whole(result.output, longest_ids)
 
 
 def test_status_as_json_lists_each_region_and_its_tasks(
@@ -77,9 +154,10 @@ def test_status_with_the_table_shows_what_the_notifier_recorded_and_announced(
     }
     assert tasks[running]["notifier"]["recordedState"] == "InProgress"
     assert tasks[running]["notifier"]["announced"] == []
-    assert "Notifier recorded" in text.stdout
-    completed_row = next(line for line in text.stdout.splitlines() if completes in line)
-    assert completed_row.count("Completed") == 3
+    blocks = task_blocks(text.stdout)
+    assert blocks[completes][0] == f"{completes}  Completed  100%"
+    assert blocks[completes][-1] == "notifier: recorded Completed, announced Completed"
+    assert blocks[running][-1] == "notifier: recorded InProgress, announced nothing"
 
 
 def test_status_with_the_table_shows_once_a_store_that_ended_between_its_two_listings(

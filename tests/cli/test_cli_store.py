@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend
-from local.ec2_store_tasks.backend import CREATE_STORE
+from local.ec2_store_tasks.api import CREATE_STORE
 from tests.cli.conftest import CliRun, DeployedNotifier
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from local.ec2_store_tasks import CLOCK, StoreTaskBackend
-from local.ec2_store_tasks.backend import DESCRIBE_STORE
+from local.ec2_store_tasks.api import DESCRIBE_STORE
 from tests.cli.conftest import CliRun
 
 REASON = "The AMI's EBS snapshot snap-0f3c9 could not be read"

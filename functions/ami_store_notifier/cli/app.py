@@ -24,7 +24,7 @@ from ami_store_notifier.cli.refusals import aws_refusal, connection_refusal, sto
 from ami_store_notifier.cli.status import as_json as status_json
 from ami_store_notifier.cli.status import region_status, with_notifier
 from ami_store_notifier.cli.store_quota import store_warning
-from ami_store_notifier.cli.views import LineView, LiveView, status_table, summary
+from ami_store_notifier.cli.views import LineView, LiveView, status_lines, summary
 from ami_store_notifier.cli.watching import NothingToWatchError, Watcher, WatchResult, WatchView
 from ami_store_notifier.ports import TransientAwsError
 
@@ -154,8 +154,9 @@ def status(env: Environment, regions: tuple[str, ...], as_json: bool, table_name
         if as_json:
             env.console.out(json.dumps(status_json(statuses), indent=2), highlight=False)
             return
-        for found in statuses:
-            env.console.print(status_table(found, env.clock()))
+        # Soft wraps only: a screen narrower than a line folds it, and an id or a URI stays whole.
+        for line in status_lines(statuses, env.clock()):
+            env.console.print(line, soft_wrap=True)
 
 
 def _watch(env: Environment, regions: Sequence[str], ami_ids: list[str]) -> WatchResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import NotRequired, Protocol, TypedDict
 
 from ami_store_notifier.cli.store_quota import StoreQuota, recorded_quota
 from ami_store_notifier.domain.model import Cursor, RecordedTask, StoreTask, format_timestamp
@@ -98,12 +98,48 @@ def with_notifier(status: RegionStatus, records: NotifierRecords) -> RegionStatu
     return replace(status, notifier=views, quota=quota)
 
 
-def as_json(statuses: list[RegionStatus]) -> dict[str, Any]:
+# The shapes `status --json` prints (camelCase, as the AWS APIs and the notifier's events name things).
+class NotifierJson(TypedDict):
+    recordedState: str | None
+    announced: list[str]
+    deliveryPending: bool
+
+
+class TaskJson(TypedDict):
+    amiId: str
+    state: str
+    progressPercentage: int | None
+    bucket: str
+    s3ObjectKey: str
+    taskStartTime: str
+    failureReason: str | None
+    notifier: NotRequired[NotifierJson]
+
+
+class StoreQuotaJson(TypedDict):
+    gigabytesInProgress: int
+    limitGigabytes: int
+    storesInProgress: int
+    storesOfUnknownSize: int
+
+
+class RegionJson(TypedDict):
+    region: str
+    complete: bool
+    tasks: list[TaskJson]
+    storeQuota: NotRequired[StoreQuotaJson]
+
+
+class StatusJson(TypedDict):
+    regions: list[RegionJson]
+
+
+def as_json(statuses: list[RegionStatus]) -> StatusJson:
     return {"regions": [_region_json(status) for status in statuses]}
 
 
-def _region_json(status: RegionStatus) -> dict[str, Any]:
-    shown: dict[str, Any] = {
+def _region_json(status: RegionStatus) -> RegionJson:
+    shown: RegionJson = {
         "region": status.region,
         "complete": not status.incomplete,
         "tasks": [_task_json(task, status.notifier.get(task.key)) for task in status.tasks],
@@ -118,8 +154,8 @@ def _region_json(status: RegionStatus) -> dict[str, Any]:
     return shown
 
 
-def _task_json(task: StoreTask, notifier: NotifierView | None) -> dict[str, Any]:
-    shown: dict[str, Any] = {
+def _task_json(task: StoreTask, notifier: NotifierView | None) -> TaskJson:
+    shown: TaskJson = {
         "amiId": task.ami_id,
         "state": task.state_name,
         "progressPercentage": task.progress_percentage,

@@ -16,7 +16,7 @@ from ami_store_notifier.cli.progress import FULL, FollowedTask
 from ami_store_notifier.cli.status import NotifierView, RegionStatus
 from ami_store_notifier.cli.store_quota import quota_line
 from ami_store_notifier.cli.watching import WatchResult
-from ami_store_notifier.domain.model import StoreTask
+from ami_store_notifier.domain.model import StoreTask, format_timestamp
 
 UNKNOWN = "-"
 _STATE_STYLES = {"InProgress": "cyan", "Completed": "green", "Failed": "bold red", "NotListed": "yellow"}
@@ -164,42 +164,44 @@ class LiveView:
         return watch_table(self._tasks, now, due)
 
 
-def status_table(status: RegionStatus, now: datetime) -> Table:
-    """The Region's tasks under its header; with the notifier's table, the store quota's use on a line of
-    its own below the header. The title wraps at the table's width, so the table is at least as wide as
-    that line: at most 80 columns below 10,000 GB, with up to the 1,200 stores the quota leaves room for."""
-    more = ", older tasks not read (the call limit)" if status.incomplete else ""
-    header = (
-        f"{status.region}: {len(status.in_progress)} in progress, {len(status.ended)} ended in the last day"
+def status_lines(statuses: Sequence[RegionStatus], now: datetime) -> list[Text]:
+    """Each Region's header (and, with the notifier's table, the store quota's use), then one block per
+    task: its whole AMI id, state and progress on a line, then one indented `key: value` line per fact.
+    No column is cut to fit a width: print each line with soft_wrap, so that an AMI id or an object URI,
+    which the next command takes, stays whole on its line on any screen and in a pipe."""
+    lines: list[Text] = []
+    for status in statuses:
+        if lines:
+            lines.append(Text())
+        more = ", older tasks not read (the call limit)" if status.incomplete else ""
+        ended = f"{len(status.ended)} ended in the last day"
+        lines.append(Text(f"{status.region}: {len(status.in_progress)} in progress, {ended}{more}"))
+        if status.quota is not None:
+            lines.append(Text(quota_line(status.quota)))
+        for task in status.tasks:
+            lines += [Text(), *_task_block(task, now, status.notifier.get(task.key))]
+    return lines
+
+
+def _task_block(task: StoreTask, now: datetime, seen: NotifierView | None) -> list[Text]:
+    state = Text(task.state_name, style=_STATE_STYLES.get(task.state_name, ""))
+    head = Text.assemble(task.ami_id, "  ", state, f"  {task.progress_percentage or 0}%")
+    facts = [("object", f"s3://{task.bucket}/{task.s3_object_key}")]
+    if task.failure_reason:
+        facts.append(("reason", task.failure_reason))
+    started = format_timestamp(task.task_start_time)
+    facts.append(("started", f"{duration(now - task.task_start_time)} ago ({started})"))
+    if seen is not None:
+        facts.append(("notifier", _notifier_fact(seen)))
+    return [head, *(Text(f"{_INDENT}{key + ':':<{_KEY_WIDTH}}{value}") for key, value in facts)]
+
+
+_INDENT = "    "
+_KEY_WIDTH = len("notifier: ")
+
+
+def _notifier_fact(seen: NotifierView) -> str:
+    owed = ", delivery pending" if seen.delivery_pending else ""
+    return (
+        f"recorded {seen.recorded or 'nothing yet'}, announced {', '.join(seen.announced) or 'nothing'}{owed}"
     )
-    quota = None if status.quota is None else quota_line(status.quota)
-    table = Table(
-        title=header + more + ("" if quota is None else f"\n{quota}"),
-        title_justify="left",
-        min_width=None if quota is None else len(quota),
-    )
-    columns = ["AMI", "State", "Progress", "Started", "Object or reason"]
-    if status.notifier:
-        columns += ["Notifier recorded", "Announced"]
-    for column in columns:
-        table.add_column(column)
-    for task in status.tasks:
-        table.add_row(*_task_cells(task, now), *_notifier_cells(status.notifier.get(task.key)))
-    return table
-
-
-def _task_cells(task: StoreTask, now: datetime) -> list[RenderableType]:
-    return [
-        task.ami_id,
-        Text(task.state_name, style=_STATE_STYLES.get(task.state_name, "")),
-        f"{task.progress_percentage or 0}%",
-        f"{duration(now - task.task_start_time)} ago",
-        task.failure_reason or f"s3://{task.bucket}/{task.s3_object_key}",
-    ]
-
-
-def _notifier_cells(seen: NotifierView | None) -> list[RenderableType]:
-    if seen is None:
-        return []
-    owed = " (delivery pending)" if seen.delivery_pending else ""
-    return [seen.recorded or "not yet", (", ".join(seen.announced) or "nothing") + owed]
