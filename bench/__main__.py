@@ -9,9 +9,10 @@ from pathlib import Path
 
 from bench.bill.__main__ import keep
 from bench.hints.plan import HintsPlan
+from bench.log import log_to_stderr
+from bench.plan import Plan
 from bench.report import build_report
 from bench.runner import run_benchmark
-from bench.scenario import Plan, log_to_stderr
 from bench.verification.measure import VerificationPlan, measure_verification
 from bench.verification.section import verification_markdown, verification_targets
 

@@ -12,14 +12,19 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
-from bench.scenario import POLL_SECONDS, WAITER_SECONDS, RateBudget
+from ami_store_notifier.domain.run_limits import MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.ec2_limits import STORE_TASK_BUCKETS
+from bench.scenario import POLL_SECONDS, WAITER_SECONDS
+from bench.tables import markdown_table
+from bench.timeline import LATENCY_STORES, RateBudget
 
 STEADY_TARGET_N = 30_000
 STEADY_CALLS_PER_POLL = 1.1
 WRU_PER_TRANSITION = 4
 WRU_TARGET_K = 1_000
 LATENCY_LIMIT_SECONDS = 2 * POLL_SECONDS
+EC2_BUCKET = STORE_TASK_BUCKETS["DescribeStoreImageTasks"]
+"""DescribeStoreImageTasks' own request bucket, as the emulator keeps it (the documented size and refill)."""
 
 COLUMNS = (
     "N",
@@ -148,3 +153,22 @@ def _latency_check(n: int, budget: RateBudget) -> Check:
         f"p95 {_seconds(latencies, 'p95')} s, max {_seconds(latencies, 'max')} s; "
         f"{budget.unannounced} not announced",
     )
+
+
+def section(table: list[dict[str, str]]) -> list[str]:
+    """The report's rate budget and latency section, around the table of `rows`."""
+    return [
+        "## Rate budget and latency",
+        "",
+        f"EC2's DescribeStoreImageTasks bucket ({EC2_BUCKET.capacity} tokens, refilled "
+        f"{EC2_BUCKET.refill_per_second} a second, per account and Region) is on for the notifier and for a "
+        f"waiter that calls every {WAITER_SECONDS} s all the steady hour, as "
+        "`aws ec2 wait store-image-task-complete` does. "
+        "Listing calls per run count every poll of the timing pass, set-up polls included; lowest tokens "
+        "is the bucket's level just after its most crowded call. Latency: "
+        f"{LATENCY_STORES} stores end at random moments of a half hour of one-minute polls; the time "
+        "from each end (the emulator's clock) to the poll that recorded it. Write units per transition: "
+        f"the k={WRU_TARGET_K:,} poll's WRU over k.",
+        "",
+        markdown_table(COLUMNS, table),
+    ]

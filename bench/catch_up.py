@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ami_store_notifier.domain.known_tasks import ITEM_SIZE_LIMIT_BYTES
-from ami_store_notifier.domain.reading import MAX_CLAIMS_PER_RUN
-from bench.scenario import BUCKET, POLL_SECONDS, Plan, World, world
+from ami_store_notifier.domain.run_limits import MAX_CLAIMS_PER_RUN
+from bench.plan import Plan
+from bench.scenario import BUCKET, POLL_SECONDS, World, world
 from local.ec2_store_tasks import CLOCK, COMPLETED, FAILED
 from local.ec2_store_tasks.backend import StoreTaskBackend
 from local.lambda_context import LambdaContextStub

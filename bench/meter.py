@@ -19,7 +19,7 @@ import base64
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,23 +94,23 @@ def _binary_size(raw: Any) -> int:
     return len(base64.b64decode(raw))
 
 
+_SCALAR_SIZES: dict[str, Callable[[Any], int]] = {
+    "S": lambda raw: len(str(raw).encode()),
+    "N": lambda raw: _number_size(str(raw)),
+    "B": _binary_size,
+    "BOOL": lambda _: 1,
+    "NULL": lambda _: 1,
+}
+_SET_MEMBERS = {"SS": "S", "NS": "N", "BS": "B"}
+
+
 def value_size(value: Any) -> int:
     """Size of one attribute value by DynamoDB's rules ("Item sizes and formats")."""
     kind, raw = _kind_and_raw(value)
-    if kind == "S":
-        return len(str(raw).encode())
-    if kind == "N":
-        return _number_size(str(raw))
-    if kind == "B":
-        return _binary_size(raw)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(str(item).encode()) for item in raw)
-    if kind == "NS":
-        return sum(_number_size(str(item)) for item in raw)
-    if kind == "BS":
-        return sum(_binary_size(item) for item in raw)
+    if kind in _SCALAR_SIZES:
+        return _SCALAR_SIZES[kind](raw)
+    if kind in _SET_MEMBERS:
+        return sum(_SCALAR_SIZES[_SET_MEMBERS[kind]](item) for item in raw)
     if kind == "L":
         # 3 bytes for the list, 1 byte per element.
         return 3 + sum(1 + value_size(item) for item in raw)
@@ -226,32 +226,41 @@ class CapacityMeter:
     # -- which items a call touches ------------------------------------------------------------
 
     def _touches(self, operation: str, params: Mapping[str, Any]) -> Iterable[_Touch]:
-        if operation == "GetItem":
-            yield _Touch(params["TableName"], params["Key"], False, _read_factor(params))
-        elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            key = params["Key"] if "Key" in params else self._key_of(params["TableName"], params["Item"])
-            yield _Touch(params["TableName"], key, True, 1.0)
-        elif operation == "BatchGetItem":
-            for table, request in params["RequestItems"].items():
-                for key in request["Keys"]:
-                    yield _Touch(table, key, False, _read_factor(request))
-        elif operation == "BatchWriteItem":
-            for table, requests in params["RequestItems"].items():
-                for request in requests:
-                    if "PutRequest" in request:
-                        yield _Touch(table, self._key_of(table, request["PutRequest"]["Item"]), True, 1.0)
-                    else:
-                        yield _Touch(table, request["DeleteRequest"]["Key"], True, 1.0)
-        elif operation == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                ((kind, body),) = entry.items()
-                key = body["Key"] if "Key" in body else self._key_of(body["TableName"], body["Item"])
-                yield _Touch(body["TableName"], key, kind != "ConditionCheck", 2.0)
-        elif operation == "TransactGetItems":
-            for entry in params["TransactItems"]:
-                yield _Touch(entry["Get"]["TableName"], entry["Get"]["Key"], False, 2.0)
-        elif operation in ("Query", "Scan"):
+        if operation in ("Query", "Scan"):
             raise NotImplementedError(f"the benchmark does not meter {operation}")
+        touches = _TOUCHES.get(operation)
+        if touches is not None:
+            yield from getattr(self, touches)(params)
+
+    def _get_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        yield _Touch(params["TableName"], params["Key"], False, _read_factor(params))
+
+    def _write_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        key = params["Key"] if "Key" in params else self._key_of(params["TableName"], params["Item"])
+        yield _Touch(params["TableName"], key, True, 1.0)
+
+    def _batch_get_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        for table, request in params["RequestItems"].items():
+            for key in request["Keys"]:
+                yield _Touch(table, key, False, _read_factor(request))
+
+    def _batch_write_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        for table, requests in params["RequestItems"].items():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield _Touch(table, self._key_of(table, request["PutRequest"]["Item"]), True, 1.0)
+                else:
+                    yield _Touch(table, request["DeleteRequest"]["Key"], True, 1.0)
+
+    def _transact_write_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        for entry in params["TransactItems"]:
+            ((kind, body),) = entry.items()
+            key = body["Key"] if "Key" in body else self._key_of(body["TableName"], body["Item"])
+            yield _Touch(body["TableName"], key, kind != "ConditionCheck", 2.0)
+
+    def _transact_get_touches(self, params: Mapping[str, Any]) -> Iterable[_Touch]:
+        for entry in params["TransactItems"]:
+            yield _Touch(entry["Get"]["TableName"], entry["Get"]["Key"], False, 2.0)
 
     def _key_of(self, table: str, item: Mapping[str, Any]) -> dict[str, Any]:
         found = dynamodb_backends[self.account][self.region].get_table(table)
@@ -274,3 +283,16 @@ def _reported(consumed: Any) -> float:
     if isinstance(consumed, list):
         return sum(float(entry.get("CapacityUnits", 0.0)) for entry in consumed)
     return 0.0
+
+
+_TOUCHES = {
+    "GetItem": "_get_touches",
+    "PutItem": "_write_touches",
+    "UpdateItem": "_write_touches",
+    "DeleteItem": "_write_touches",
+    "BatchGetItem": "_batch_get_touches",
+    "BatchWriteItem": "_batch_write_touches",
+    "TransactWriteItems": "_transact_write_touches",
+    "TransactGetItems": "_transact_get_touches",
+}
+"""CapacityMeter's method that finds the items each operation touches (operations not here touch none)."""

@@ -9,9 +9,11 @@ from bench.bill.model import bills
 from bench.bill.modes import MODES
 from bench.catch_up import measure_catch_up
 from bench.hints.scenarios import measure_hints
+from bench.log import Log
+from bench.plan import Plan
 from bench.report import Results
-from bench.scenario import Log, Plan, SizeRun, run_size
 from bench.static import measure_asset, measure_import_time
+from bench.timeline import SizeRun, run_size
 
 
 def run_benchmark(

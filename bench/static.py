@@ -55,6 +55,34 @@ def _parse_importtime(stderr: str) -> list[tuple[str, int, int, int]]:
     return rows
 
 
+_Sample = tuple[float, float, float, dict[str, int], float]
+"""One process's: our modules' ms, the handler's cumulative ms, all imports' ms, ms by package, MiB."""
+
+
+def _sample(stderr: str, stdout: str) -> _Sample:
+    rows = _parse_importtime(stderr)
+    top: dict[str, int] = {}
+    for name, own, _, _ in rows:
+        top[name.split(".")[0]] = top.get(name.split(".")[0], 0) + own
+    return (
+        sum(own for name, own, _, _ in rows if name.split(".")[0] == OUR_PACKAGE) / 1000,
+        next(cumulative for name, _, cumulative, _ in rows if name == HANDLER_MODULE) / 1000,
+        sum(own for _, own, _, _ in rows) / 1000,
+        top,
+        int(stdout.strip().splitlines()[-1]) / 1024,
+    )
+
+
+def _heaviest(samples: list[_Sample]) -> tuple[tuple[str, float], ...]:
+    """The five packages of the largest median summed self time."""
+    packages = {name for sample in samples for name in sample[3]}
+    heaviest = sorted(
+        ((name, statistics.median(sample[3].get(name, 0) for sample in samples) / 1000) for name in packages),
+        key=lambda pair: -pair[1],
+    )[:5]
+    return tuple(heaviest)
+
+
 def measure_import_time(runs: int = 5) -> ImportTime:
     """Runs `python -X importtime -c "import ami_store_notifier.handler"` in fresh processes."""
     env = {**os.environ, "PYTHONPATH": str(FUNCTION_CODE_DIR)}
@@ -69,31 +97,14 @@ def measure_import_time(runs: int = 5) -> ImportTime:
             cwd=REPO_ROOT,
             check=True,
         )
-        rows = _parse_importtime(completed.stderr)
-        top: dict[str, int] = {}
-        for name, own, _, _ in rows:
-            top[name.split(".")[0]] = top.get(name.split(".")[0], 0) + own
-        samples.append(
-            (
-                sum(own for name, own, _, _ in rows if name.split(".")[0] == OUR_PACKAGE) / 1000,
-                next(cumulative for name, _, cumulative, _ in rows if name == HANDLER_MODULE) / 1000,
-                sum(own for _, own, _, _ in rows) / 1000,
-                top,
-                int(completed.stdout.strip().splitlines()[-1]) / 1024,
-            )
-        )
+        samples.append(_sample(completed.stderr, completed.stdout))
     samples = samples[1:]
-    packages = {name for sample in samples for name in sample[3]}
-    heaviest = sorted(
-        ((name, statistics.median(sample[3].get(name, 0) for sample in samples) / 1000) for name in packages),
-        key=lambda pair: -pair[1],
-    )[:5]
     return ImportTime(
         runs=runs,
         ours_ms=statistics.median(sample[0] for sample in samples),
         handler_cumulative_ms=statistics.median(sample[1] for sample in samples),
         total_ms=statistics.median(sample[2] for sample in samples),
-        heaviest=tuple(heaviest),
+        heaviest=_heaviest(samples),
         max_rss_mib=statistics.median(sample[4] for sample in samples),
     )
 

@@ -28,7 +28,7 @@ from ami_store_notifier.cli.watching import Watcher
 from ami_store_notifier.ec2_limits import MAX_IMAGE_IDS_PER_CALL
 from bench import watch_latency
 from local.ec2_store_tasks import CLOCK, install, reset, store_tasks_backend
-from local.ec2_store_tasks.backend import DESCRIBE_STORE
+from local.ec2_store_tasks.api import DESCRIBE_STORE
 from local.lambda_context import ACCOUNT, OFFLINE_AWS_ENVIRONMENT, REGION
 
 RESULTS = Path(__file__).resolve().parent / "WATCH.md"

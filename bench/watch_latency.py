@@ -28,7 +28,8 @@ from ami_store_notifier.cli.sightings import PROBE_INTERVAL
 from ami_store_notifier.cli.watching import Watcher
 from bench.budget import percentile
 from local.ec2_store_tasks import CLOCK, reset, store_tasks_backend
-from local.ec2_store_tasks.backend import DESCRIBE_STORE, StoreTaskBackend
+from local.ec2_store_tasks.api import DESCRIBE_STORE
+from local.ec2_store_tasks.backend import StoreTaskBackend
 from local.lambda_context import ACCOUNT, REGION
 
 BUCKET = "bench-watch-latency"

@@ -1,8 +1,8 @@
 """`python -m bench.bill` (with PYTHONPATH=functions): the bill alone, in a few minutes.
 
 Synthesizes every mode's template, runs the handler with each mode's environment, prints the itemized
-bill and its targets, keeps its inputs in bench/bill/measured.json and writes the README's cost section
-to bench/results/readme-cost.md. `--from-snapshot` prices the kept inputs instead, in a second."""
+bill and its targets, keeps its inputs in bench/bill/measured.json and writes docs/cost.md's section to
+bench/results/readme-cost.md. `--from-snapshot` prices the kept inputs instead, in a second."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def keep(found: Bills, log: Callable[[str], None]) -> None:
-    """The inputs, for the README test and the next diff; and the README's section."""
+    """The inputs, for the cost page's test and the next diff; and the cost page's section."""
     snapshot.save(found.measured)
     log(f"Bill inputs kept in {snapshot.PATH}")
     write_readme_section(found, log)
@@ -50,7 +50,7 @@ def keep(found: Bills, log: Callable[[str], None]) -> None:
 def write_readme_section(found: Bills, log: Callable[[str], None]) -> None:
     README_OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     README_OUTPUT.write_text(readme_section(found) + "\n", encoding="utf-8")
-    log(f"The README's cost section written to {README_OUTPUT}")
+    log(f"The cost section of docs/cost.md written to {README_OUTPUT}")
 
 
 if __name__ == "__main__":

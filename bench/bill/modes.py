@@ -72,7 +72,7 @@ MODES: tuple[Mode, ...] = (
         # alarm ($0.40), and 10,000 stores a month add their writes and publishes (about $0.20).
         judged_at=100,
     ),
-    # No target: the issue asks only that the README say what they cost. Hints are off by default.
+    # No target: the issue asks only that the docs say what they cost. Hints are off by default.
     Mode("hints", "Single account, hints on (the trail's starts and the bucket's objects)", HINTS),
     Mode("quiet", "Single account, quiet when idle (hints on)", QUIET),
     Mode(

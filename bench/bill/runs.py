@@ -2,7 +2,9 @@
 
 Each handler environment (the poller's literal variables from a mode's template) is measured in a child
 process of its own: the handler and Powertools read the environment when they are imported, so a second
-environment in the same process would run with the first one's logger and metrics.
+environment in the same process would run with the first one's logger and metrics. This module starts the
+child and runs its timeline; bench/bill/invocation.py measures each invocation, bench/bill/hint_path.py
+drives the hints' path.
 
 Timeline, one simulated minute apart: 100 finished tasks in the listing window; the baseline run (set-up);
 one idle run on a fresh execution environment (`cold`); an hour of idle runs (`idle`, the hourly safety
@@ -23,18 +25,16 @@ QUIET_WHEN_IDLE a run with nothing in progress asks EC2 nothing (the `finish` ru
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
-from bench.bill.capture import Publishes, metrics_in, output_of
+from bench.bill.hint_path import Hints
+from bench.bill.invocation import Meters, Notifier, run_relay
 from bench.bill.profile import (
     BUSY,
     COLD,
@@ -56,14 +56,11 @@ IDLE_RUNS = 60
 OUTCOMES = (FINISH, FINISH, FINISH, FAIL)
 """The stores measured, by how they end."""
 BUSY_RUNS_PER_STORE = 2
-RELAY_RUNS = 3
 ITEM_OVERHEAD_BYTES = 100
 """DynamoDB bills storage on each item's size plus 100 bytes of overhead ("Item sizes and formats")."""
 HINT_LEAD_SECONDS = 5
 """With hints, a store starts this long before the scheduled run that first lists it, and its start hint is
 handed to the handler before that run (EventBridge and the queue take seconds)."""
-STORE_SECONDS = 3_600
-"""A hinted store's planned length: longer than the timeline gives it, which ends it on purpose."""
 
 
 @dataclass(frozen=True)
@@ -97,86 +94,6 @@ def measure(spec: Spec) -> Profile:
 # -- in the child --------------------------------------------------------------------------------------
 
 
-def _fresh_execution_environment() -> None:
-    """What a new execution environment starts with: Powertools' cold-start flags set."""
-    from aws_lambda_powertools.logging import logger
-    from aws_lambda_powertools.metrics.provider import cold_start
-    from aws_lambda_powertools.tracing import tracer
-
-    cold_start.is_cold_start = logger.is_cold_start = tracer.is_cold_start = True
-
-
-class _Meters:
-    """The bench's call counter and capacity meter, and the publish meter, on a set of clients."""
-
-    def __init__(self, moto: Any, topics: dict[str, str]) -> None:
-        from bench.meter import CallCounter, CapacityMeter
-        from local.lambda_context import ACCOUNT, REGION
-
-        self.moto = moto
-        self.calls = CallCounter()
-        self.units = CapacityMeter(ACCOUNT, REGION)
-        self.publishes = Publishes(topics)
-        # Kept alive, so that a client made after a cold start never takes a metered one's id.
-        self._attached: dict[int, Any] = {}
-
-    def attach(self, client: Any) -> Any:
-        if id(client) not in self._attached:
-            self._attached[id(client)] = client
-            self.calls.attach(client)
-            self.publishes.attach(client)
-            if client.meta.service_model.service_name == "dynamodb":
-                self.units.attach(client)
-        return client
-
-    def reset(self) -> None:
-        for meter in (self.calls, self.units, self.publishes, self.moto):
-            meter.reset()
-
-    def add_to(self, figures: RunFigures, output: str, seconds: float) -> None:
-        figures.runs += 1
-        figures.metrics.update(metrics_in(output))
-        figures.log_bytes += len(output.encode())
-        figures.own_seconds += max(0.0, seconds - self.moto.seconds - self.units.overhead_seconds)
-        figures.calls += sum(self.calls.calls.values())
-        figures.read_units += self.units.read_units
-        figures.write_units += self.units.write_units
-        figures.sns_requests += self.publishes.sns_requests
-        figures.sns_messages.update(self.publishes.sns_messages)
-        figures.events += self.publishes.events
-        figures.event_bytes += self.publishes.event_bytes
-
-
-class _Notifier:
-    def __init__(self, handler: Any, meters: _Meters) -> None:
-        self.handler = handler
-        self.meters = meters
-
-    def run(
-        self, figures: RunFigures | None, *, cold: bool = False, event: dict[str, Any] | None = None
-    ) -> Any:
-        """One invocation, as Lambda makes it (by the schedule, or with `event`: a batch of the hint
-        queue); measured into `figures` unless None (a set-up run). Returns the handler's answer."""
-        from local.lambda_context import LambdaContextStub
-
-        if cold:
-            _fresh_execution_environment()
-            self.handler.wiring.cache_clear()
-        self.meters.reset()
-        # What exists now (moto, the emulator) is left out of the collector's work, as in bench/scenario.py.
-        gc.freeze()
-        with output_of(self.handler.logger) as output:
-            started = time.perf_counter()
-            wired = self.handler.wiring()  # inside the timing: a cold start builds its clients here
-            for client in (*wired.ec2_clients.values(), wired.dynamodb, wired.sns, wired.events):
-                self.meters.attach(client)
-            answer = self.handler.lambda_handler(event or {}, LambdaContextStub())
-            seconds = time.perf_counter() - started
-        if figures is not None:
-            self.meters.add_to(figures, output.getvalue(), seconds)
-        return answer
-
-
 def _table_bytes(session: Any, table: str) -> int:
     from bench.meter import item_size
 
@@ -185,8 +102,9 @@ def _table_bytes(session: Any, table: str) -> int:
 
 
 def _seed(backend: Any) -> None:
-    from bench.scenario import BUCKET, WINDOW_MARGIN
-    from bench.scenario import START as BEGINNING
+    from bench.emulated import START as BEGINNING
+    from bench.scenario import BUCKET
+    from bench.seeding import WINDOW_MARGIN
     from local.ec2_store_tasks import COMPLETED, LISTING_WINDOW
 
     step = (LISTING_WINDOW - WINDOW_MARGIN) / (SEEDED_TASKS - 1)
@@ -196,44 +114,8 @@ def _seed(backend: Any) -> None:
         )
 
 
-class _Hints:
-    """The hints' path of a deployment with hints: stores started through EC2, and the batches the
-    emulated event source mapping hands the handler, measured."""
-
-    def __init__(self, session: Any, deployment: Any, notifier: _Notifier, backend: Any) -> None:
-        from bench.scenario import BUCKET
-        from local.ec2_store_tasks import HintEvents
-
-        self.deployment = deployment
-        self.notifier = notifier
-        self.backend = backend
-        self.ec2 = session.client("ec2")
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        # The user's own bucket setting: S3 sends the bucket's events to EventBridge.
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-        backend.hint_events = HintEvents(cloudtrail=True, s3=True)
-
-    def start(self, store: int) -> str:
-        """A store started now by CreateStoreImageTask: its CloudTrail start goes to the hint queue."""
-        from bench.scenario import BUCKET
-
-        ami = str(self.ec2.register_image(Name=f"golden-{store}")["ImageId"])
-        self.backend.plan(ami, duration_seconds=STORE_SECONDS)
-        self.ec2.create_store_image_task(ImageId=ami, Bucket=BUCKET)
-        return ami
-
-    def deliver(self, figures: RunFigures) -> None:
-        """The queue's one batch handed to the handler now, measured into `figures`."""
-        batch = self.deployment.deliver_hints(lambda event: self.notifier.run(figures, event=event))
-        if batch is None or batch.error is not None or batch.retried or self.deployment.hints.visible():
-            raise RuntimeError(f"a hint batch was not answered as one whole batch: {batch}")
-
-
 def _stores(
-    notifier: _Notifier, backend: Any, kinds: dict[str, RunFigures], hints: _Hints | None = None
+    notifier: Notifier, backend: Any, kinds: dict[str, RunFigures], hints: Hints | None = None
 ) -> None:
     from bench.scenario import BUCKET, POLL_SECONDS
     from local.ec2_store_tasks import CLOCK, IN_PROGRESS
@@ -262,36 +144,14 @@ def _stores(
         notifier.run(kinds[outcome])
 
 
-def _relay(environment: dict[str, str], topics: dict[str, str], detail: str, meters: _Meters) -> RunFigures:
-    """The hub's relay, relaying one announcement at a time to the hub's topic."""
-    import boto3
-
-    from local.lambda_context import LambdaContextStub
-
-    boto3.client("organizations").create_organization(FeatureSet="ALL")  # account names to read
-    os.environ.update({**environment, **{variable: arn for arn, variable in topics.items()}})
-    from ami_store_notifier import hub_relay
-
-    made = boto3.client
-    figures = RunFigures()
-    with mock.patch.object(boto3, "client", lambda *a, **k: meters.attach(made(*a, **k))):
-        for _ in range(RELAY_RUNS):
-            meters.reset()
-            with output_of(hub_relay.logger) as output:
-                started = time.perf_counter()
-                hub_relay.lambda_handler({"detail": json.loads(detail)}, LambdaContextStub())  # type: ignore[arg-type]
-                seconds = time.perf_counter() - started
-            meters.add_to(figures, output.getvalue(), seconds)
-    return figures
-
-
 def _timeline(spec: Spec) -> Profile:
     import boto3
     from moto import mock_aws
 
+    from bench.emulated import ENVIRONMENT
+    from bench.emulated import START as BEGINNING
     from bench.moto_shims import time_spent_in_moto, transactions_without_table_copies
-    from bench.scenario import ENVIRONMENT, POLL_SECONDS
-    from bench.scenario import START as BEGINNING
+    from bench.scenario import POLL_SECONDS
     from local.deployment import deploy
     from local.ec2_store_tasks import CLOCK, install, reset, store_tasks_backend
     from local.lambda_context import ACCOUNT, OFFLINE_UNSET, REGION
@@ -313,12 +173,12 @@ def _timeline(spec: Spec) -> Profile:
         topics: dict[str, str] = {
             v: name for name in ("TOPIC_ARN", "CHAT_TOPIC_ARN") if (v := variables.get(name))
         }
-        meters = _Meters(moto, topics)
-        notifier = _Notifier(handler, meters)
+        meters = Meters(moto, topics)
+        notifier = Notifier(handler, meters)
         backend = store_tasks_backend(ACCOUNT, REGION)
         _seed(backend)
         kinds = {kind: RunFigures() for kind in KINDS + (HINT_KINDS if spec.hints else ())}
-        hints = _Hints(session, deployment, notifier, backend) if spec.hints else None
+        hints = Hints(session, deployment, notifier, backend) if spec.hints else None
         notifier.run(None)
         notifier.run(kinds[COLD], cold=True)
         for _ in range(IDLE_RUNS):
@@ -329,7 +189,7 @@ def _timeline(spec: Spec) -> Profile:
         after = _table_bytes(session, deployment.table_name)
         relay = None
         if spec.relay_environment is not None and meters.publishes.last_detail is not None:
-            relay = _relay(spec.relay_environment, topics, meters.publishes.last_detail, meters)
+            relay = run_relay(spec.relay_environment, topics, meters.publishes.last_detail, meters)
     return Profile(kinds, before, (after - before) / len(OUTCOMES), relay)
 
 

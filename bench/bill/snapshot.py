@@ -1,4 +1,4 @@
-"""The bill's inputs kept in bench/bill/measured.json, so that the README's figures are checked against
+"""The bill's inputs kept in bench/bill/measured.json, so that docs/cost.md's figures are checked against
 them in a second (tests/bench/test_bill.py), and so that the file's diff shows what a change did to the
 templates and runs. `python -m bench.bill` and a full `make bench` rewrite it."""
 

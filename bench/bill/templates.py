@@ -234,7 +234,7 @@ def _template_of(outdir: Path, mode: Mode) -> dict[str, Any]:
 
 def unknown_settings(mode: Mode) -> list[str]:
     """Keys of the mode's context that the app has no setting for (a setting renamed, or not there yet)."""
-    from infra.settings import unknown_keys
+    from infra.context_keys import unknown_keys
 
     return unknown_keys(mode.context)
 

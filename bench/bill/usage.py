@@ -41,7 +41,7 @@ class Assumptions:
     """Fresh execution environments a month. Lambda recycles them after a few hours, undocumented; one
     every two hours is assumed."""
     latency_per_call_s: float = 0.010
-    """Lambda time of one AWS call, added to the handler's own time (bench/report.py's sensitivity)."""
+    """Lambda time of one AWS call, added to the handler's own time (bench/cost.py's sensitivity)."""
     init_seconds: float = 0.0
     """A cold start's INIT phase (the handler's import, measured), billed since August 2025."""
     queue_pollers: int = 5

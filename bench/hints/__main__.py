@@ -8,8 +8,9 @@ import sys
 
 from bench.hints.plan import HintsPlan
 from bench.hints.scenarios import measure_hints
-from bench.hints.section import hints_section, hints_targets
-from bench.scenario import log_to_stderr
+from bench.hints.section import hints_section
+from bench.hints.targets import hints_targets
+from bench.log import log_to_stderr
 
 
 def main(argv: list[str] | None = None) -> int:

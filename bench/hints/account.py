@@ -32,12 +32,13 @@ from typing import Any
 
 import boto3
 
-from ami_store_notifier.settings_spec import DEFAULT_TIMEOUT_SECONDS
+from ami_store_notifier.settings_function import DEFAULT_TIMEOUT_SECONDS
+from bench.emulated import emulated_handler
 from bench.hints.delays import DelayedHintEvents, DeliveryModel
 from bench.hints.fast_sqs import DirectSqs, fast_sqs
-from bench.scenario import BUCKET, DESCRIBE, _remove_subscribers, emulated_handler
+from bench.scenario import BUCKET, DESCRIBE, _remove_subscribers
 from infra.hints import BATCH_SIZE, BATCHING_WINDOW, MAX_RECEIVES, visibility_timeout
-from infra.settings import HINT_RUNS_AT_ONCE
+from infra.setting_checks import HINT_RUNS_AT_ONCE
 from local.deployment import HINTS_QUEUE, deploy
 from local.ec2_store_tasks import CLOCK, IN_PROGRESS, StoreTask, StoreTaskError
 from local.ec2_store_tasks import store_tasks_backend as backend_of

@@ -1,136 +1,19 @@
-"""The hints section of the report and its PASS/FAIL targets (issue 20, "Targets"), from the figures."""
+"""The hints section of the report: the delivery model, then the tables of each scenario's figures."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 
 from ami_store_notifier.domain.hints import MAX_HINT_RECEIVES
-from ami_store_notifier.domain.reading import HINT_CALLS_PER_MINUTE, MAX_DESCRIBE_CALLS_PER_RUN
-from bench.budget import percentile
+from ami_store_notifier.domain.run_limits import HINT_CALLS_PER_MINUTE
+from bench.budget import EC2_BUCKET
 from bench.hints.account import STACK_POLLING
 from bench.hints.scenarios import HintsResults
 from bench.hints.timing import MODEL, Quiet
-from bench.hints.traffic import Burst, Flood, Traffic
+from bench.hints.traffic import Traffic
+from bench.hints.wording import drain, seconds_cells, spread
 from bench.scenario import WAITER_SECONDS
-from infra.settings import HINT_RUNS_AT_ONCE
-from local.ec2_store_tasks.throttling import STORE_TASK_BUCKETS
-
-COMPLETION_P95_SECONDS = 10.0
-FAILURE_P95_SECONDS = 60.0
-IDLE_HOUR_EC2_CALLS = 2
-BUCKET = STORE_TASK_BUCKETS["DescribeStoreImageTasks"]
-
-Check = tuple[str, bool, str]
-
-
-def _seconds(values: Sequence[float], decimals: int = 1) -> tuple[str, str, str]:
-    if not values:
-        return "—", "—", "—"
-    return (
-        f"{statistics.median(values):.{decimals}f}",
-        f"{percentile(values, 0.95):.{decimals}f}",
-        f"{max(values):.{decimals}f}",
-    )
-
-
-def _p95(values: Sequence[float]) -> float:
-    return percentile(values, 0.95) if values else float("inf")
-
-
-def _spread(values: Sequence[float], *, decimals: int = 1) -> str:
-    median, p95, most = _seconds(values, decimals)
-    return f"median {median} s, p95 {p95} s, max {most} s"
-
-
-# -- targets -----------------------------------------------------------------------------------------
-
-
-def hints_targets(results: HintsResults) -> list[Check]:
-    latency = results.latency
-    hinted, schedule = latency.hints, latency.schedule_only
-    checks: list[Check] = [
-        (
-            f"hints: a completion is announced within {COMPLETION_P95_SECONDS:g} s p95 of its object "
-            "appearing (S3 events on)",
-            _p95(hinted.completed) <= COMPLETION_P95_SECONDS
-            and not hinted.unannounced
-            and not hinted.duplicates,
-            f"{_spread(hinted.completed)} over {len(hinted.completed)} completions ({hinted.by_hint_run} "
-            f"announced by a hint run); schedule only {_spread(schedule.completed)}; "
-            f"{hinted.unannounced} unannounced, {hinted.duplicates} announced twice",
-        ),
-        (
-            f"hints: a failure is announced within {FAILURE_P95_SECONDS:g} s p95 (hints on: the scheduled "
-            "run finds it)",
-            _p95(hinted.failed) <= FAILURE_P95_SECONDS and not hinted.unannounced,
-            f"{_spread(hinted.failed)} over {len(hinted.failed)} failures; schedule only "
-            f"{_spread(schedule.failed)}",
-        ),
-    ]
-    checks += [_quiet_target(quiet) for quiet in results.quiet]
-    checks += _burst_targets(results.burst)
-    checks += _flood_targets(results.flood)
-    return checks
-
-
-def _quiet_target(quiet: Quiet) -> Check:
-    calls = ", ".join(str(hour.ec2_calls) for hour in quiet.hours)
-    invocations = ", ".join(str(hour.invocations) for hour in quiet.hours)
-    return (
-        f"hints: quiet when idle at N={quiet.n:,}: at most {IDLE_HOUR_EC2_CALLS} EC2 calls per idle hour",
-        bool(quiet.hours) and quiet.most_ec2_calls <= IDLE_HOUR_EC2_CALLS,
-        f"EC2 calls per idle hour {calls}; Lambda invocations per idle hour {invocations}",
-    )
-
-
-def _burst_targets(burst: Burst) -> list[Check]:
-    traffic = burst.traffic
-    name = f"hints: a burst of {burst.stores:,} completions within {burst.seconds_apart:g} s"
-    return [
-        (
-            f"{name}: never throttled, the notifier nor a waiter beside it",
-            traffic.own_throttled == 0 and burst.waiter_throttled == 0,
-            f"the notifier's requests refused {traffic.own_throttled}, the waiter's {burst.waiter_throttled} "
-            f"of {burst.waiter_calls}; lowest tokens {burst.lowest_tokens:.1f} of {BUCKET.capacity}",
-        ),
-        (
-            f"{name}: at most {MAX_DESCRIBE_CALLS_PER_RUN} EC2 calls in any run, scheduled or hint run",
-            traffic.most_calls_any_run <= MAX_DESCRIBE_CALLS_PER_RUN,
-            f"max {traffic.most_calls_scheduled_run} in a scheduled run, {traffic.most_calls_hint_run} in a "
-            f"hint run ({traffic.hint_runs} hint runs, {traffic.scheduled_runs} scheduled)",
-        ),
-        (
-            f"{name}: every completion announced exactly once",
-            burst.announced_once == burst.stores,
-            f"{burst.announced_once:,} once, {burst.announced_twice_or_more} more than once, "
-            f"{burst.unannounced} never",
-        ),
-    ]
-
-
-def _flood_targets(flood: Flood) -> list[Check]:
-    traffic = flood.traffic
-    name = f"hints: a flood of {flood.objects:,} forged ami-….bin objects in {flood.over_seconds} s"
-    return [
-        (f"{name}: announces nothing", flood.announced == 0, f"{flood.announced} announcements"),
-        (
-            f"{name}: at most the per-run budget ({MAX_DESCRIBE_CALLS_PER_RUN} EC2 calls) in any run",
-            traffic.most_calls_any_run <= MAX_DESCRIBE_CALLS_PER_RUN,
-            f"max {traffic.most_calls_hint_run} in a hint run, {traffic.most_calls_scheduled_run} in a "
-            f"scheduled run; {traffic.ec2_calls} EC2 calls in all until the queue drained "
-            f"({_drain(traffic)})",
-        ),
-    ]
-
-
-def _drain(traffic: Traffic) -> str:
-    if traffic.drained_after is None:
-        return "not drained within the hour"
-    return f"{traffic.drained_after / 60:.1f} min"
-
-
-# -- the section -------------------------------------------------------------------------------------
+from infra.setting_checks import HINT_RUNS_AT_ONCE
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -155,8 +38,8 @@ def hints_section(results: HintsResults) -> list[str]:
         "EventBridge delivery on. A scheduled run "
         f"ticks each minute; hint runs may make {HINT_CALLS_PER_MINUTE} DescribeStoreImageTasks calls a "
         "minute between them, and a hint ahead of EC2, or not asked about, is handed back, up to "
-        f"{MAX_HINT_RECEIVES} receives. EC2's request bucket ({BUCKET.capacity} tokens, "
-        f"{BUCKET.refill_per_second}/s) is on.",
+        f"{MAX_HINT_RECEIVES} receives. EC2's request bucket ({EC2_BUCKET.capacity} tokens, "
+        f"{EC2_BUCKET.refill_per_second}/s) is on.",
         "",
         "**Delivery model** (bench/hints/delays.py; drawn per hint; AWS documents no distribution):",
         "",
@@ -211,7 +94,7 @@ def _latency_part(results: HintsResults) -> list[str]:
     hinted, schedule = latency.hints, latency.schedule_only
 
     def row(what: str, values: list[float], by: str) -> list[str]:
-        return [what, str(len(values)), by, *_seconds(values)]
+        return [what, str(len(values)), by, *seconds_cells(values)]
 
     by_schedule = len(hinted.completed) - hinted.by_hint_run
     rows = [
@@ -235,8 +118,8 @@ def _latency_part(results: HintsResults) -> list[str]:
         "",
         *_table(("Stores", "Announced", "Announced by", "Median s", "p95 s", "Max s"), rows),
         "",
-        f"Completions a hint run announced: modelled delivery {_spread(hinted.delivery)}; that hint run's "
-        f"wall time {_spread(hinted.hint_walls, decimals=2)}. The others were announced by a scheduled run "
+        f"Completions a hint run announced: modelled delivery {spread(hinted.delivery)}; that hint run's "
+        f"wall time {spread(hinted.hint_walls, decimals=2)}. The others were announced by a scheduled run "
         "first: their hint was in the slow share, or came after the minute's "
         f"{HINT_CALLS_PER_MINUTE} hint calls were spent. {hinted.hint_runs} hint runs, "
         f"{hinted.handed_back} hints handed back; {hinted.unannounced} stores unannounced and "
@@ -304,7 +187,7 @@ def _traffic_part(results: HintsResults) -> list[str]:
             f"{traffic.ec2_calls:,}",
             str(traffic.own_throttled),
             f"{traffic.handed_back:,}",
-            _drain(traffic),
+            drain(traffic),
             str(traffic.dead_lettered),
         ]
 
@@ -318,7 +201,7 @@ def _traffic_part(results: HintsResults) -> list[str]:
         f"{WAITER_SECONDS} s beside ({burst.waiter_calls} calls, {burst.waiter_throttled} throttled; lowest "
         f"tokens {burst.lowest_tokens:.1f}). {burst.announced_once:,} completions announced once, "
         f"{burst.announced_twice_or_more} more than once, {burst.unannounced} never; {burst.by_hint_run} by "
-        f"a hint run, the rest by scheduled runs; latency {_spread(burst.latencies)}.",
+        f"a hint run, the rest by scheduled runs; latency {spread(burst.latencies)}.",
         "",
         f"Flood: {flood.objects:,} `ami-….bin` objects no store made (`HintEvents.forge`, AMI ids EC2 does "
         f"not know) appear within {flood.over_seconds} s, and nothing else happens: {flood.announced} "

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bench.emulated import START
 from bench.hints.account import HINTS, SCHEDULED, HintedAccount, hinted_account
 from bench.hints.delays import DeliveryModel
 from bench.hints.plan import HintsPlan
-from bench.scenario import BUCKET, LISTING_WINDOW, START, WINDOW_MARGIN
-from local.ec2_store_tasks import COMPLETED, FAILED
+from bench.scenario import BUCKET
+from bench.seeding import WINDOW_MARGIN
+from local.ec2_store_tasks import COMPLETED, FAILED, LISTING_WINDOW
 from local.ec2_store_tasks.hint_events import OBJECT_CREATED
 
 Log = Callable[[str], None]
@@ -116,26 +118,35 @@ def _announcing(stores: list[Store], plan: HintsPlan, *, hints: bool) -> Announc
         last = START + timedelta(seconds=max(store.ends for store in stores) + 150)
         account.every_minute(START + timedelta(minutes=1), last)
         account.run_until(last)
-        first = account.first_announced()
-        for store in stores:
-            task = account.backend.task(store.ami_id)
-            state = FAILED if store.fails else COMPLETED
-            announced = first.get((store.ami_id, state))
-            if task is None or task.end_time is None or announced is None:
-                found.unannounced += 1
-                continue
-            seconds = since(announced.run.done_at, task.end_time)
-            (found.failed if store.fails else found.completed).append(seconds)
-            if announced.run.kind == HINTS and not store.fails:
-                found.by_hint_run += 1
-                found.delivery.append(account.events.delays[(OBJECT_CREATED, store.ami_id)].total)
-                found.hint_walls.append(announced.run.wall)
-        found.duplicates = sum(count - 1 for count in account.announcements().values() if count > 1)
-        found.hint_runs = sum(1 for run in account.runs if run.kind == HINTS)
-        found.handed_back = sum(run.handed_back for run in account.runs)
-        found.scheduled_runs = sum(1 for run in account.runs if run.kind == SCHEDULED)
+        _tally(found, account, stores)
+        _count_runs(found, account)
     found.seconds = time.perf_counter() - started
     return found
+
+
+def _tally(found: Announcing, account: HintedAccount, stores: list[Store]) -> None:
+    """Each store's first announcement: its latency, and for a hint run's, the hint's modelled delivery."""
+    first = account.first_announced()
+    for store in stores:
+        task = account.backend.task(store.ami_id)
+        state = FAILED if store.fails else COMPLETED
+        announced = first.get((store.ami_id, state))
+        if task is None or task.end_time is None or announced is None:
+            found.unannounced += 1
+            continue
+        seconds = since(announced.run.done_at, task.end_time)
+        (found.failed if store.fails else found.completed).append(seconds)
+        if announced.run.kind == HINTS and not store.fails:
+            found.by_hint_run += 1
+            found.delivery.append(account.events.delays[(OBJECT_CREATED, store.ami_id)].total)
+            found.hint_walls.append(announced.run.wall)
+
+
+def _count_runs(found: Announcing, account: HintedAccount) -> None:
+    found.duplicates = sum(count - 1 for count in account.announcements().values() if count > 1)
+    found.hint_runs = sum(1 for run in account.runs if run.kind == HINTS)
+    found.handed_back = sum(run.handed_back for run in account.runs)
+    found.scheduled_runs = sum(1 for run in account.runs if run.kind == SCHEDULED)
 
 
 def _starter(account: HintedAccount, ami_id: str) -> Callable[[], object]:

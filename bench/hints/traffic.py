@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bench.hints.account import HINTS, SCHEDULED, HintedAccount, hinted_account
+from bench.emulated import START
+from bench.hints.account import HINTS, SCHEDULED, Announced, HintedAccount, Run, hinted_account
 from bench.hints.plan import HintsPlan
 from bench.hints.timing import MODEL, Log, ami, since
-from bench.scenario import BUCKET, DESCRIBE, START
+from bench.scenario import BUCKET, DESCRIBE
 from local.ec2_store_tasks import CLOCK, COMPLETED, IN_PROGRESS
 from local.lambda_context import ACCOUNT, REGION
 
@@ -51,19 +52,15 @@ class Traffic:
         """The runs from `runs_from` on; the drain counted from `first_hint` to the end of the last hint
         run, once nothing is left in the queue or waiting to come back."""
         runs = [run for run in account.runs if run.at >= runs_from]
-        hints = [run for run in runs if run.kind == HINTS]
-        scheduled = [run for run in runs if run.kind == SCHEDULED]
-        per_minute: Counter[datetime] = Counter()
-        for run in hints:
-            per_minute[run.at.replace(second=0, microsecond=0)] += run.ec2_calls
+        hints, scheduled = _of_kind(runs, HINTS), _of_kind(runs, SCHEDULED)
         last = max((run.done_at for run in hints), default=first_hint)
         return cls(
             hint_runs=len(hints),
             scheduled_runs=len(scheduled),
-            most_calls_hint_run=max((run.ec2_calls for run in hints), default=0),
-            most_calls_scheduled_run=max((run.ec2_calls for run in scheduled), default=0),
+            most_calls_hint_run=_most_calls(hints),
+            most_calls_scheduled_run=_most_calls(scheduled),
             ec2_calls=sum(run.ec2_calls for run in runs),
-            most_hint_calls_in_a_minute=max(per_minute.values(), default=0),
+            most_hint_calls_in_a_minute=_most_calls_in_a_minute(hints),
             own_throttled=sum(run.throttled for run in runs),
             handed_back=sum(run.handed_back for run in hints),
             drained_after=since(last, first_hint) if account.drained() else None,
@@ -73,6 +70,21 @@ class Traffic:
     @property
     def most_calls_any_run(self) -> int:
         return max(self.most_calls_hint_run, self.most_calls_scheduled_run)
+
+
+def _of_kind(runs: list[Run], kind: str) -> list[Run]:
+    return [run for run in runs if run.kind == kind]
+
+
+def _most_calls(runs: list[Run]) -> int:
+    return max((run.ec2_calls for run in runs), default=0)
+
+
+def _most_calls_in_a_minute(runs: list[Run]) -> int:
+    per_minute: Counter[datetime] = Counter()
+    for run in runs:
+        per_minute[run.at.replace(second=0, microsecond=0)] += run.ec2_calls
+    return max(per_minute.values(), default=0)
 
 
 @dataclass
@@ -89,6 +101,25 @@ class Burst:
     lowest_tokens: float
     latencies: list[float]
     seconds: float
+
+
+def _latencies(
+    account: HintedAccount, amis: list[str], first: dict[tuple[str, str], Announced]
+) -> list[float]:
+    """Seconds from each completion to the end of the run that first announced it."""
+    latencies = []
+    for ami_id in amis:
+        task = account.backend.task(ami_id)
+        announced = first.get((ami_id, COMPLETED))
+        if task is not None and task.end_time is not None and announced is not None:
+            latencies.append(since(announced.run.done_at, task.end_time))
+    return latencies
+
+
+def _by_hint_run(amis: list[str], first: dict[tuple[str, str], Announced]) -> int:
+    return sum(
+        1 for ami_id in amis if (ami_id, COMPLETED) in first and first[(ami_id, COMPLETED)].run.kind == HINTS
+    )
 
 
 def measure_burst(plan: HintsPlan, log: Log) -> Burst:
@@ -111,12 +142,6 @@ def measure_burst(plan: HintsPlan, log: Log) -> Burst:
         account.run_until_drained(after=burst_at + timedelta(minutes=2), limit=DRAIN_LIMIT)
         counts = account.announcements()
         first = account.first_announced()
-        latencies = []
-        for ami_id in amis:
-            task = account.backend.task(ami_id)
-            announced = first.get((ami_id, COMPLETED))
-            if task is not None and task.end_time is not None and announced is not None:
-                latencies.append(since(announced.run.done_at, task.end_time))
         burst = Burst(
             stores=len(amis),
             seconds_apart=plan.burst_seconds,
@@ -124,15 +149,11 @@ def measure_burst(plan: HintsPlan, log: Log) -> Burst:
             announced_once=sum(1 for ami_id in amis if counts[(ami_id, COMPLETED)] == 1),
             announced_twice_or_more=sum(1 for ami_id in amis if counts[(ami_id, COMPLETED)] > 1),
             unannounced=sum(1 for ami_id in amis if counts[(ami_id, COMPLETED)] == 0),
-            by_hint_run=sum(
-                1
-                for ami_id in amis
-                if (ami_id, COMPLETED) in first and first[(ami_id, COMPLETED)].run.kind == HINTS
-            ),
+            by_hint_run=_by_hint_run(amis, first),
             waiter_calls=account.waiter.calls,
             waiter_throttled=account.waiter.throttled,
             lowest_tokens=account.backend.throttle.bucket(DESCRIBE, CLOCK.now()).lowest,
-            latencies=latencies,
+            latencies=_latencies(account, amis, first),
             seconds=0.0,
         )
     burst.seconds = time.perf_counter() - started

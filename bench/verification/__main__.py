@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.scenario import log_to_stderr
+from bench.log import log_to_stderr
 from bench.verification.measure import VerificationPlan, measure_verification
 from bench.verification.section import verification_markdown, verification_targets
 

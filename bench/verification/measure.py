@@ -29,8 +29,11 @@ from moto.core.botocore_stubber import BotocoreStubber
 from ami_store_notifier.domain.notices import NOTICE_DETAIL_TYPES, NoticeKind
 from bench.bill.capture import Publishes
 from bench.catch_up import seed_ended_stores
+from bench.emulated import START, emulated_handler
+from bench.log import Log
 from bench.moto_shims import time_spent_in_moto
-from bench.scenario import BUCKET, POLL_SECONDS, START, WINDOW_MARGIN, Log, Poll, World, emulated_handler
+from bench.scenario import BUCKET, POLL_SECONDS, Poll, World
+from bench.seeding import WINDOW_MARGIN
 from local.ec2_store_tasks import CLOCK, COMPLETED, IN_PROGRESS, LISTING_WINDOW
 from local.lambda_context import REGION
 
