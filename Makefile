@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
+# Material for MkDocs prints a banner about its successor on every build; the site builds the same without it.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup demo test suite lint typecheck unit integration infra chaos-quick synth lint-template docs bench bench-watch bench-hints bench-verification chaos clean
 
@@ -41,6 +43,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/xenon --max-absolute B --max-modules B --max-average A functions infra
+	$(BIN)/mkdocs build --strict --site-dir site  # not --quiet: MkDocs 1.6.1 then counts no warning (mkdocs#4126)
 
 typecheck: setup
 	$(BIN)/mypy
@@ -77,9 +80,12 @@ lint-template: synth
 	$(BIN)/cfn-lint --regions $$($(BIN)/python -c 'from infra.regions import ALL_SUPPORTED_REGIONS as r; print(*r)') \
 		-- cdk.out/*.template.json
 
-# The README's settings tables, written from functions/ami_store_notifier/settings_spec.py.
+# The documentation site (mkdocs.yml, docs/): the settings, metrics and Regions tables written into its pages
+# from the code (settings_spec.py, report.py, infra/regions.py), then the HTML site built into site/. Offline;
+# --strict fails on a broken link, anchor or included file (make lint builds it too).
 docs: setup
 	PYTHONPATH=functions $(BIN)/python -m infra.docs
+	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: setup
 	PYTHONPATH=functions $(BIN)/python -m bench
@@ -100,4 +106,4 @@ chaos: setup
 	PYTHONPATH=functions $(BIN)/python -m tests.chaos.campaign --scenarios 1000 --strict
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out site .pytest_cache .mypy_cache .ruff_cache .hypothesis

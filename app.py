@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK entry point: `npx cdk synth` runs this (see cdk.json). Settings: the README, "Deployment settings"."""
+"""CDK entry point: `npx cdk synth` runs this (see cdk.json). Settings: docs/deploying/settings.md."""
 
 from __future__ import annotations
 

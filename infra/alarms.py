@@ -20,6 +20,16 @@ from infra.encrypted_topic import TopicEncryption
 from infra.names import ALARM, NamePrefix
 
 ALARM_PERIOD = Duration.minutes(5)
+# The runbook, from the repository's root: one section per alarm, whose anchor is the alarm's short name
+# (`## PollerErrors {#PollerErrors}`). Every alarm's description ends with its link.
+RUNBOOK_PAGE = "docs/runbook.md"
+# CloudWatch's limit on AlarmDescription (PutMetricAlarm API reference).
+MAX_DESCRIPTION_LENGTH = 1024
+
+
+def runbook_link(name: str) -> str:
+    """The runbook section of the alarm named `name` (without the stack name)."""
+    return f"{RUNBOOK_PAGE}#{name}"
 
 
 class AlarmSet(Construct):
@@ -121,11 +131,14 @@ class AlarmSet(Construct):
         """`missing` is required: what the silence of `metric` means is decided for each alarm."""
         alarm_name = self._names.name(ALARM, name, stack=Stack.of(self))
         self._alarm_names.append(alarm_name)
+        description = f"{what_happened} What to do: {what_to_do} (Runbook: {runbook_link(name)})"
+        if len(description) > MAX_DESCRIPTION_LENGTH:
+            raise ValueError(f"{name}'s description is longer than CloudWatch's {MAX_DESCRIPTION_LENGTH}")
         return cloudwatch.Alarm(
             self,
             construct_id,
             alarm_name=alarm_name,
-            alarm_description=f"{what_happened} What to do: {what_to_do} (README, Runbook: {name})",
+            alarm_description=description,
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,

@@ -1,14 +1,16 @@
-"""The README's settings, metrics and Regions tables, written from settings_spec.py, report.py and
+"""The documentation's settings, metrics and Regions tables, written from settings_spec.py, report.py and
 infra/regions.py.
 
-`make docs` (python -m infra.docs) rewrites the tables between their markers in README.md; a test fails
-when the README differs from what this would write.
+`make docs` (python -m infra.docs) rewrites each table between its markers (`<!-- name:start -->`,
+`<!-- name:end -->`) in the page of docs/ that holds it (`PAGES`); a test fails when a page differs from
+what this would write.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ami_store_notifier.report import ALL_METRICS
@@ -16,7 +18,7 @@ from ami_store_notifier.setting_parsers import Setting
 from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS
 from infra.regions import OPTIONAL_PARTS, SUPPORTED_REGIONS, WITHOUT_POWERTOOLS_PARAMETER
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def deployment_settings_table() -> str:
@@ -75,21 +77,24 @@ def _handler_default(setting: Setting) -> str:
     return "the function's region" if setting.variable == "REGIONS" else setting.documented_default()
 
 
-TABLES = {
-    "deployment-settings": deployment_settings_table,
-    "handler-settings": handler_settings_table,
-    "metrics": metrics_table,
-    "regions": regions_table,
+Table = Callable[[], str]
+
+# Each page of docs/ and the tables it holds, by marker name.
+PAGES: dict[Path, dict[str, Table]] = {
+    DOCS / "deploying" / "settings.md": {"deployment-settings": deployment_settings_table},
+    DOCS / "deploying" / "regions.md": {"regions": regions_table},
+    DOCS / "settings-and-metrics.md": {"handler-settings": handler_settings_table, "metrics": metrics_table},
 }
 
 
-def with_tables(readme: str) -> str:
-    for name, table in TABLES.items():
+def with_tables(page: str, tables: Mapping[str, Table]) -> str:
+    """`page` with each of `tables` written between its markers, which the page must have."""
+    for name, table in tables.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.DOTALL)
-        if not pattern.search(readme):
-            raise ValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> markers")
-        readme = pattern.sub(rf"\g<1>{_escaped(table())}\n\g<2>", readme)
-    return readme
+        if not pattern.search(page):
+            raise ValueError(f"the page has no <!-- {name}:start --> ... <!-- {name}:end --> markers")
+        page = pattern.sub(rf"\g<1>{_escaped(table())}\n\g<2>", page)
+    return page
 
 
 def _escaped(replacement: str) -> str:
@@ -97,8 +102,10 @@ def _escaped(replacement: str) -> str:
 
 
 def main() -> None:
-    README.write_text(with_tables(README.read_text()))
-    sys.stdout.write("README.md: settings, metrics and Regions tables written from their declarations\n")
+    for page, tables in PAGES.items():
+        page.write_text(with_tables(page.read_text(), tables))
+        name = page.relative_to(DOCS.parent)
+        sys.stdout.write(f"{name}: {', '.join(tables)} written from their declarations\n")
 
 
 if __name__ == "__main__":

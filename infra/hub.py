@@ -261,7 +261,7 @@ class HubMonitoring(AlarmSet):
 
 
 class AmiStoreNotifierHub(Stack):
-    """The hub stack, for the Organization's central account (README, Organization-wide)."""
+    """The hub stack, for the Organization's central account (docs/deploying/organization.md)."""
 
     def __init__(
         self,

@@ -1,6 +1,6 @@
 """The Regions and partitions the product supports, and which optional parts exist in which of them.
 
-One declaration, read by the stacks (CloudFormation conditions), the README's table and the tests that
+One declaration, read by the stacks (CloudFormation conditions), the docs' Regions table and the tests that
 lint every template over every supported Region. A Region is supported when CloudFormation has every
 resource type of the notifier there; an optional part that a Region lacks is left out there by a
 condition on `AWS::Region` in the template itself, so that one template serves every Region (a StackSet's
@@ -120,7 +120,7 @@ OPTIONAL_PARTS = (SCHEMA_REGISTRY_PART, CHAT_CHANNELS_PART, ARCHIVE_PART)
 # Regions for the parameters; these are the supported Regions outside the list its release workflow
 # writes them to (China and GovCloud get layers without parameters). A Region wrongly listed here costs
 # only a setting; one wrongly missing fails the deployment with "Parameters [...] cannot be found", which
-# the README explains.
+# docs/deploying/regions.md explains.
 WITHOUT_POWERTOOLS_PARAMETER = frozenset(
     {
         "ap-east-2",

@@ -8,8 +8,9 @@ from typing import cast
 from aws_cdk import Annotations, CfnOutput, CfnResource, Environment, IStackSynthesizer, Stack
 from constructs import Construct
 
+from infra.context_keys import unknown_keys
 from infra.notifier import TRANSPARENT_ID, AmiStoreNotifier
-from infra.settings import Settings, unknown_keys
+from infra.settings import Settings
 
 # The logical ids of the announcements in the one-stack layout, kept so that upgrading replaces none of
 # them: a new topic would drop every subscription, a new topic policy's replacement would reset the
@@ -47,8 +48,7 @@ class AmiStoreNotifierStack(Stack):
         for key in unknown_keys(context or {}):
             Annotations.of(self).add_warning_v2(
                 f"ami-store-notifier:unknown-context-{key}",
-                f"Context key {key!r} is not a setting of this app (a typo?); "
-                "see the README's Deployment settings",
+                f"Context key {key!r} is not a setting of this app (a typo?); see docs/deploying/settings.md",
             )
         self.notifier = AmiStoreNotifier(self, TRANSPARENT_ID, settings=settings)
         self._keep_released_logical_ids()

@@ -31,11 +31,11 @@ TOPIC_QUEUE = "topic-all"
 CHAT_QUEUE = "chat-topic"
 TOPIC_FAILED_QUEUE = "topic-failed-only"
 RULE_QUEUE = "rule-completed-or-failed"
-# Behind the README's consumer rule: only archives checked Verified, where cleanup may start.
+# Behind the cleanup rule of docs/archive-assurance.md: only archives checked Verified.
 VERIFIED_QUEUE = "rule-verified-archives"
 DETAIL_VALIDATOR = Draft4Validator(detail_schema())
 NOTICE_VALIDATORS = {kind: Draft4Validator(notice_detail_schema(kind)) for kind in NoticeKind}
-# The README's example rule for cleanup automation: only an archive checked Verified.
+# The example rule for cleanup automation (docs/archive-assurance.md): only an archive checked Verified.
 VERIFIED_ARCHIVE_PATTERN: Final = {
     "source": [EVENT_SOURCE],
     "detail-type": [NOTICE_DETAIL_TYPES[NoticeKind.VERIFICATION]],

@@ -14,9 +14,11 @@ import pytest
 from bench import watch as watch_bench
 from bench import watch_latency
 from bench.budget import COLUMNS as BUDGET_COLUMNS
-from bench.report import COLUMNS, COST_COLUMNS, NAIVE, OURS, RATIO, Report, build_report
+from bench.cost import COST_COLUMNS
+from bench.plan import Plan
+from bench.report import Report, build_report
 from bench.runner import run_benchmark
-from bench.scenario import Plan
+from bench.tables import COLUMNS, NAIVE, OURS, RATIO
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 RATIO_CELL = re.compile(rf"^({TIMES}[\d,]+(\.\d)?|∞|—)$")

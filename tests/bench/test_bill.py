@@ -1,5 +1,6 @@
 """The bill's model (bench/bill/): prices with their sources, quantities read from templates, the month's
-arithmetic, totals, targets, and the README's cost section. Made-up templates and runs: milliseconds."""
+arithmetic, totals, targets, and the cost page's section (docs/cost.md). Made-up templates and runs:
+milliseconds."""
 
 from __future__ import annotations
 
@@ -338,16 +339,17 @@ def test_the_made_up_runs_publish_what_the_names_say(profile: Profile) -> None:
     assert profile.kinds["idle"].share(ANNOUNCED) == 0
 
 
-# -- the README -----------------------------------------------------------------------------------------
+# -- the cost page -------------------------------------------------------------------------------------
 
 
-def test_the_readme_states_the_bill_the_model_computes() -> None:
-    """The README's cost section is `python -m bench.bill`'s (bench/results/readme-cost.md), computed from
-    the inputs it keeps in bench/bill/measured.json: re-run it, then paste the section, when either moves."""
+def test_the_cost_page_states_the_bill_the_model_computes() -> None:
+    """The cost page's section (docs/cost.md) is `python -m bench.bill`'s (bench/results/readme-cost.md),
+    computed from the inputs it keeps in bench/bill/measured.json: re-run it, then paste the section, when
+    either moves."""
     expected = readme_section(bills(MODES, snapshot.load()))
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme_part(readme) == expected, (
-        "README.md's section between <!-- cost:start --> and <!-- cost:end --> is not the model's: "
+    page = (REPO_ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert readme_part(page) == expected, (
+        "docs/cost.md's section between <!-- cost:start --> and <!-- cost:end --> is not the model's: "
         "PYTHONPATH=functions .venv/bin/python -m bench.bill --from-snapshot writes it to "
         "bench/results/readme-cost.md"
     )

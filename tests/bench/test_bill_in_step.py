@@ -1,5 +1,5 @@
-"""The bill kept in step with the code: its kept inputs (bench/bill/measured.json, which the README's
-figures are computed from) are what the app synthesizes and what the handler does now. Seconds to a
+"""The bill kept in step with the code: its kept inputs (bench/bill/measured.json, which the figures of
+docs/cost.md are computed from) are what the app synthesizes and what the handler does now. Seconds to a
 minute: it synthesizes every mode and runs the handler once."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from bench.bill.runs import measure
 from bench.bill.templates import RELAY_HANDLER, count
 
 FRESH = (
-    "re-run `PYTHONPATH=functions .venv/bin/python -m bench.bill`, then paste bench/results/readme-cost.md"
+    "re-run `PYTHONPATH=functions .venv/bin/python -m bench.bill`, "
+    "then paste bench/results/readme-cost.md into docs/cost.md"
 )
 
 

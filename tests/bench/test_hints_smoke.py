@@ -13,18 +13,18 @@ from collections.abc import Callable
 
 import pytest
 
-from ami_store_notifier.domain.reading import MAX_DESCRIBE_CALLS_PER_RUN
+from ami_store_notifier.domain.run_limits import MAX_DESCRIBE_CALLS_PER_RUN
 from bench.hints.plan import HintsPlan
 from bench.hints.scenarios import HintsResults, measure_hints
-from bench.hints.section import (
+from bench.hints.section import hints_section
+from bench.hints.targets import (
     COMPLETION_P95_SECONDS,
     FAILURE_P95_SECONDS,
     IDLE_HOUR_EC2_CALLS,
-    hints_section,
     hints_targets,
 )
+from bench.plan import Plan
 from bench.report import Results, build_report
-from bench.scenario import Plan
 
 TINY = HintsPlan(
     latency_stores=8, quiet_sizes=(100,), quiet_hours=2, burst_stores=20, flood_objects=100, flood_seconds=10

@@ -4,7 +4,7 @@ delivered on both channels, none twice without a fault between, none that the ru
 
 Channels: the topic's subscriber queue (a notice carries the message attribute `notice`, a state change
 `state`) and a queue behind a bus rule on the notices' detail-types (state changes have a rule of their
-own). Also checked: the bus rule of the README's cleanup example gets exactly the Verified ones.
+own). Also checked: the bus rule of the docs' cleanup example gets exactly the Verified ones.
 
 Owed by a complete run (tests/chaos/notice_rules.py says when each kind is due):
 - every notice the table holds claimed (a task item's `announcements.<Kind>`);

@@ -1,5 +1,6 @@
-"""What the notifier promises of its notices (README, settings_spec.py, domain/verification.py and
-domain/store_watch.py), as rules over what the harness saw after each run (RunMoment).
+"""What the notifier promises of its notices (docs/archive-assurance.md, settings_spec.py,
+domain/verification.py and domain/store_watch.py), as rules over what the harness saw after each run
+(RunMoment).
 
 Verification (READABLE_BUCKETS set): for each completion it announces, one check of the store's object;
 its verdict is what S3 held when the check was made (`observedAt`): NotVerified for a bucket not among

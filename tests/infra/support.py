@@ -184,7 +184,7 @@ CHAT = {
 }
 
 
-# The lean setting: the heartbeat alarm only, no dashboard, no customer managed key (README, Cost).
+# The lean setting: the heartbeat alarm only, no dashboard, no customer managed key (docs/cost.md).
 LEAN = {"alarms": "heartbeat", "dashboard": "false", "customerManagedKey": "false"}
 
 

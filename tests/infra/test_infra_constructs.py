@@ -33,7 +33,7 @@ RELEASED = {
 # What the cost review removed on purpose (issue 19): the alarm topic's own key, now the deployment's one
 # key (NotificationKey) encrypts it, and the alarms the heartbeat covers (infra/monitoring.py). An upgrade
 # deletes the alarms; the key is kept by its DeletionPolicy Retain and bills $1 a month until scheduled for
-# deletion (README, Upgrading).
+# deletion (docs/deploying/single-account.md#upgrading).
 RETIRED = {
     "MonitoringAlarmKey10E38323": "AWS::KMS::Key",
     "MonitoringThrottlesAlarm0D916595": "AWS::CloudWatch::Alarm",

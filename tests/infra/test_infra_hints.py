@@ -26,7 +26,8 @@ from infra.hints import (
 )
 from infra.notifier import AmiStoreNotifier
 from infra.rollout import spoke_settings
-from infra.settings import HINT_RUNS_AT_ONCE, SettingsError, load_settings
+from infra.setting_checks import HINT_RUNS_AT_ONCE
+from infra.settings import SettingsError, load_settings
 from tests.infra.policy import (
     ACCOUNT,
     ALLOW,
@@ -394,7 +395,7 @@ def test_one_alarm_watches_the_one_dead_letter_queue_of_both_rules_and_the_queue
     ]
     assert (props["Statistic"], props["Threshold"], props["TreatMissingData"]) == ("Maximum", 1, "ignore")
     assert "What to do:" in props["AlarmDescription"]
-    assert "Runbook: HintDeadLetters" in props["AlarmDescription"]
+    assert props["AlarmDescription"].endswith("(Runbook: docs/runbook.md#HintDeadLetters)")
     # StartsWithoutHint is quietWhenIdle's alone: neither alarmed nor graphed with hints only.
     assert "StartsWithoutHint" not in json.dumps(hints.template_json)
 

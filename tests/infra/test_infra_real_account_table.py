@@ -1,6 +1,6 @@
-"""The README's "What the stack relies on in a real account" table has a row for every resource type of
-every template variant and for every idempotency token the code sends, each with its name's scope, its
-availability and the test that checks it."""
+"""The "What the stack relies on in a real account" table (docs/deploying/real-account.md) has a row for
+every resource type of every template variant and for every idempotency token the code sends, each with
+its name's scope, its availability and the test that checks it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ TOKEN_PARAMETERS = ("ClientRequestToken", "ClientToken", "IdempotencyToken")
 
 
 def real_account_rows() -> list[list[str]]:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("What the stack relies on in a real account") :]
+    page = (REPO_ROOT / "docs" / "deploying" / "real-account.md").read_text()
+    section = page[page.index("What the stack relies on in a real account, and how") :] + "\n\n"
     section = section[: section.index("\n\n", section.index("| --- |"))]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")]
     return [row for row in rows[1:] if not row[0].startswith("| ---")]

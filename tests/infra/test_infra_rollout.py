@@ -66,10 +66,10 @@ def store_task_regions(template: dict[str, Any]) -> list[Any]:
     return list(regions)
 
 
-def readme_walkthrough() -> tuple[list[str], dict[str, str]]:
+def organization_walkthrough() -> tuple[list[str], dict[str, str]]:
     """The Organization-wide walkthrough's `cdk deploy` stack selectors and its `-c` context values."""
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("### Organization-wide\n", 1)[1].split("\n### ", 1)[0]
+    page = (REPO_ROOT / "docs" / "deploying" / "organization.md").read_text()
+    section = page.split("\n## Deploy {#deploy}\n", 1)[1].split("\n## ", 1)[0]
     (script,) = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     commands = re.sub(r"^\s*#.*$", "", script, flags=re.MULTILINE)
     selectors = re.findall(r"cdk deploy '?([^\s']+)", commands)
@@ -196,10 +196,10 @@ def test_without_units_the_app_has_no_rollout(synth: Synthesized) -> None:
     assert not list(synth.outdir.glob("AmiStoreNotifierSpoke*"))
 
 
-def test_the_readme_walkthrough_deploys_to_every_account_of_the_units_and_to_the_management_account(
+def test_the_documented_walkthrough_deploys_to_every_account_of_the_units_and_to_the_management_account(
     rollout: dict[str, dict[str, Any]], rollout_dir: Path
 ) -> None:
-    selectors, context = readme_walkthrough()
+    selectors, context = organization_walkthrough()
     deployed = deployed_by(selectors, rollout_dir)
     stack_set = only(rollout[f"{ROLLOUT_STACK_ID}.template.json"], "AWS::CloudFormation::StackSet")[
         "Properties"

@@ -12,7 +12,7 @@ from ami_store_notifier.config import Settings as HandlerSettings
 from ami_store_notifier.setting_parsers import to_environment
 from ami_store_notifier.settings_spec import CONTEXT_SETTINGS, HANDLER_SETTINGS, SETTINGS
 from infra.app import build_app
-from infra.docs import deployment_settings_table, handler_settings_table, with_tables
+from infra.docs import PAGES, deployment_settings_table, handler_settings_table, with_tables
 from infra.settings import Settings, SettingsError, load_settings
 from tests.infra.support import REPO_ROOT, ROLLOUT, Synthesized
 
@@ -224,9 +224,15 @@ def test_the_app_entry_point_reports_a_bad_value_and_exits_non_zero(monkeypatch:
 # --- documentation --------------------------------------------------------------------------------------
 
 
-def test_the_readme_tables_are_the_ones_the_settings_spec_writes() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert readme == with_tables(readme), "run `make docs` to write the tables from settings_spec.py"
+def test_the_documentation_tables_are_the_ones_the_settings_spec_writes() -> None:
+    assert {page.relative_to(REPO_ROOT).as_posix() for page in PAGES} == {
+        "docs/deploying/settings.md",
+        "docs/deploying/regions.md",
+        "docs/settings-and-metrics.md",
+    }
+    for page, tables in PAGES.items():
+        text = page.read_text()
+        assert text == with_tables(text, tables), f"run `make docs` to write the tables of {page.name}"
 
 
 def test_the_settings_tables_list_every_context_key_and_handler_variable() -> None:

@@ -15,6 +15,7 @@ from aws_cdk.assertions import Match
 from ami_store_notifier.config import load_settings as load_handler_settings
 from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.report import ALL_METRICS, METRICS
+from infra.alarms import MAX_DESCRIPTION_LENGTH, RUNBOOK_PAGE
 from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
 from tests.infra.support import REPO_ROOT, Synthesized
 from tests.infra.template_reading import dashboard_widgets
@@ -630,19 +631,52 @@ def test_only_the_four_justified_findings_are_acknowledged_each_with_its_rule_an
         assert len(violation["reason"]) > 60, f"{rule} needs a real reason"
 
 
-def test_the_readme_runbook_has_an_entry_for_every_alarm(
+def runbook_sections() -> set[str]:
+    """The runbook's alarm sections: the level-2 headings whose text is their explicit id (the anchor)."""
+    return set(re.findall(r"^## (\w+) \{#\1\}$", (REPO_ROOT / RUNBOOK_PAGE).read_text(), re.MULTILINE))
+
+
+def runbook_anchors() -> set[str]:
+    """Every anchor the runbook page declares: explicit heading ids and raw HTML ids."""
+    page = (REPO_ROOT / RUNBOOK_PAGE).read_text()
+    return set(re.findall(r"\{#([\w-]+)\}", page)) | set(re.findall(r'\bid="([\w-]+)"', page))
+
+
+def test_the_runbook_has_a_section_for_every_alarm(
     synth: Synthesized, spoke: Synthesized, hub: Synthesized, quiet: Synthesized
 ) -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    runbook = readme.split("\n## Runbook\n", 1)[1].split("\n## ", 1)[0]
-    entries = set(re.findall(r"^\| `([\w<>-]+)` \|", runbook, re.MULTILINE))
     alarms = {
         alarm_name(synthesized, resource)
         # The spoke adds the hub forwarding's alarm; quietWhenIdle (with hints) the hints' two.
         for synthesized in (synth, spoke, hub, quiet)
         for resource in synthesized.resources("AWS::CloudWatch::Alarm").values()
     }
-    assert alarms == entries
+    assert alarms == runbook_sections()
+
+
+def test_every_alarm_description_links_to_its_runbook_section_within_cloudwatchs_limit(
+    synth: Synthesized,
+    lean: Synthesized,
+    chat: Synthesized,
+    spoke: Synthesized,
+    hub: Synthesized,
+    hub_lean: Synthesized,
+    quiet: Synthesized,
+) -> None:
+    anchors = runbook_anchors()
+    seen = 0
+    for synthesized in (synth, lean, chat, spoke, hub, hub_lean, quiet):
+        for resource in synthesized.resources("AWS::CloudWatch::Alarm").values():
+            name = alarm_name(synthesized, resource)
+            description = synthesized.stack.resolve(resource["Properties"]["AlarmDescription"])
+            assert isinstance(description, str), name
+            link = re.fullmatch(r".*What to do: .*\(Runbook: (\S+)#([\w-]+)\)", description, re.DOTALL)
+            assert link, description
+            assert (link[1], link[2]) == (RUNBOOK_PAGE, name)
+            assert link[2] in anchors, f"{RUNBOOK_PAGE} has no section #{link[2]}"
+            assert len(description) <= MAX_DESCRIPTION_LENGTH, name
+            seen += 1
+    assert seen >= 11
 
 
 def alarm_name(synthesized: Synthesized, alarm: dict[str, Any]) -> str:

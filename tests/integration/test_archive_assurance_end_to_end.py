@@ -1,5 +1,5 @@
 """Archive assurance through the real handler, moto S3 and the EC2 store-task emulator, read from real
-subscribers: the checks' notices reach the topic, the bus (and the README's cleanup rule) once each."""
+subscribers: the checks' notices reach the topic, the bus (and the docs' cleanup rule) once each."""
 
 from __future__ import annotations
 

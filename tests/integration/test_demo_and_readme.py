@@ -1,4 +1,5 @@
-"""The README's promises to a new user: the two commands, and the demo they run."""
+"""The README's promises to a new user: the two commands, the demo they run, and a front page whose links
+and headline cost are the documentation's (docs/)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,32 @@ def test_the_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one():
     assert "make demo" in readme
     assert "make test" in readme
     assert re.search(r"^make test$", ci, re.MULTILINE)
+
+
+def test_the_readme_stays_a_front_page_whose_links_lead_into_the_documentation() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200, "the README is the front page: the rest belongs in docs/"
+
+    links = re.findall(r"\]\(([^)\s]+)\)", readme)
+    relative = [link for link in links if not re.match(r"[a-z]+:", link)]
+    assert relative, "the README links into docs/"
+    for link in relative:
+        path, _, anchor = link.partition("#")
+        target = REPO_ROOT / path
+        assert target.is_file(), f"README links to {path}, which does not exist"
+        declared = rf"\{{#{re.escape(anchor)}\}}|\bid=\"{re.escape(anchor)}\""
+        assert not anchor or re.search(declared, target.read_text()), f"{link}: no such anchor"
+
+
+def test_the_readmes_headline_cost_is_the_cost_pages() -> None:
+    """docs/cost.md's section is `python -m bench.bill`'s (tests/bench/test_bill.py); the README repeats
+    its first figures."""
+    headline = re.compile(
+        r"A deployment costs (\$[\d.]+) a month in one account and Region at 100 store tasks a month,"
+        r"\s+and (\$[\d.]+) at\s+10,000"
+    )
+    readme = headline.search((REPO_ROOT / "README.md").read_text())
+    page = headline.search((REPO_ROOT / "docs" / "cost.md").read_text())
+    assert readme, "the README states the headline cost"
+    assert page, "docs/cost.md states the headline cost"
+    assert readme.groups() == page.groups()

@@ -70,7 +70,7 @@ def test_a_run_with_a_refused_delivery_publishes_its_publish_failures_too(
 
     output = published(capsys.readouterr().out)
     assert output == {HEARTBEAT: [1.0], ("PublishFailures", SERVICE_ONLY): [1.0]}
-    assert set(output) <= {(metric.name, metric.dimensions) for metric in ALL_METRICS}, "README's table"
+    assert set(output) <= {(metric.name, metric.dimensions) for metric in ALL_METRICS}, "the docs' table"
 
 
 def test_the_summary_log_line_holds_every_figure_of_the_run_those_published_as_metrics_included(

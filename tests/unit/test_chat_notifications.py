@@ -180,9 +180,9 @@ def test_the_schema_refuses_what_the_service_would_drop(
         CHAT_VALIDATOR.validate(message)
 
 
-def test_the_readmes_example_is_what_a_failure_publishes() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    shown = readme.split("What a failure publishes")[1].split("```json\n")[1].split("\n```")[0]
+def test_the_chat_pages_example_is_what_a_failure_publishes() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "deploying" / "chat.md").read_text()
+    shown = page.split("What a failure publishes")[1].split("```json\n")[1].split("\n```")[0]
     failure = Announcement(
         event_id="5f0c" * 16,
         ami_id=AMI,

@@ -114,7 +114,7 @@ def test_the_hints_facts_match_the_new_schema_and_model_and_only_they_are_new(ki
     DETAIL.validate(detail)
     assert AmiStoreTaskDetail.model_validate(detail).started_by == "arn:aws:iam::123456789012:user/ana"
     # The schema before hints forbade any other key, so a strict consumer must take the new version before
-    # the deployment turns hints on (README); what it refuses is exactly the three new keys.
+    # the deployment turns hints on (docs/hints.md); what it refuses is exactly the three new keys.
     assert [error.validator for error in BEFORE_HINTS.iter_errors(detail)] == ["additionalProperties"]
     BEFORE_HINTS.validate({key: value for key, value in detail.items() if key not in HINT_FACT_KEYS})
 
@@ -155,14 +155,14 @@ def test_a_consumer_lambda_reads_the_whole_event_typed() -> None:
     assert parsed.detail.task_start_time == STARTED
 
 
-def test_the_readme_consumer_example_reads_a_failure(
+def test_the_documented_consumer_example_reads_a_failure(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    example = readme.split("**A typed consumer.**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    page = (Path(__file__).resolve().parents[2] / "docs" / "event-contract.md").read_text()
+    example = page.split("**A typed consumer.**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.setitem(sys.modules, "contract", contract)  # as a consumer who copied the module
     namespace: dict[str, Any] = {}
-    exec(compile(example, "README.md", "exec"), namespace)
+    exec(compile(example, "docs/event-contract.md", "exec"), namespace)
     failed = KINDS["a failure with an endless reason"]
     event = bus_event(failed)
 
