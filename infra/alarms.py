@@ -21,15 +21,19 @@ from infra.names import ALARM, NamePrefix
 
 ALARM_PERIOD = Duration.minutes(5)
 # The runbook, from the repository's root: one section per alarm, whose anchor is the alarm's short name
-# (`## PollerErrors {#PollerErrors}`). Every alarm's description ends with its link.
+# (`## PollerErrors {#PollerErrors}`). Every alarm's description ends with its link: into the site where the
+# team hosts it (`docsUrl`: MkDocs serves docs/runbook.md at runbook/), or else to the page in the repository.
 RUNBOOK_PAGE = "docs/runbook.md"
+RUNBOOK_PATH_ON_THE_SITE = "runbook/"
 # CloudWatch's limit on AlarmDescription (PutMetricAlarm API reference).
 MAX_DESCRIPTION_LENGTH = 1024
 
 
-def runbook_link(name: str) -> str:
-    """The runbook section of the alarm named `name` (without the stack name)."""
-    return f"{RUNBOOK_PAGE}#{name}"
+def runbook_link(name: str, docs_url: str | None) -> str:
+    """The runbook section of the alarm named `name` (without the stack name), on the site at `docs_url`
+    or, without one, in the repository."""
+    page = RUNBOOK_PAGE if docs_url is None else f"{docs_url.rstrip('/')}/{RUNBOOK_PATH_ON_THE_SITE}"
+    return f"{page}#{name}"
 
 
 class AlarmSet(Construct):
@@ -45,10 +49,12 @@ class AlarmSet(Construct):
         names: NamePrefix,
         purpose: str,
         email: str | None,
+        docs_url: str | None,
         encryption: TopicEncryption,
     ) -> None:
         super().__init__(scope, construct_id)
         self._names = names
+        self._docs_url = docs_url
         self._alarm_names: list[str] = []
         # The deployment's customer managed key, or None: then the topic is not encrypted at rest, since
         # CloudWatch cannot publish through SNS's AWS managed key (infra/encrypted_topic.py).
@@ -131,7 +137,9 @@ class AlarmSet(Construct):
         """`missing` is required: what the silence of `metric` means is decided for each alarm."""
         alarm_name = self._names.name(ALARM, name, stack=Stack.of(self))
         self._alarm_names.append(alarm_name)
-        description = f"{what_happened} What to do: {what_to_do} (Runbook: {runbook_link(name)})"
+        description = (
+            f"{what_happened} What to do: {what_to_do} (Runbook: {runbook_link(name, self._docs_url)})"
+        )
         if len(description) > MAX_DESCRIPTION_LENGTH:
             raise ValueError(f"{name}'s description is longer than CloudWatch's {MAX_DESCRIPTION_LENGTH}")
         return cloudwatch.Alarm(

@@ -223,6 +223,7 @@ class HubMonitoring(AlarmSet):
             names=hub_names(scope),
             purpose="AMI store notifier hub",
             email=settings.alarm_email,
+            docs_url=settings.docs_url,
             encryption=hub.encryption,
         )
         # The hub's alarms whatever `alarms` says: the Organization's announcements all pass through

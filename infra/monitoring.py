@@ -93,6 +93,7 @@ class Monitoring(AlarmSet):
             names=names,
             purpose="AMI store notifier",
             email=settings.alarm_email,
+            docs_url=settings.docs_url,
             encryption=encryption,
         )
         self._namespace = namespace

@@ -79,6 +79,7 @@ class Settings:
     chat_channel_region: str | None
     alarm_email: str | None
     alarms: str  # ALL_ALARMS or HEARTBEAT_ALARM_ONLY
+    docs_url: str | None
     dashboard: bool | None  # None: not set, the mode's default (SPOKE_DEFAULTS)
     customer_managed_key: bool | None  # likewise
     tracing: bool

@@ -9,6 +9,10 @@ from ami_store_notifier.setting_parsers import Setting, boolean, email_address, 
 # The `alarms` setting's values: every alarm, or the heartbeat alone.
 ALL_ALARMS = "all"
 HEARTBEAT_ALARM_ONLY = "heartbeat"
+# At most 200 characters after the scheme: the longest alarm description with its link stays within
+# CloudWatch's 1,024 (infra/alarms.py checks it at synthesis).
+MAX_DOCS_URL_LENGTH = 208
+_DOCS_URL = rf"https://\S{{1,{MAX_DOCS_URL_LENGTH - len('https://')}}}"
 
 MONITORING_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -32,6 +36,16 @@ MONITORING_SETTINGS: tuple[Setting, ...] = (
         "still fires when the poller stops running, is throttled, times out or fails in every Region, but "
         "not for failures that leave some runs or Regions working (docs/runbook.md). The hub keeps its own "
         "alarms either way.",
+    ),
+    Setting(
+        key="docsUrl",
+        variable=None,
+        parse=matching(_DOCS_URL, f"an https:// URL of at most {MAX_DOCS_URL_LENGTH} characters"),
+        shown_default="none",
+        allowed=f"an `https://` URL, at most {MAX_DOCS_URL_LENGTH} characters",
+        meaning="Where your team hosts this documentation site (`make docs` builds it into `site/`). Every "
+        "alarm's description then links to its runbook section, `<docsUrl>/runbook/#<alarm>`; unset, it "
+        "names the section in the repository, `docs/runbook.md#<alarm>`.",
     ),
     Setting(
         key="dashboard",

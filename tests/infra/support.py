@@ -29,6 +29,7 @@ import boto3
 from aws_cdk import IStackSynthesizer
 from aws_cdk.assertions import Template
 
+from ami_store_notifier.settings_monitoring import MAX_DOCS_URL_LENGTH
 from infra.app import HUB_STACK_ID, STACK_ID, build_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -142,6 +143,11 @@ ORGANIZATION_ID = "o-a1b2c3d4e5"
 HUB_ACCOUNT = "999999999999"
 HUB_BUS_ARN = f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/AmiStoreNotifierHub-events"
 
+# The longest site address docsUrl accepts: every alarm's description still fits CloudWatch's limit with it.
+LONGEST_DOCS_URL = "https://docs.example.com/" + "a" * (
+    MAX_DOCS_URL_LENGTH - len("https://docs.example.com/")
+)
+
 CUSTOM = {
     "stackName": "StoreNotes",
     "scheduleMinutes": "5",
@@ -162,6 +168,7 @@ CUSTOM = {
     "logRetentionDays": "365",
     "notificationEmail": "ops@example.com",
     "alarmEmail": "oncall@example.com",
+    "docsUrl": LONGEST_DOCS_URL,
     "eventBusName": "ami-store",
     "powertoolsLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:my-powertools:7",
     "reservedConcurrency": "2",

@@ -124,6 +124,8 @@ BAD_VALUES = [
     ("logRetentionDays", "10"),
     ("notificationEmail", "not-an-address"),
     ("alarmEmail", "a@b"),
+    ("docsUrl", "http://docs.example.com/"),
+    ("docsUrl", "https://docs.example.com/" + "a" * 184),
     ("eventBusArn", "arn:aws:sns:us-east-1:123456789012:topic"),
     ("eventBusArn", "my-bus"),
     ("eventBusName", "default"),

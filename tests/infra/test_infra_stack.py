@@ -17,7 +17,7 @@ from ami_store_notifier.domain.model import TaskState
 from ami_store_notifier.report import ALL_METRICS, METRICS
 from infra.alarms import MAX_DESCRIPTION_LENGTH, RUNBOOK_PAGE
 from infra.asset import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON, POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
-from tests.infra.support import REPO_ROOT, Synthesized
+from tests.infra.support import LONGEST_DOCS_URL, REPO_ROOT, Synthesized
 from tests.infra.template_reading import dashboard_widgets
 
 
@@ -677,6 +677,24 @@ def test_every_alarm_description_links_to_its_runbook_section_within_cloudwatchs
             assert len(description) <= MAX_DESCRIPTION_LENGTH, name
             seen += 1
     assert seen >= 11
+
+
+def test_with_docs_url_every_alarm_description_links_to_its_runbook_section_on_the_teams_site(
+    custom: Synthesized,
+) -> None:
+    site_runbook = f"{LONGEST_DOCS_URL}/runbook/"
+    links = {
+        alarm_name(custom, resource): custom.stack.resolve(resource["Properties"]["AlarmDescription"])
+        for resource in custom.resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert links
+    for name, description in links.items():
+        link = re.search(r"\(Runbook: (\S+)#([\w-]+)\)$", description)
+        assert link, description
+        assert link[1] == site_runbook
+        assert name == f"StoreNotes-{link[2]}"
+        assert link[2] in runbook_anchors()
+        assert len(description) <= MAX_DESCRIPTION_LENGTH, name
 
 
 def alarm_name(synthesized: Synthesized, alarm: dict[str, Any]) -> str:
