@@ -173,9 +173,10 @@ def status_lines(statuses: Sequence[RegionStatus], now: datetime) -> list[Text]:
     for status in statuses:
         if lines:
             lines.append(Text())
-        more = ", older tasks not read (the call limit)" if status.incomplete else ""
         ended = f"{len(status.ended)} ended in the last day"
-        lines.append(Text(f"{status.region}: {len(status.in_progress)} in progress, {ended}{more}"))
+        lines.append(Text(f"{status.region}: {len(status.in_progress)} in progress, {ended}"))
+        if status.incomplete:
+            lines.append(Text("Older tasks not read (the call limit)."))
         if status.quota is not None:
             lines.append(Text(quota_line(status.quota)))
         for task in status.tasks:
